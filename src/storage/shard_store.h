@@ -1,0 +1,115 @@
+// One shard's storage: a SQLite database in WAL mode with a small connection
+// pool. Every write transaction records its changes (SQLite session extension
+// changeset) in _sb_wal inside the same SQLite transaction, so the log and the
+// data can never disagree (DESIGN.md, "Write-after log").
+#pragma once
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "common/value.h"
+
+namespace sb::storage {
+
+struct ShardOptions {
+  std::string path;                     // database file
+  std::string synchronous = "FULL";     // PRAGMA synchronous: OFF|NORMAL|FULL|EXTRA
+  int busy_timeout_ms = 5000;
+  uint64_t generation = 1;              // written into every _sb_wal record
+  size_t max_idle_connections = 8;
+  // Called on every new SQLite connection (register SQL functions, collations).
+  std::function<void(sqlite3*)> on_open;
+};
+
+// Receives result rows; returning an error stops the statement with it.
+using RowSink = std::function<Status(const Row& row)>;
+
+class ShardStore;
+
+// A connection borrowed from a shard's pool; returned on destruction (rolled
+// back first if a transaction is still open).
+class ShardConnection {
+ public:
+  ~ShardConnection();
+  ShardConnection(const ShardConnection&) = delete;
+  ShardConnection& operator=(const ShardConnection&) = delete;
+
+  // Prepares, binds params (positional ?1..?n) and steps sql to completion.
+  // Rows go to sink (may be null). *changes (may be null) gets
+  // sqlite3_changes() for DML. SQLite errors map to SQLSTATEs: constraint
+  // violations to 23xxx, SQLITE_INTERRUPT to 57014, BUSY to 40001, others XX000.
+  Status Execute(const std::string& sql, const std::vector<Value>& params, const RowSink& sink,
+                 int64_t* changes = nullptr);
+
+  // BEGIN (deferred): a read snapshot is taken at the first read.
+  Status BeginRead();
+  // BEGIN IMMEDIATE and start capturing changes to every user table.
+  Status BeginWrite();
+  // Writes one _sb_wal record (next contiguous LSN, generation, hlc, changeset,
+  // checksum) if the transaction changed anything, then COMMITs. Returns the
+  // LSN written, or 0 when there was nothing to log.
+  Result<uint64_t> Commit(uint64_t hlc);
+  // ROLLBACK if a transaction is open; always safe to call.
+  Status Rollback();
+  bool in_transaction() const;
+
+  // Stops the running statement (SQLITE_INTERRUPT). Thread-safe.
+  void Interrupt();
+
+  sqlite3* raw() { return db_; }
+
+ private:
+  friend class ShardStore;
+  ShardConnection(ShardStore* owner, sqlite3* db);
+  ShardStore* owner_;
+  sqlite3* db_;
+  struct sqlite3_session* session_ = nullptr;
+  bool in_txn_ = false;
+};
+
+struct WalRecord {
+  uint64_t lsn;
+  uint64_t generation;
+  uint64_t hlc;
+  std::string payload;  // SQLite changeset
+  uint64_t checksum;    // XXH64 of payload
+};
+
+class ShardStore {
+ public:
+  // Creates or opens the database: WAL mode, synchronous, foreign_keys=ON,
+  // busy_timeout, and the _sb_wal table.
+  static Result<std::unique_ptr<ShardStore>> Open(int shard_index, ShardOptions options);
+  ~ShardStore();
+
+  int shard_index() const { return shard_index_; }
+  const ShardOptions& options() const { return options_; }
+
+  Result<std::unique_ptr<ShardConnection>> Acquire();
+
+  // Highest LSN in _sb_wal (0 when empty).
+  Result<uint64_t> LastLsn();
+  // Records with lsn >= from_lsn in order, verifying each checksum (XX001 on mismatch).
+  Result<std::vector<WalRecord>> ReadWal(uint64_t from_lsn, size_t max_records);
+
+ private:
+  friend class ShardConnection;
+  ShardStore(int shard_index, ShardOptions options) : shard_index_(shard_index), options_(std::move(options)) {}
+  Result<sqlite3*> OpenConnection();
+  void Release(sqlite3* db);
+
+  int shard_index_;
+  ShardOptions options_;
+  std::mutex mu_;
+  std::vector<sqlite3*> idle_;
+};
+
+}  // namespace sb::storage
