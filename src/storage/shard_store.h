@@ -17,13 +17,21 @@
 #include "common/status.h"
 #include "common/value.h"
 
+#include <unordered_map>
+
+// Declared at global scope so the member below names SQLite's own type (the
+// session API is only declared when SQLITE_ENABLE_SESSION is defined before
+// <sqlite3.h>; without this the elaborated type specifier would declare a
+// distinct sb::storage::sqlite3_session in translation units that lack it).
+struct sqlite3_session;
+
 namespace sb::storage {
 
 struct ShardOptions {
-  std::string path;                     // database file
-  std::string synchronous = "FULL";     // PRAGMA synchronous: OFF|NORMAL|FULL|EXTRA
+  std::string path;                  // database file
+  std::string synchronous = "FULL";  // PRAGMA synchronous: OFF|NORMAL|FULL|EXTRA
   int busy_timeout_ms = 5000;
-  uint64_t generation = 1;              // written into every _sb_wal record
+  uint64_t generation = 1;  // written into every _sb_wal record
   size_t max_idle_connections = 8;
   // Called on every new SQLite connection (register SQL functions, collations).
   std::function<void(sqlite3*)> on_open;
@@ -73,6 +81,10 @@ class ShardConnection {
   sqlite3* db_;
   struct sqlite3_session* session_ = nullptr;
   bool in_txn_ = false;
+  // Additions: prepared statements cached per SQLite handle (owned by the
+  // store, outlives this borrow), and whether the open txn began with BeginWrite.
+  std::unordered_map<std::string, sqlite3_stmt*>* stmts_ = nullptr;
+  bool write_txn_ = false;
 };
 
 struct WalRecord {
@@ -102,7 +114,8 @@ class ShardStore {
 
  private:
   friend class ShardConnection;
-  ShardStore(int shard_index, ShardOptions options) : shard_index_(shard_index), options_(std::move(options)) {}
+  ShardStore(int shard_index, ShardOptions options)
+      : shard_index_(shard_index), options_(std::move(options)) {}
   Result<sqlite3*> OpenConnection();
   void Release(sqlite3* db);
 
@@ -110,6 +123,10 @@ class ShardStore {
   ShardOptions options_;
   std::mutex mu_;
   std::vector<sqlite3*> idle_;
+  // Additions: statement cache of every open handle (idle or borrowed), keyed
+  // by handle; entries are erased only when the handle is closed.
+  std::unordered_map<sqlite3*, std::unordered_map<std::string, sqlite3_stmt*>> stmt_caches_;
+  void CloseConnection(sqlite3* db);
 };
 
 }  // namespace sb::storage
