@@ -1,0 +1,127 @@
+#include "pgwire/format.h"
+
+#include <gtest/gtest.h>
+
+#include "pgwire/session.h"
+
+namespace sb::pgwire {
+namespace {
+
+std::string Bin(std::initializer_list<int> bytes) {
+  std::string s;
+  for (int b : bytes) s.push_back(static_cast<char>(b));
+  return s;
+}
+
+std::string ToText(uint32_t type, const std::string& bin) {
+  std::string text;
+  Status st = BinaryToText(type, bin, 1, &text);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return text;
+}
+
+std::string ToBinary(uint32_t type, const std::string& text) {
+  std::string out;
+  Status st = TextToBinary(type, text, &out);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return out;
+}
+
+TEST(BinaryToText, IntegersAreBigEndianSigned) {
+  EXPECT_EQ(ToText(oid::kInt2, Bin({0xFF, 0xFE})), "-2");
+  EXPECT_EQ(ToText(oid::kInt4, Bin({0, 0, 1, 0})), "256");
+  EXPECT_EQ(ToText(oid::kInt8, Bin({0x80, 0, 0, 0, 0, 0, 0, 0})), "-9223372036854775808");
+}
+
+TEST(BinaryToText, FloatsUseShortestExactFormAndSpecials) {
+  EXPECT_EQ(ToText(oid::kFloat8, Bin({0x3F, 0xF8, 0, 0, 0, 0, 0, 0})), "1.5");
+  EXPECT_EQ(ToText(oid::kFloat4, Bin({0x3D, 0xCC, 0xCC, 0xCD})), "0.1");
+  EXPECT_EQ(ToText(oid::kFloat8, Bin({0x7F, 0xF0, 0, 0, 0, 0, 0, 0})), "Infinity");
+  EXPECT_EQ(ToText(oid::kFloat8, Bin({0xFF, 0xF0, 0, 0, 0, 0, 0, 0})), "-Infinity");
+  EXPECT_EQ(ToText(oid::kFloat4, Bin({0x7F, 0xC0, 0, 0})), "NaN");
+}
+
+TEST(BinaryToText, BoolByteaUuidText) {
+  EXPECT_EQ(ToText(oid::kBool, Bin({1})), "t");
+  EXPECT_EQ(ToText(oid::kBool, Bin({0})), "f");
+  EXPECT_EQ(ToText(oid::kBytea, Bin({0x00, 0xAB, 0x10})), "\\x00ab10");
+  EXPECT_EQ(ToText(oid::kBytea, ""), "\\x");
+  EXPECT_EQ(ToText(oid::kUuid, Bin({0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x01, 0x23,
+                                    0x45, 0x67, 0x89, 0xab, 0xcd, 0xef})),
+            "12345678-9abc-def0-0123-456789abcdef");
+  EXPECT_EQ(ToText(oid::kText, "héllo"), "héllo");
+  EXPECT_EQ(ToText(oid::kVarchar, "v"), "v");
+}
+
+TEST(BinaryToText, WrongLengthIs22P03NamingParameter) {
+  std::string text;
+  Status st = BinaryToText(oid::kInt4, Bin({1, 2}), 3, &text);
+  EXPECT_EQ(st.code(), "22P03");
+  EXPECT_NE(st.message().find("bind parameter 3"), std::string::npos);
+  EXPECT_NE(st.message().find("expected 4 bytes, got 2"), std::string::npos);
+  EXPECT_EQ(BinaryToText(oid::kUuid, Bin({1}), 1, &text).code(), "22P03");
+  EXPECT_EQ(BinaryToText(oid::kText, std::string("a\0b", 3), 1, &text).code(), "22P03");
+}
+
+TEST(BinaryToText, UnsupportedTypeIs0A000NamingType) {
+  std::string text;
+  Status st = BinaryToText(oid::kNumeric, Bin({0, 0, 0, 0, 0, 0, 0, 0}), 1, &text);
+  EXPECT_EQ(st.code(), "0A000");
+  EXPECT_NE(st.message().find("numeric"), std::string::npos);
+}
+
+TEST(TextToBinary, IntegersAndRangeChecks) {
+  EXPECT_EQ(ToBinary(oid::kInt2, "-2"), Bin({0xFF, 0xFE}));
+  EXPECT_EQ(ToBinary(oid::kInt4, "256"), Bin({0, 0, 1, 0}));
+  EXPECT_EQ(ToBinary(oid::kInt8, "1"), Bin({0, 0, 0, 0, 0, 0, 0, 1}));
+  std::string out;
+  EXPECT_EQ(TextToBinary(oid::kInt2, "40000", &out).code(), "22P02");
+  EXPECT_EQ(TextToBinary(oid::kInt4, "12x", &out).code(), "22P02");
+  EXPECT_EQ(TextToBinary(oid::kInt8, "", &out).code(), "22P02");
+}
+
+TEST(TextToBinary, FloatsBoolsAndSpecials) {
+  EXPECT_EQ(ToBinary(oid::kFloat8, "1.5"), Bin({0x3F, 0xF8, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(ToBinary(oid::kFloat8, "-Infinity"), Bin({0xFF, 0xF0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(ToBinary(oid::kFloat4, "0.1"), Bin({0x3D, 0xCC, 0xCC, 0xCD}));
+  EXPECT_EQ(ToBinary(oid::kFloat4, "NaN").size(), 4u);
+  EXPECT_EQ(ToBinary(oid::kBool, "t"), Bin({1}));
+  EXPECT_EQ(ToBinary(oid::kBool, "false"), Bin({0}));
+  std::string out;
+  EXPECT_EQ(TextToBinary(oid::kBool, "maybe", &out).code(), "22P02");
+}
+
+TEST(TextToBinary, ByteaHexAndEscapeForms) {
+  EXPECT_EQ(ToBinary(oid::kBytea, "\\x00ab10"), Bin({0x00, 0xAB, 0x10}));
+  EXPECT_EQ(ToBinary(oid::kBytea, "a\\\\b\\001"), Bin({'a', '\\', 'b', 1}));
+  std::string out;
+  EXPECT_EQ(TextToBinary(oid::kBytea, "\\x0", &out).code(), "22P02");
+}
+
+TEST(TextToBinary, UuidRoundTrip) {
+  std::string uuid = "12345678-9abc-def0-0123-456789abcdef";
+  std::string bin = ToBinary(oid::kUuid, uuid);
+  ASSERT_EQ(bin.size(), 16u);
+  EXPECT_EQ(ToText(oid::kUuid, bin), uuid);
+  std::string out;
+  EXPECT_EQ(TextToBinary(oid::kUuid, "1234", &out).code(), "22P02");
+}
+
+TEST(TextToBinary, FailureLeavesOutputUntouchedForScalars) {
+  std::string out = "keep";
+  EXPECT_FALSE(TextToBinary(oid::kInt4, "nope", &out).ok());
+  EXPECT_EQ(out, "keep");
+}
+
+TEST(TextToBinary, UnsupportedTypesAre0A000) {
+  std::string out;
+  Status st = TextToBinary(oid::kTimestamptz, "2024-01-01 00:00:00+00", &out);
+  EXPECT_EQ(st.code(), "0A000");
+  EXPECT_NE(st.message().find("timestamp with time zone"), std::string::npos);
+  EXPECT_FALSE(SupportsBinary(oid::kNumeric));
+  EXPECT_TRUE(SupportsBinary(oid::kInt8));
+  EXPECT_TRUE(SupportsBinary(oid::kUuid));
+}
+
+}  // namespace
+}  // namespace sb::pgwire

@@ -1,0 +1,381 @@
+#include "pgwire/server.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <random>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "pgwire/connection.h"
+
+namespace sb::pgwire {
+
+namespace {
+
+// At most this many refused clients are answered concurrently; beyond that
+// new connections over the limit are closed without a message.
+constexpr int kMaxConcurrentRefusals = 16;
+constexpr int32_t kMinPid = 1000;
+
+// After the last message, waits briefly for the client to close its side so
+// that our final message is not lost to a TCP reset caused by unread input.
+void LingeringClose(int fd) {
+  shutdown(fd, SHUT_WR);
+  timeval tv{};
+  tv.tv_usec = 100 * 1000;
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  char buf[8192];
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+  size_t drained = 0;
+  while (drained < (4u << 20) && std::chrono::steady_clock::now() < deadline) {
+    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n > 0) {
+      drained += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    break;
+  }
+}
+
+}  // namespace
+
+struct Server::Impl final : ConnectionHost {
+  struct Worker {
+    int fd = -1;  // -1 once closed
+    bool refusal = false;
+    bool done = false;
+    int32_t secret = 0;
+    Session* session = nullptr;  // set while the session is cancellable
+    std::thread thread;
+  };
+
+  Impl(ServerOptions o, SessionFactory* f) : options(std::move(o)), factory(f) {
+    std::random_device rd;
+    next_pid = kMinPid + static_cast<int32_t>(rd() % 1000000);
+  }
+
+  // ConnectionHost.
+  void AttachSession(int32_t pid, int32_t secret, Session* session) override {
+    std::lock_guard lock(mu);
+    auto it = workers.find(pid);
+    if (it == workers.end()) return;
+    it->second->secret = secret;
+    it->second->session = session;
+  }
+  void DetachSession(int32_t pid) override {
+    std::lock_guard lock(mu);
+    auto it = workers.find(pid);
+    if (it != workers.end()) it->second->session = nullptr;
+  }
+  bool CancelBackend(int32_t pid, int32_t secret) override {
+    std::lock_guard lock(mu);
+    auto it = workers.find(pid);
+    if (it == workers.end()) return false;
+    Worker& w = *it->second;
+    if (w.session == nullptr || w.secret != secret) return false;
+    w.session->Cancel();
+    return true;
+  }
+  bool stopping() const override { return stop_requested.load(); }
+
+  void Wake() {
+    char b = 1;
+    if (wake_write >= 0) {
+      ssize_t n = write(wake_write, &b, 1);
+      (void)n;  // a full pipe already guarantees a wake-up
+    }
+  }
+
+  int32_t NextPidLocked() {
+    while (true) {
+      int32_t pid = next_pid;
+      next_pid = next_pid >= INT32_MAX - 1 ? kMinPid : next_pid + 1;
+      if (workers.find(pid) == workers.end()) return pid;
+    }
+  }
+
+  void Serve(Worker* w, int32_t pid) {
+    bool refused = false;
+    {
+      Connection conn(w->fd, pid, options, factory, this);
+      if (w->refusal) {
+        refused =
+            conn.RunRefusal(Status(sqlstate::kTooManyConnections, "sorry, too many clients already",
+                                   "Close idle connections or raise max_connections."));
+      } else {
+        conn.Run();
+      }
+    }  // the session is detached and destroyed here
+    LingeringClose(w->fd);
+    {
+      std::lock_guard lock(mu);
+      close(w->fd);
+      w->fd = -1;
+      w->done = true;
+      if (w->refusal) {
+        --refusing;
+        if (refused) rejected.fetch_add(1);
+      } else {
+        --active;
+      }
+      cv.notify_all();
+    }
+    Wake();
+  }
+
+  void Spawn(int fd) {
+    std::unique_lock lock(mu);
+    const bool refuse = active >= options.max_connections;
+    if (refuse && refusing >= kMaxConcurrentRefusals) {
+      lock.unlock();
+      rejected.fetch_add(1);
+      close(fd);
+      return;
+    }
+    int32_t pid = NextPidLocked();
+    auto w = std::make_unique<Worker>();
+    Worker* raw = w.get();
+    w->fd = fd;
+    w->refusal = refuse;
+    try {
+      w->thread = std::thread(&Impl::Serve, this, raw, pid);
+    } catch (const std::system_error&) {
+      lock.unlock();
+      close(fd);
+      return;
+    }
+    if (refuse) {
+      ++refusing;
+    } else {
+      ++active;
+    }
+    workers.emplace(pid, std::move(w));
+  }
+
+  void Reap() {
+    std::vector<std::unique_ptr<Worker>> finished;
+    {
+      std::lock_guard lock(mu);
+      for (auto it = workers.begin(); it != workers.end();) {
+        if (it->second->done) {
+          finished.push_back(std::move(it->second));
+          it = workers.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (auto& w : finished) {
+      if (w->thread.joinable()) w->thread.join();
+    }
+  }
+
+  void AcceptLoop() {
+    while (!stop_requested.load()) {
+      pollfd fds[2] = {{listen_fd, POLLIN, 0}, {wake_read, POLLIN, 0}};
+      int n = poll(fds, 2, -1);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        continue;
+      }
+      if (fds[1].revents != 0) {
+        char buf[256];
+        while (read(wake_read, buf, sizeof(buf)) > 0) {
+        }
+        Reap();
+      }
+      if (stop_requested.load()) break;
+      if ((fds[0].revents & POLLIN) == 0) continue;
+      int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+          // Out of descriptors or memory: back off instead of spinning.
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        continue;
+      }
+      int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+      Spawn(fd);
+    }
+  }
+
+  Status Start() {
+    {
+      std::lock_guard lock(mu);
+      if (started) return Status::Internal("pgwire server already started");
+      started = true;
+    }
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* res = nullptr;
+    const std::string port_str = std::to_string(options.port);
+    const char* host = options.host.empty() ? nullptr : options.host.c_str();
+    const std::string where = options.host + ":" + port_str;
+    int rc = getaddrinfo(host, port_str.c_str(), &hints, &res);
+    if (rc != 0) {
+      return Status::IoError("could not resolve listen address " + where + ": " + gai_strerror(rc));
+    }
+    std::string last_error = "no usable address";
+    for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+      int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+      if (fd < 0) {
+        last_error = std::strerror(errno);
+        continue;
+      }
+      int one = 1;
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+      if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+        last_error = std::strerror(errno);
+        close(fd);
+        continue;
+      }
+      listen_fd = fd;
+      break;
+    }
+    freeaddrinfo(res);
+    if (listen_fd < 0) {
+      return Status(sqlstate::kIoError, "could not listen on " + where + ": " + last_error,
+                    "Check that the address is local and the port is free.");
+    }
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    if (getsockname(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      if (addr.ss_family == AF_INET) {
+        bound_port = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+      } else if (addr.ss_family == AF_INET6) {
+        bound_port = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+      }
+    }
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) != 0) {
+      Status st =
+          Status::IoError(std::string("could not create wake-up pipe: ") + std::strerror(errno));
+      close(listen_fd);
+      listen_fd = -1;
+      return st;
+    }
+    wake_read = pipefd[0];
+    wake_write = pipefd[1];
+    try {
+      accept_thread = std::thread(&Impl::AcceptLoop, this);
+    } catch (const std::system_error& e) {
+      close(listen_fd);
+      listen_fd = -1;
+      return Status::Internal(std::string("could not start accept thread: ") + e.what());
+    }
+    return Status::Ok();
+  }
+
+  void Stop() {
+    {
+      std::lock_guard lock(mu);
+      if (!started || stopped) return;
+      stopped = true;
+    }
+    stop_requested.store(true);
+    Wake();
+    if (accept_thread.joinable()) accept_thread.join();
+    if (listen_fd >= 0) {
+      close(listen_fd);
+      listen_fd = -1;
+    }
+    std::unique_lock lock(mu);
+    // Tell every connection to finish: reads see EOF, running statements are
+    // cancelled. Connections answer with FATAL 57P01 and exit.
+    for (auto& [pid, w] : workers) {
+      if (w->fd >= 0) shutdown(w->fd, SHUT_RD);
+      if (w->session != nullptr) w->session->Cancel();
+    }
+    auto all_done = [this] {
+      for (auto& [pid, w] : workers) {
+        if (!w->done) return false;
+      }
+      return true;
+    };
+    cv.wait_for(lock, std::chrono::milliseconds(options.stop_grace_ms), all_done);
+    // Stragglers (e.g. blocked writing to a client that does not read).
+    for (auto& [pid, w] : workers) {
+      if (w->fd >= 0) shutdown(w->fd, SHUT_RDWR);
+    }
+    std::map<int32_t, std::unique_ptr<Worker>> all;
+    all.swap(workers);
+    lock.unlock();
+    for (auto& [pid, w] : all) {
+      if (w->thread.joinable()) w->thread.join();
+    }
+    if (wake_read >= 0) close(wake_read);
+    if (wake_write >= 0) close(wake_write);
+    wake_read = wake_write = -1;
+  }
+
+  const ServerOptions options;
+  SessionFactory* const factory;
+
+  int listen_fd = -1;
+  int wake_read = -1;
+  int wake_write = -1;
+  std::thread accept_thread;
+  std::atomic<bool> stop_requested{false};
+  std::atomic<uint16_t> bound_port{0};
+  std::atomic<uint64_t> rejected{0};
+
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  bool started = false;  // guarded by mu
+  bool stopped = false;  // guarded by mu
+  int active = 0;        // guarded by mu
+  int refusing = 0;      // guarded by mu
+  int32_t next_pid = kMinPid;
+  std::map<int32_t, std::unique_ptr<Worker>> workers;  // by backend pid, guarded by mu
+};
+
+Server::Server(ServerOptions options, SessionFactory* factory)
+    : impl_(std::make_unique<Impl>(std::move(options), factory)) {}
+
+Server::~Server() {
+  Stop();
+}
+
+Status Server::Start() {
+  return impl_->Start();
+}
+
+void Server::Stop() {
+  impl_->Stop();
+}
+
+uint16_t Server::port() const {
+  return impl_->bound_port.load();
+}
+
+int Server::active_connections() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->active;
+}
+
+uint64_t Server::connections_rejected() const {
+  return impl_->rejected.load();
+}
+
+}  // namespace sb::pgwire
