@@ -24,9 +24,12 @@ constexpr size_t kMaxCachedStatements = 128;
 
 // Statements that must be logged are captured for every table except the log
 // itself and SQLite's internal tables.
-int SessionTableFilter(void* /*ctx*/, const char* table) {
+// ctx is the connection's captured_tables_ list; SQLite calls this once per
+// table, the first time the transaction changes it.
+int SessionTableFilter(void* ctx, const char* table) {
   if (std::strcmp(table, kWalTable) == 0) return 0;
   if (sqlite3_strnicmp(table, "sqlite_", 7) == 0) return 0;
+  static_cast<std::vector<std::string>*>(ctx)->emplace_back(table);
   return 1;
 }
 
@@ -259,7 +262,8 @@ Status ShardConnection::BeginWrite() {
   sqlite3_session* session = nullptr;
   int rc = sqlite3session_create(db_, "main", &session);
   if (rc == SQLITE_OK) {
-    sqlite3session_table_filter(session, &SessionTableFilter, nullptr);
+    captured_tables_.clear();
+    sqlite3session_table_filter(session, &SessionTableFilter, &captured_tables_);
     rc = sqlite3session_attach(session, nullptr);
   }
   if (rc != SQLITE_OK) {
@@ -287,6 +291,27 @@ Result<uint64_t> ShardConnection::Commit(uint64_t hlc) {
   }
   uint64_t lsn = 0;
   if (session_ != nullptr) {
+    // The session extension ignores tables without a PRIMARY KEY; committing
+    // their changes would leave replicas silently behind.
+    for (const std::string& table : captured_tables_) {
+      bool has_pk = false;
+      Status st = Execute("SELECT 1 FROM pragma_table_info(?1, 'main') WHERE pk > 0 LIMIT 1",
+                          {table}, [&](const Row&) {
+                            has_pk = true;
+                            return Status::Ok();
+                          });
+      if (st.ok() && !has_pk) {
+        st = Status(sqlstate::kFeatureNotSupported,
+                    "table \"" + table +
+                        "\" has no primary key, so its changes cannot be written to the "
+                        "write-after log",
+                    "Give every table a PRIMARY KEY (NOT NULL) before writing to it.");
+      }
+      if (!st.ok()) {
+        (void)Rollback();
+        return st;
+      }
+    }
     int size = 0;
     void* data = nullptr;
     int rc = sqlite3session_changeset(session_, &size, &data);
@@ -294,9 +319,13 @@ Result<uint64_t> ShardConnection::Commit(uint64_t hlc) {
     session_ = nullptr;
     if (rc != SQLITE_OK) {
       sqlite3_free(data);
-      Status st = StatusFromSqlite(rc, db_);
+      Status st = (rc & 0xff) == SQLITE_SCHEMA
+                      ? Status(sqlstate::kFeatureNotSupported,
+                               "altering a table after changing its rows in the same "
+                               "transaction is not supported")
+                      : StatusFromSqlite(rc, db_).Annotate("could not build changeset");
       (void)Rollback();
-      return st.Annotate("could not build changeset");
+      return st;
     }
     if (size > 0) {
       const uint64_t checksum = XXH64(data, static_cast<size_t>(size), 0);
@@ -343,10 +372,12 @@ Result<uint64_t> ShardConnection::Commit(uint64_t hlc) {
   }
   in_txn_ = false;
   write_txn_ = false;
+  captured_tables_.clear();
   return lsn;
 }
 
 Status ShardConnection::Rollback() {
+  captured_tables_.clear();
   if (session_ != nullptr) {
     sqlite3session_delete(session_);
     session_ = nullptr;

@@ -12,12 +12,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
 #include "common/value.h"
-
-#include <unordered_map>
 
 // Declared at global scope so the member below names SQLite's own type (the
 // session API is only declared when SQLITE_ENABLE_SESSION is defined before
@@ -85,6 +84,9 @@ class ShardConnection {
   // store, outlives this borrow), and whether the open txn began with BeginWrite.
   std::unordered_map<std::string, sqlite3_stmt*>* stmts_ = nullptr;
   bool write_txn_ = false;
+  // Tables the session started capturing in this transaction (checked for a
+  // primary key at Commit: the session extension silently skips tables without).
+  std::vector<std::string> captured_tables_;
 };
 
 struct WalRecord {

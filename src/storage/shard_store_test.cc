@@ -534,6 +534,40 @@ TEST_F(ShardStoreWal, TablesCreatedInsideTheTransactionAreCaptured) {
   sqlite3changeset_finalize(it);
 }
 
+TEST_F(ShardStoreWal, WritesToATableWithoutPrimaryKeyAreRefused) {
+  Exec(*conn_, "CREATE TABLE nopk(a INTEGER, b TEXT)");
+  ASSERT_TRUE(conn_->BeginWrite().ok());
+  Exec(*conn_, "INSERT INTO t VALUES (1, 'kept out too', 0)");
+  Exec(*conn_, "INSERT INTO nopk VALUES (1, 'x')");
+  auto lsn = conn_->Commit(1);
+  ASSERT_FALSE(lsn.ok());
+  EXPECT_EQ(lsn.status().code(), sqlstate::kFeatureNotSupported);
+  EXPECT_NE(lsn.status().message().find("\"nopk\" has no primary key"), std::string::npos)
+      << lsn.status().ToString();
+  EXPECT_FALSE(conn_->in_transaction());
+  EXPECT_TRUE(Query(*conn_, "SELECT * FROM nopk").empty());
+  EXPECT_TRUE(Query(*conn_, "SELECT * FROM t").empty());
+  EXPECT_EQ(LastLsn(*store_), 0u);
+  // A later transaction that does not touch it is fine.
+  ASSERT_TRUE(conn_->BeginWrite().ok());
+  Exec(*conn_, "INSERT INTO t VALUES (1, 'v', 0)");
+  EXPECT_EQ(CommitOk(*conn_, 1), 1u);
+}
+
+TEST_F(ShardStoreWal, AlteringATableAfterWritingItInTheSameTransactionFailsCleanly) {
+  ASSERT_TRUE(conn_->BeginWrite().ok());
+  Exec(*conn_, "INSERT INTO t VALUES (1, 'a', 0)");
+  Exec(*conn_, "ALTER TABLE t ADD COLUMN w TEXT");
+  Exec(*conn_, "INSERT INTO t VALUES (2, 'a', 0, 'w')");
+  auto lsn = conn_->Commit(1);
+  ASSERT_FALSE(lsn.ok());
+  EXPECT_EQ(lsn.status().code(), sqlstate::kFeatureNotSupported) << lsn.status().ToString();
+  EXPECT_FALSE(conn_->in_transaction());
+  EXPECT_EQ(Query(*conn_, "SELECT * FROM t").size(), 0u);
+  EXPECT_EQ(Query(*conn_, "SELECT * FROM pragma_table_info('t')").size(), 3u);
+  EXPECT_EQ(LastLsn(*store_), 0u);
+}
+
 TEST_F(ShardStoreWal, DestroyingAConnectionRollsBackItsTransaction) {
   {
     auto c = AcquireOk(*store_);
