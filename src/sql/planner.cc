@@ -1,0 +1,1152 @@
+#include "sql/planner.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "common/value_codec.h"
+
+namespace sb::sql {
+namespace {
+
+using exec::OutputColumn;
+using exec::RouteSpec;
+using exec::SelectPlan;
+using exec::ValueSource;
+
+constexpr size_t kMaxRouteTuples = 1024;
+
+int Loc(const Json& body) { return body.is_object() ? body.value("location", -1) + 1 : 0; }
+
+Status NotSupported(const std::string& what, int position = 0, std::string hint = {}) {
+  return Status(sqlstate::kFeatureNotSupported, what + " is not supported", std::move(hint),
+                position);
+}
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool ContainsAggregate(const Json& j) {
+  if (j.is_object()) {
+    if (j.contains("SubLink")) return false;
+    if (Translator::IsAggregateCall(j)) return true;
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (ContainsAggregate(it.value())) return true;
+    }
+  } else if (j.is_array()) {
+    for (const auto& e : j) {
+      if (ContainsAggregate(e)) return true;
+    }
+  }
+  return false;
+}
+
+void CollectAggregates(const Json& j, std::vector<Json>* out) {
+  if (j.is_object()) {
+    if (j.contains("SubLink")) return;
+    if (Translator::IsAggregateCall(j)) {
+      for (const auto& e : *out) {
+        if (SameExpression(e, j)) return;
+      }
+      out->push_back(j);
+      return;
+    }
+    for (auto it = j.begin(); it != j.end(); ++it) CollectAggregates(it.value(), out);
+  } else if (j.is_array()) {
+    for (const auto& e : j) CollectAggregates(e, out);
+  }
+}
+
+void Conjuncts(const Json& where, std::vector<const Json*>* out) {
+  if (where.contains("BoolExpr") && where["BoolExpr"].value("boolop", "") == "AND_EXPR") {
+    for (const auto& a : where["BoolExpr"]["args"]) Conjuncts(a, out);
+    return;
+  }
+  out->push_back(&where);
+}
+
+// The value of a routing candidate: a constant (optionally cast) or a parameter.
+std::optional<ValueSource> RoutingValue(const Json& node, const SqlType& column_type,
+                                        Translator* tr) {
+  if (!node.contains("A_Const") && !node.contains("ParamRef") && !node.contains("TypeCast")) {
+    return std::nullopt;
+  }
+  if (node.contains("TypeCast")) {
+    const Json& arg = node["TypeCast"]["arg"];
+    if (!arg.contains("A_Const") && !arg.contains("ParamRef")) return std::nullopt;
+  }
+  auto t = tr->Expr(node);
+  if (!t.ok()) return std::nullopt;
+  ValueSource vs;
+  vs.type = column_type;
+  if (t->is_constant) {
+    if (IsNull(t->constant)) return std::nullopt;  // col = NULL matches nothing; scatter is correct
+    auto v = t->type.id == TypeId::kUnknown
+                 ? ParseTextValue(column_type, std::get<std::string>(t->constant))
+                 : CastValue(t->constant, t->type, column_type);
+    if (!v.ok()) return std::nullopt;  // the WHERE translation reports the error
+    vs.constant = *v;
+    return vs;
+  }
+  if (t->param > 0) {
+    vs.param = t->param;
+    vs.param_type = t->type.id == TypeId::kUnknown ? column_type : t->type;
+    if (t->type.id == TypeId::kUnknown) tr->params()->Set(t->param, column_type);
+    return vs;
+  }
+  return std::nullopt;
+}
+
+const Json* ColumnSide(const Json& cmp, bool left) {
+  return &cmp["A_Expr"][left ? "lexpr" : "rexpr"];
+}
+
+// Finds the shard key values pinned by WHERE (equality or IN on every key
+// column of the relation at scope index `rel`).
+RouteSpec AnalyzeRoute(const Json* where, const meta::TableDef* table, int rel, Translator* tr) {
+  RouteSpec route;
+  route.table = table;
+  if (table->replicated) {
+    route.kind = RouteSpec::Kind::kAnyOneShard;
+    return route;
+  }
+  route.kind = RouteSpec::Kind::kAllShards;
+  if (where == nullptr) return route;
+  std::vector<const Json*> conj;
+  Conjuncts(*where, &conj);
+  std::vector<std::vector<ValueSource>> per_column(table->shard_key.size());
+  for (const Json* c : conj) {
+    if (!c->contains("A_Expr")) continue;
+    const Json& e = (*c)["A_Expr"];
+    std::string kind = e.value("kind", "");
+    auto names = NameList(e["name"]);
+    std::string op = names.empty() ? "" : names.back();
+    if (op != "=") continue;
+    for (bool left : {true, false}) {
+      const Json* col = ColumnSide(*c, left);
+      if (!col->contains("ColumnRef")) continue;
+      auto rc = tr->ResolveColumn(*col);
+      if (!rc.ok() || rc->first != rel) continue;
+      auto it = std::find(table->shard_key.begin(), table->shard_key.end(), rc->second);
+      if (it == table->shard_key.end()) continue;
+      size_t key_pos = static_cast<size_t>(it - table->shard_key.begin());
+      const SqlType& ctype = table->columns[rc->second].type;
+      std::vector<ValueSource> values;
+      if (kind == "AEXPR_OP") {
+        auto v = RoutingValue(*ColumnSide(*c, !left), ctype, tr);
+        if (!v) continue;
+        values.push_back(*v);
+      } else if (kind == "AEXPR_IN" && left && e["rexpr"].contains("List")) {
+        bool all = true;
+        for (const auto& item : e["rexpr"]["List"]["items"]) {
+          auto v = RoutingValue(item, ctype, tr);
+          if (!v) {
+            all = false;
+            break;
+          }
+          values.push_back(*v);
+        }
+        if (!all) continue;
+      } else {
+        continue;
+      }
+      // Several conjuncts on one key column: keep the most selective.
+      if (per_column[key_pos].empty() || values.size() < per_column[key_pos].size()) {
+        per_column[key_pos] = values;
+      }
+    }
+  }
+  size_t combos = 1;
+  for (const auto& v : per_column) {
+    if (v.empty()) return route;
+    combos *= v.size();
+    if (combos > kMaxRouteTuples) return route;
+  }
+  std::vector<std::vector<ValueSource>> tuples{{}};
+  for (const auto& values : per_column) {
+    std::vector<std::vector<ValueSource>> next;
+    for (const auto& t : tuples) {
+      for (const auto& v : values) {
+        auto n = t;
+        n.push_back(v);
+        next.push_back(std::move(n));
+      }
+    }
+    tuples = std::move(next);
+  }
+  route.kind = RouteSpec::Kind::kKeyTuples;
+  route.tuples = std::move(tuples);
+  return route;
+}
+
+struct SortItem {
+  Json expr;
+  bool descending = false;
+  bool nulls_first = false;
+  int target = -1;  // index in the target list when it refers to an output column
+};
+
+struct Target {
+  Json expr;
+  std::string name;
+};
+
+Result<std::vector<Target>> ExpandTargets(const Json& target_list, const std::vector<Relation>& scope) {
+  std::vector<Target> out;
+  for (const auto& item : target_list) {
+    const Json& rt = item["ResTarget"];
+    const Json& val = rt["val"];
+    if (val.contains("ColumnRef")) {
+      auto fields = NameList(val["ColumnRef"]["fields"]);
+      if (!fields.empty() && fields.back() == "*") {
+        if (scope.empty()) {
+          return Status(sqlstate::kSyntaxError, "SELECT * with no tables specified is not valid", {},
+                        Loc(val["ColumnRef"]));
+        }
+        bool matched = false;
+        for (const auto& rel : scope) {
+          if (fields.size() == 2 && rel.alias != fields[0]) continue;
+          matched = true;
+          for (const auto& col : rel.table->columns) {
+            if (col.hidden) continue;
+            Json ref = {{"ColumnRef",
+                         {{"fields", Json::array({Json{{"String", {{"sval", rel.alias}}}},
+                                                  Json{{"String", {{"sval", col.name}}}}})},
+                          {"location", -1}}}};
+            out.push_back({ref, col.name});
+          }
+        }
+        if (!matched) {
+          return Status(sqlstate::kUndefinedTable,
+                        fmt::format("missing FROM-clause entry for table \"{}\"", fields[0]), {},
+                        Loc(val["ColumnRef"]));
+        }
+        continue;
+      }
+    }
+    out.push_back({val, rt.contains("name") ? rt["name"].get<std::string>() : Translator::ColumnName(val)});
+  }
+  return out;
+}
+
+// ORDER BY items: ordinals and output-column names refer to targets.
+Result<std::vector<SortItem>> ResolveSort(const Json& sort_clause, const std::vector<Target>& targets,
+                                          std::string_view text) {
+  std::vector<SortItem> out;
+  for (const auto& s : sort_clause) {
+    const Json& sb = s["SortBy"];
+    SortItem item;
+    item.expr = sb["node"];
+    std::string dir = sb.value("sortby_dir", "SORTBY_DEFAULT");
+    if (dir == "SORTBY_USING") return NotSupported("ORDER BY ... USING", Loc(sb));
+    item.descending = dir == "SORTBY_DESC";
+    std::string nulls = sb.value("sortby_nulls", "SORTBY_NULLS_DEFAULT");
+    item.nulls_first = nulls == "SORTBY_NULLS_FIRST" ||
+                       (nulls == "SORTBY_NULLS_DEFAULT" && item.descending);
+    if (item.expr.contains("A_Const") && item.expr["A_Const"].contains("ival")) {
+      int64_t k = ConstIntValue(item.expr["A_Const"], text);
+      if (k < 1 || k > static_cast<int64_t>(targets.size())) {
+        return Status(sqlstate::kInvalidColumnReference, fmt::format("ORDER BY position {} is not in select list", k),
+                      {}, Loc(item.expr["A_Const"]));
+      }
+      item.target = static_cast<int>(k - 1);
+      item.expr = targets[item.target].expr;
+    } else if (item.expr.contains("ColumnRef")) {
+      auto f = NameList(item.expr["ColumnRef"]["fields"]);
+      if (f.size() == 1) {
+        for (size_t i = 0; i < targets.size(); ++i) {
+          if (targets[i].name == f[0]) {
+            item.target = static_cast<int>(i);
+            item.expr = targets[i].expr;
+            break;
+          }
+        }
+      }
+    }
+    if (item.target < 0) {
+      for (size_t i = 0; i < targets.size(); ++i) {
+        if (SameExpression(targets[i].expr, item.expr)) {
+          item.target = static_cast<int>(i);
+          break;
+        }
+      }
+    }
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+std::string SortSql(const std::string& expr, const SortItem& s) {
+  return expr + (s.descending ? " DESC" : " ASC") + (s.nulls_first ? " NULLS FIRST" : " NULLS LAST");
+}
+
+Result<std::optional<ValueSource>> LimitValue(const Json* node, Translator* tr) {
+  if (node == nullptr || node->is_null()) return std::optional<ValueSource>();
+  SB_ASSIGN_OR_RETURN(Translated t, tr->ExprAs(*node, SqlType::Of(TypeId::kInt8)));
+  ValueSource vs;
+  vs.type = SqlType::Of(TypeId::kInt8);
+  if (t.is_constant) {
+    if (IsNull(t.constant)) return std::optional<ValueSource>();  // LIMIT ALL / NULL
+    vs.constant = t.constant;
+    if (std::get<int64_t>(t.constant) < 0) {
+      return Status(sqlstate::kInvalidRowCountInLimit, "LIMIT/OFFSET must not be negative");
+    }
+  } else if (t.param > 0) {
+    vs.param = t.param;
+    vs.param_type = SqlType::Of(TypeId::kInt8);
+  } else {
+    return NotSupported("a LIMIT/OFFSET expression other than a constant or parameter");
+  }
+  return std::optional<ValueSource>(vs);
+}
+
+std::string ValueSql(const ValueSource& v) {
+  return v.constant ? SqlLiteral(*v.constant) : "?" + std::to_string(v.param);
+}
+
+Result<std::vector<Json>> ResolveGroupBy(const Json& group_clause, const std::vector<Target>& targets,
+                                         Translator* tr, std::string_view text) {
+  std::vector<Json> out;
+  for (const auto& g : group_clause) {
+    if (g.contains("GroupingSet")) return NotSupported("GROUPING SETS, ROLLUP and CUBE", 0);
+    Json e = g;
+    if (g.contains("A_Const") && g["A_Const"].contains("ival")) {
+      int64_t k = ConstIntValue(g["A_Const"], text);
+      if (k < 1 || k > static_cast<int64_t>(targets.size())) {
+        return Status(sqlstate::kInvalidColumnReference,
+                      fmt::format("GROUP BY position {} is not in select list", k), {},
+                      Loc(g["A_Const"]));
+      }
+      e = targets[k - 1].expr;
+    } else if (g.contains("ColumnRef")) {
+      auto f = NameList(g["ColumnRef"]["fields"]);
+      if (f.size() == 1 && !tr->ResolveColumn(g).ok()) {
+        for (const auto& t : targets) {
+          if (t.name == f[0]) {
+            e = t.expr;
+            break;
+          }
+        }
+      }
+    }
+    if (ContainsAggregate(e)) {
+      return Status(sqlstate::kGroupingError, "aggregate functions are not allowed in GROUP BY", {},
+                    0);
+    }
+    out.push_back(e);
+  }
+  return out;
+}
+
+}  // namespace
+
+// --- PlannedStatement ---
+
+bool PlannedStatement::returns_rows() const {
+  if (std::holds_alternative<exec::SelectPlan>(plan)) return true;
+  if (auto* i = std::get_if<exec::InsertPlan>(&plan)) return !i->returning.empty();
+  if (auto* m = std::get_if<exec::ModifyPlan>(&plan)) return !m->returning.empty();
+  if (std::holds_alternative<ShowCommand>(plan) || std::holds_alternative<ExplainCommand>(plan)) {
+    return true;
+  }
+  return false;
+}
+
+std::vector<exec::OutputColumn> PlannedStatement::columns() const {
+  if (auto* s = std::get_if<exec::SelectPlan>(&plan)) return s->output;
+  if (auto* i = std::get_if<exec::InsertPlan>(&plan)) return i->returning;
+  if (auto* m = std::get_if<exec::ModifyPlan>(&plan)) return m->returning;
+  if (auto* sh = std::get_if<ShowCommand>(&plan)) {
+    if (sh->name == "all") {
+      return {{"name", SqlType::Of(TypeId::kText)},
+              {"setting", SqlType::Of(TypeId::kText)},
+              {"description", SqlType::Of(TypeId::kText)}};
+    }
+    return {{sh->name, SqlType::Of(TypeId::kText)}};
+  }
+  if (std::holds_alternative<ExplainCommand>(plan)) return {{"QUERY PLAN", SqlType::Of(TypeId::kText)}};
+  return {};
+}
+
+bool PlannedStatement::is_write() const {
+  return std::holds_alternative<exec::InsertPlan>(plan) ||
+         std::holds_alternative<exec::ModifyPlan>(plan) ||
+         std::holds_alternative<exec::CopyPlan>(plan);
+}
+
+// --- Planner ---
+
+Result<const meta::TableDef*> Planner::LookupTable(const Json& range_var) const {
+  const Json& rv = range_var.contains("RangeVar") ? range_var["RangeVar"] : range_var;
+  std::string schema = rv.value("schemaname", "");
+  std::string name = rv.value("relname", "");
+  if (!schema.empty() && schema != "public") {
+    if (schema == "pg_catalog" || schema == "information_schema") {
+      return Status(sqlstate::kFeatureNotSupported,
+                    fmt::format("system catalog {}.{} is not available", schema, name),
+                    "ScratchBird exposes cluster metadata through sys.* views (later releases); "
+                    "the PostgreSQL system catalogs are not emulated.",
+                    Loc(rv));
+    }
+    return Status(sqlstate::kUndefinedTable, fmt::format("schema \"{}\" does not exist", schema),
+                  "ScratchBird has one schema, \"public\".", Loc(rv));
+  }
+  const meta::TableDef* t = catalog_->FindTable(name);
+  if (t == nullptr) {
+    if (name.rfind("pg_", 0) == 0) {
+      return Status(sqlstate::kFeatureNotSupported,
+                    fmt::format("system catalog {} is not available", name),
+                    "The PostgreSQL system catalogs are not emulated.", Loc(rv));
+    }
+    return Status(sqlstate::kUndefinedTable, fmt::format("relation \"{}\" does not exist", name), {},
+                  Loc(rv));
+  }
+  return t;
+}
+
+Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_view text,
+                                       ParamTypes* params) {
+  if (s.contains("withClause")) return NotSupported("WITH (common table expressions)", 0);
+  if (s.value("op", "SETOP_NONE") != "SETOP_NONE") {
+    return NotSupported("UNION, INTERSECT and EXCEPT", 0, "Run the parts as separate queries.");
+  }
+  if (s.contains("valuesLists")) return NotSupported("a VALUES list as a query", 0);
+  if (s.contains("lockingClause")) return NotSupported("SELECT ... FOR UPDATE/SHARE", 0);
+  if (s.contains("intoClause")) return NotSupported("SELECT INTO", 0);
+  if (s.contains("windowClause")) return NotSupported("WINDOW clauses", 0);
+  bool distinct = false;
+  if (s.contains("distinctClause")) {
+    for (const auto& d : s["distinctClause"]) {
+      if (!d.empty()) return NotSupported("DISTINCT ON", 0);
+    }
+    distinct = true;
+  }
+
+  // FROM: no table, or one table (joins come with the distributed-query issue).
+  std::vector<Relation> scope;
+  if (s.contains("fromClause")) {
+    const Json& from = s["fromClause"];
+    if (from.size() != 1 || !from[0].contains("RangeVar")) {
+      int pos = 0;
+      for (const auto& f : from) {
+        if (!f.contains("RangeVar")) {
+          pos = Loc(f.begin().value());
+          break;
+        }
+      }
+      if (from.size() > 1) pos = Loc(from[1].begin().value());
+      return NotSupported("a FROM clause with joins, subqueries or several tables", pos,
+                          "This release runs single-table queries; joins are planned next.");
+    }
+    SB_ASSIGN_OR_RETURN(const meta::TableDef* table, LookupTable(from[0]));
+    const Json& rv = from[0]["RangeVar"];
+    std::string alias = rv.contains("alias") ? rv["alias"]["Alias"].value("aliasname", table->name)
+                                             : table->name;
+    if (rv.contains("alias") && rv["alias"].is_object() && rv["alias"].contains("aliasname")) {
+      alias = rv["alias"].value("aliasname", table->name);
+    }
+    scope.push_back({alias, table});
+  }
+
+  SB_ASSIGN_OR_RETURN(std::vector<Target> targets, ExpandTargets(s["targetList"], scope));
+  if (targets.empty()) return NotSupported("SELECT with an empty target list", 0);
+  Translator tr(scope, text, params);
+
+  const Json* where = s.contains("whereClause") ? &s["whereClause"] : nullptr;
+  std::string where_sql;
+  if (where != nullptr) {
+    if (ContainsAggregate(*where)) {
+      return Status(sqlstate::kGroupingError, "aggregate functions are not allowed in WHERE", {}, 0);
+    }
+    SB_ASSIGN_OR_RETURN(Translated w, tr.Condition(*where));
+    where_sql = " WHERE " + w.sql;
+  }
+
+  std::vector<Json> group_by;
+  if (s.contains("groupClause")) {
+    SB_ASSIGN_OR_RETURN(group_by, ResolveGroupBy(s["groupClause"], targets, &tr, text));
+  }
+  const Json* having = s.contains("havingClause") ? &s["havingClause"] : nullptr;
+  bool aggregated = !group_by.empty() || having != nullptr;
+  for (const auto& t : targets) aggregated = aggregated || ContainsAggregate(t.expr);
+
+  std::vector<SortItem> sorts;
+  if (s.contains("sortClause")) {
+    SB_ASSIGN_OR_RETURN(sorts, ResolveSort(s["sortClause"], targets, text));
+    for (const auto& si : sorts) aggregated = aggregated || ContainsAggregate(si.expr);
+  }
+  const Json* limit_node = s.contains("limitCount") ? &s["limitCount"] : nullptr;
+  const Json* offset_node = s.contains("limitOffset") ? &s["limitOffset"] : nullptr;
+  if (s.value("limitOption", "") == "LIMIT_OPTION_WITH_TIES") return NotSupported("FETCH ... WITH TIES", 0);
+
+  SelectPlan plan;
+  if (scope.empty()) {
+    plan.route.kind = RouteSpec::Kind::kCoordinator;
+  } else {
+    plan.route = AnalyzeRoute(where, scope[0].table, 0, &tr);
+  }
+  std::string from_sql =
+      scope.empty() ? "" : " FROM " + QuoteIdent(scope[0].table->name) + " AS " + QuoteIdent(scope[0].alias);
+  bool one_place = plan.route.kind == RouteSpec::Kind::kCoordinator ||
+                   plan.route.kind == RouteSpec::Kind::kAnyOneShard ||
+                   (plan.route.kind == RouteSpec::Kind::kKeyTuples && plan.route.tuples.size() == 1);
+
+  if (one_place) {
+    // The whole statement runs where the data is.
+    tr.set_allow_aggregates(true);
+    std::string sql = distinct ? "SELECT DISTINCT " : "SELECT ";
+    for (size_t i = 0; i < targets.size(); ++i) {
+      SB_ASSIGN_OR_RETURN(Translated t, tr.Expr(targets[i].expr));
+      if (t.type.id == TypeId::kUnknown) {
+      SB_ASSIGN_OR_RETURN(t, tr.Coerce(std::move(t), SqlType::Of(TypeId::kText)));
+    }
+      sql += (i ? ", " : "") + t.sql;
+      plan.output.push_back({targets[i].name, t.type});
+    }
+    sql += from_sql + where_sql;
+    if (!group_by.empty()) {
+      sql += " GROUP BY ";
+      for (size_t i = 0; i < group_by.size(); ++i) {
+        SB_ASSIGN_OR_RETURN(Translated g, tr.Expr(group_by[i]));
+        sql += (i ? ", " : "") + g.sql;
+      }
+    }
+    if (having != nullptr) {
+      SB_ASSIGN_OR_RETURN(Translated h, tr.Condition(*having));
+      sql += " HAVING " + h.sql;
+    }
+    if (aggregated) {
+      // Columns outside aggregates must be grouped: let the coordinator-stage
+      // check below enforce PostgreSQL's rule even when SQLite would accept.
+      for (const auto& t : targets) {
+        if (ContainsAggregate(t.expr)) continue;
+        bool grouped = std::any_of(group_by.begin(), group_by.end(),
+                                   [&](const Json& g) { return SameExpression(g, t.expr); });
+        if (!grouped && t.expr.contains("ColumnRef")) {
+          auto f = NameList(t.expr["ColumnRef"]["fields"]);
+          return Status(sqlstate::kGroupingError,
+                        fmt::format("column \"{}\" must appear in the GROUP BY clause or be used in an "
+                                    "aggregate function",
+                                    fmt::join(f, ".")),
+                        {}, Loc(t.expr["ColumnRef"]));
+        }
+      }
+    }
+    if (!sorts.empty()) {
+      sql += " ORDER BY ";
+      for (size_t i = 0; i < sorts.size(); ++i) {
+        SB_ASSIGN_OR_RETURN(Translated o, tr.Expr(sorts[i].expr));
+        sql += (i ? ", " : "") + SortSql(o.sql, sorts[i]);
+      }
+    }
+    SB_ASSIGN_OR_RETURN(auto lim, LimitValue(limit_node, &tr));
+    SB_ASSIGN_OR_RETURN(auto off, LimitValue(offset_node, &tr));
+    if (lim || off) sql += " LIMIT " + (lim ? ValueSql(*lim) : std::string("-1"));
+    if (off) sql += " OFFSET " + ValueSql(*off);
+    plan.shard_sql = sql;
+    plan.shard_width = static_cast<int>(plan.output.size());
+    plan.merge = SelectPlan::Merge::kConcat;
+    plan.single_shard = true;
+    plan.merge_description = "none (single shard)";
+    return plan;
+  }
+
+  if (!aggregated && !distinct) {
+    // Scatter: push WHERE, projection and ORDER BY ... LIMIT l+o down; merge.
+    std::string sql = "SELECT ";
+    int width = 0;
+    for (size_t i = 0; i < targets.size(); ++i) {
+      SB_ASSIGN_OR_RETURN(Translated t, tr.Expr(targets[i].expr));
+      if (t.type.id == TypeId::kUnknown) {
+      SB_ASSIGN_OR_RETURN(t, tr.Coerce(std::move(t), SqlType::Of(TypeId::kText)));
+    }
+      sql += (width++ ? ", " : "") + t.sql;
+      plan.output.push_back({targets[i].name, t.type});
+    }
+    std::string order_sql;
+    for (auto& si : sorts) {
+      SB_ASSIGN_OR_RETURN(Translated o, tr.Expr(si.expr));
+      int col = si.target;
+      if (col < 0) {  // a sort expression not in the select list: hidden column
+        sql += ", " + o.sql;
+        col = width++;
+      }
+      plan.sort_keys.push_back({col, si.descending, si.nulls_first});
+      order_sql += (order_sql.empty() ? " ORDER BY " : ", ") + SortSql(o.sql, si);
+    }
+    sql += from_sql + where_sql + order_sql;
+    SB_ASSIGN_OR_RETURN(plan.limit, LimitValue(limit_node, &tr));
+    SB_ASSIGN_OR_RETURN(plan.offset, LimitValue(offset_node, &tr));
+    if (plan.limit) {
+      // Each shard returns at most limit + offset rows (R06-16).
+      std::string l = ValueSql(*plan.limit);
+      if (plan.offset) l = "(" + l + " + " + ValueSql(*plan.offset) + ")";
+      sql += " LIMIT " + l;
+    }
+    plan.shard_sql = sql;
+    plan.shard_width = width;
+    plan.merge = sorts.empty() ? SelectPlan::Merge::kConcat : SelectPlan::Merge::kSortMerge;
+    plan.merge_description = sorts.empty() ? "CONCAT" : "MERGE_SORT";
+    if (plan.limit || plan.offset) plan.merge_description += sorts.empty() ? " + LIMIT" : " + TOP_N";
+    return plan;
+  }
+
+  // Two-phase: shards compute groups and partial aggregates, the coordinator
+  // merges them in an in-memory SQLite table _p(c0, c1, ...).
+  std::vector<std::string> shard_cols;
+  std::vector<SqlType> shard_types;
+  std::vector<Json> group_exprs = group_by;
+  if (!aggregated) {  // plain DISTINCT: every target is a group
+    for (const auto& t : targets) group_exprs.push_back(t.expr);
+  }
+  for (const auto& g : group_exprs) {
+    SB_ASSIGN_OR_RETURN(Translated t, tr.Expr(g));
+    if (t.type.id == TypeId::kUnknown) {
+      SB_ASSIGN_OR_RETURN(t, tr.Coerce(std::move(t), SqlType::Of(TypeId::kText)));
+    }
+    shard_cols.push_back(t.sql);
+    shard_types.push_back(t.type);
+  }
+  const size_t n_groups = shard_cols.size();
+
+  struct AggMerge {
+    Json call;
+    std::string merge_sql;
+    SqlType type;
+  };
+  std::vector<AggMerge> merges;
+  std::vector<Json> calls;
+  for (const auto& t : targets) CollectAggregates(t.expr, &calls);
+  if (having != nullptr) CollectAggregates(*having, &calls);
+  for (const auto& si : sorts) CollectAggregates(si.expr, &calls);
+  tr.set_allow_aggregates(true);
+  for (const auto& call : calls) {
+    SB_ASSIGN_OR_RETURN(Translated whole, tr.Expr(call));  // validates and types the call
+    const Json& f = call["FuncCall"];
+    std::string name = Lower(NameList(f["funcname"]).back());
+    bool star = f.value("agg_star", false);
+    bool dist = f.value("agg_distinct", false);
+    Translated arg;
+    if (!star) {
+      SB_ASSIGN_OR_RETURN(arg, tr.Expr(f["args"][0]));
+      if (arg.type.id == TypeId::kUnknown) {
+      SB_ASSIGN_OR_RETURN(arg, tr.Coerce(std::move(arg), SqlType::Of(TypeId::kText)));
+    }
+    }
+    auto col = [&](const std::string& sql, SqlType type) {
+      shard_cols.push_back(sql);
+      shard_types.push_back(type);
+      return "c" + std::to_string(shard_cols.size() - 1);
+    };
+    AggMerge m{call, {}, whole.type};
+    if (dist) {
+      // Per-shard distinct counts add up only when the argument is the
+      // shard key: equal values then never meet on two shards.
+      bool on_key = !star && name == "count" && f["args"][0].contains("ColumnRef") &&
+                    scope[0].table->shard_key.size() == 1;
+      if (on_key) {
+        auto rc = tr.ResolveColumn(f["args"][0]);
+        on_key = rc.ok() && rc->second == scope[0].table->shard_key[0];
+      }
+      if (!on_key) {
+        return NotSupported(name + "(DISTINCT ...) across shards on a column other than the shard key",
+                            Loc(f), "Filter on the shard key to run it on one shard.");
+      }
+      m.merge_sql = "sum(" + col("count(DISTINCT " + arg.sql + ")", SqlType::Of(TypeId::kInt8)) + ")";
+    } else if (name == "count") {
+      m.merge_sql = "sum(" + col(star ? "count(*)" : "count(" + arg.sql + ")", SqlType::Of(TypeId::kInt8)) + ")";
+    } else if (name == "sum") {
+      m.merge_sql = "sum(" + col("sum(" + arg.sql + ")", whole.type) + ")";
+    } else if (name == "min" || name == "max") {
+      m.merge_sql = name + "(" + col(name + "(" + arg.sql + ")", whole.type) + ")";
+    } else if (name == "bool_and" || name == "every") {
+      m.merge_sql = "min(" + col("min(" + arg.sql + ")", whole.type) + ")";
+    } else if (name == "bool_or") {
+      m.merge_sql = "max(" + col("max(" + arg.sql + ")", whole.type) + ")";
+    } else if (name == "avg") {
+      std::string sc = col("sum(" + arg.sql + ")", arg.type);
+      std::string cc = col("count(" + arg.sql + ")", SqlType::Of(TypeId::kInt8));
+      if (whole.type.id == TypeId::kFloat8) {
+        m.merge_sql = fmt::format("(sum({}) * 1.0 / sum({}))", sc, cc);
+      } else {
+        int scale = arg.type.id == TypeId::kNumeric ? arg.type.scale : 0;
+        m.merge_sql = fmt::format("sb_numavg(sum({}), sum({}), {})", sc, cc, scale);
+      }
+    } else {
+      return NotSupported("aggregate " + name + " across shards", Loc(f));
+    }
+    merges.push_back(std::move(m));
+  }
+
+  std::string shard_sql = "SELECT " + std::string(!aggregated ? "DISTINCT " : "");
+  for (size_t i = 0; i < shard_cols.size(); ++i) shard_sql += (i ? ", " : "") + shard_cols[i];
+  shard_sql += from_sql + where_sql;
+  if (aggregated && n_groups > 0) {
+    shard_sql += " GROUP BY ";
+    for (size_t i = 0; i < n_groups; ++i) shard_sql += (i ? ", " : "") + shard_cols[i];
+  }
+
+  // Coordinator stage.
+  ParamTypes* ptypes = params;
+  Translator coord({}, text, ptypes);
+  coord.set_allow_aggregates(true);
+  coord.set_override([&](const Json& node) -> std::optional<Result<Translated>> {
+    for (size_t i = 0; i < n_groups; ++i) {
+      if (SameExpression(node, group_exprs[i])) {
+        Translated t;
+        t.sql = "c" + std::to_string(i);
+        t.type = shard_types[i];
+        return Result<Translated>(t);
+      }
+    }
+    if (Translator::IsAggregateCall(node)) {
+      for (const auto& m : merges) {
+        if (SameExpression(node, m.call)) {
+          Translated t;
+          t.sql = m.merge_sql;
+          t.type = m.type;
+          t.contains_aggregate = true;
+          return Result<Translated>(t);
+        }
+      }
+    }
+    if (node.contains("ColumnRef")) {
+      auto f = NameList(node["ColumnRef"]["fields"]);
+      if (!aggregated) {
+        return Result<Translated>(Status(sqlstate::kInvalidColumnReference,
+                                         "for SELECT DISTINCT, ORDER BY expressions must appear in select list",
+                                         {}, Loc(node["ColumnRef"])));
+      }
+      return Result<Translated>(Status(
+          sqlstate::kGroupingError,
+          fmt::format("column \"{}\" must appear in the GROUP BY clause or be used in an aggregate function",
+                      fmt::join(f, ".")),
+          {}, Loc(node["ColumnRef"])));
+    }
+    return std::nullopt;
+  });
+  std::string csql = std::string(distinct ? "SELECT DISTINCT " : "SELECT ");
+  for (size_t i = 0; i < targets.size(); ++i) {
+    SB_ASSIGN_OR_RETURN(Translated t, coord.Expr(targets[i].expr));
+    if (t.type.id == TypeId::kUnknown) {
+      SB_ASSIGN_OR_RETURN(t, coord.Coerce(std::move(t), SqlType::Of(TypeId::kText)));
+    }
+    csql += (i ? ", " : "") + t.sql;
+    plan.output.push_back({targets[i].name, t.type});
+  }
+  csql += " FROM _p";
+  if (aggregated && n_groups > 0) {
+    csql += " GROUP BY ";
+    for (size_t i = 0; i < n_groups; ++i) csql += (i ? ", c" : "c") + std::to_string(i);
+  }
+  if (having != nullptr) {
+    SB_ASSIGN_OR_RETURN(Translated h, coord.Condition(*having));
+    csql += " HAVING " + h.sql;
+  }
+  if (!sorts.empty()) {
+    csql += " ORDER BY ";
+    for (size_t i = 0; i < sorts.size(); ++i) {
+      SB_ASSIGN_OR_RETURN(Translated o, coord.Expr(sorts[i].expr));
+      csql += (i ? ", " : "") + SortSql(o.sql, sorts[i]);
+    }
+  }
+  SB_ASSIGN_OR_RETURN(auto lim, LimitValue(limit_node, &coord));
+  SB_ASSIGN_OR_RETURN(auto off, LimitValue(offset_node, &coord));
+  if (lim || off) csql += " LIMIT " + (lim ? ValueSql(*lim) : std::string("-1"));
+  if (off) csql += " OFFSET " + ValueSql(*off);
+
+  plan.shard_sql = shard_sql;
+  plan.shard_width = static_cast<int>(shard_cols.size());
+  plan.merge = SelectPlan::Merge::kCoordinator;
+  plan.coordinator_sql = csql;
+  plan.merge_description = aggregated ? "AGGREGATE" : "DISTINCT";
+  if (!sorts.empty()) plan.merge_description += " + SORT";
+  if (lim || off) plan.merge_description += " + LIMIT";
+  return plan;
+}
+
+
+namespace {
+
+// Values of an INSERT row: constants or parameters, coerced to the column type.
+Result<ValueSource> InsertValue(const Json& node, const meta::ColumnDef& col, Translator* tr) {
+  SB_ASSIGN_OR_RETURN(Translated t, tr->Expr(node));
+  ValueSource vs;
+  vs.type = col.type;
+  if (t.param > 0) {
+    if (t.type.id == TypeId::kUnknown) tr->params()->Set(t.param, col.type);
+    vs.param = t.param;
+    vs.param_type = t.type.id == TypeId::kUnknown ? col.type : t.type;
+    return vs;
+  }
+  if (t.is_constant) {
+    auto c = tr->Coerce(std::move(t), col.type);
+    if (!c.ok()) {
+      Status st = c.status();
+      return st.WithPosition(Loc(node.begin().value()));
+    }
+    vs.constant = c->constant;
+    return vs;
+  }
+  return Status(sqlstate::kFeatureNotSupported,
+                "INSERT values other than constants and parameters are not supported", {},
+                Loc(node.begin().value()));
+}
+
+Result<std::pair<std::string, std::vector<OutputColumn>>> Returning(const Json& stmt, Translator* tr) {
+  std::pair<std::string, std::vector<OutputColumn>> out;
+  if (!stmt.contains("returningList")) return out;
+  SB_ASSIGN_OR_RETURN(std::vector<Target> targets, ExpandTargets(stmt["returningList"], tr->scope()));
+  out.first = " RETURNING ";
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (ContainsAggregate(targets[i].expr)) {
+      return Status(sqlstate::kGroupingError, "aggregate functions are not allowed in RETURNING");
+    }
+    SB_ASSIGN_OR_RETURN(Translated t, tr->Expr(targets[i].expr));
+    if (t.type.id == TypeId::kUnknown) {
+      SB_ASSIGN_OR_RETURN(t, tr->Coerce(std::move(t), SqlType::Of(TypeId::kText)));
+    }
+    out.first += (i ? ", " : "") + t.sql;
+    out.second.push_back({targets[i].name, t.type});
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<exec::InsertPlan> Planner::PlanInsert(const Json& ins, std::string_view text, ParamTypes* params) {
+  SB_ASSIGN_OR_RETURN(const meta::TableDef* table, LookupTable(ins["relation"]));
+  if (ins.contains("onConflictClause")) return NotSupported("INSERT ... ON CONFLICT", 0);
+  if (ins.contains("withClause")) return NotSupported("WITH (common table expressions)", 0);
+  exec::InsertPlan plan;
+  plan.table = table;
+  if (ins.contains("cols")) {
+    for (const auto& c : ins["cols"]) {
+      std::string name = c["ResTarget"].value("name", "");
+      int idx = table->FindColumn(name);
+      if (idx < 0 || table->columns[idx].hidden) {
+        return Status(sqlstate::kUndefinedColumn,
+                      fmt::format("column \"{}\" of relation \"{}\" does not exist", name, table->name),
+                      {}, Loc(c["ResTarget"]));
+      }
+      if (std::find(plan.columns.begin(), plan.columns.end(), idx) != plan.columns.end()) {
+        return Status(sqlstate::kDuplicateColumn, fmt::format("column \"{}\" specified more than once", name),
+                      {}, Loc(c["ResTarget"]));
+      }
+      plan.columns.push_back(idx);
+    }
+  } else {
+    for (size_t i = 0; i < table->columns.size(); ++i) {
+      if (!table->columns[i].hidden) plan.columns.push_back(static_cast<int>(i));
+    }
+  }
+  if (!ins.contains("selectStmt")) {  // INSERT ... DEFAULT VALUES
+    plan.rows.push_back({});
+  } else {
+    const Json& sel = ins["selectStmt"]["SelectStmt"];
+    if (!sel.contains("valuesLists")) {
+      return NotSupported("INSERT ... SELECT", 0, "Insert rows with VALUES or COPY.");
+    }
+    Translator tr({}, text, params);
+    for (const auto& list : sel["valuesLists"]) {
+      const Json& items = list["List"]["items"];
+      if (items.size() > plan.columns.size()) {
+        return Status(sqlstate::kSyntaxError, "INSERT has more expressions than target columns", {},
+                      Loc(items[plan.columns.size()].begin().value()));
+      }
+      if (items.size() < plan.columns.size() && ins.contains("cols")) {
+        return Status(sqlstate::kSyntaxError, "INSERT has more target columns than expressions");
+      }
+      std::vector<ValueSource> row;
+      for (size_t i = 0; i < items.size(); ++i) {
+        const auto& col = table->columns[plan.columns[i]];
+        if (items[i].contains("SetToDefault")) {
+          ValueSource vs;
+          vs.type = col.type;
+          vs.constant = Value{};
+          vs.param = -1;  // marker: DEFAULT
+          row.push_back(vs);
+          continue;
+        }
+        SB_ASSIGN_OR_RETURN(ValueSource vs, InsertValue(items[i], col, &tr));
+        row.push_back(std::move(vs));
+      }
+      plan.rows.push_back(std::move(row));
+    }
+  }
+  Translator rtr({{table->name, table}}, text, params);
+  SB_ASSIGN_OR_RETURN(auto ret, Returning(ins, &rtr));
+  plan.returning_sql = ret.first;
+  plan.returning = ret.second;
+  return plan;
+}
+
+Result<exec::ModifyPlan> Planner::PlanModify(const Json& stmt, bool is_update, std::string_view text,
+                                             ParamTypes* params) {
+  SB_ASSIGN_OR_RETURN(const meta::TableDef* table, LookupTable(stmt["relation"]));
+  if (stmt.contains("fromClause") || stmt.contains("usingClause")) {
+    return NotSupported(is_update ? "UPDATE ... FROM" : "DELETE ... USING", 0);
+  }
+  if (stmt.contains("withClause")) return NotSupported("WITH (common table expressions)", 0);
+  const Json& rv = stmt["relation"];
+  std::string alias = table->name;
+  if (rv.contains("alias")) alias = rv["alias"].value("aliasname", table->name);
+  Translator tr({{alias, table}}, text, params);
+  exec::ModifyPlan plan;
+  plan.table = table;
+  plan.is_update = is_update;
+  std::string sql = (is_update ? "UPDATE " : "DELETE FROM ") + QuoteIdent(table->name) + " AS " +
+                    QuoteIdent(alias);
+  if (is_update) {
+    sql += " SET ";
+    size_t n = 0;
+    for (const auto& item : stmt["targetList"]) {
+      const Json& rt = item["ResTarget"];
+      std::string name = rt.value("name", "");
+      if (rt.contains("indirection")) return NotSupported("assignment to a subfield or array element", Loc(rt));
+      int idx = table->FindColumn(name);
+      if (idx < 0 || table->columns[idx].hidden) {
+        return Status(sqlstate::kUndefinedColumn,
+                      fmt::format("column \"{}\" of relation \"{}\" does not exist", name, table->name),
+                      {}, Loc(rt));
+      }
+      if (table->IsShardKeyColumn(idx)) {
+        return Status(sqlstate::kFeatureNotSupported,
+                      fmt::format("updating shard key column \"{}\" of table \"{}\" is not supported", name,
+                                  table->name),
+                      "A new key value may belong to another shard. DELETE the row and INSERT it with "
+                      "the new key instead.",
+                      Loc(rt));
+      }
+      std::string value_sql;
+      if (rt["val"].contains("SetToDefault")) {
+        const auto& col = table->columns[idx];
+        if (col.default_now) {
+          value_sql = "sb_setting('statement_timestamp')";
+        } else if (col.default_text) {
+          SB_ASSIGN_OR_RETURN(Value v, ParseTextValue(col.type, *col.default_text));
+          value_sql = SqlLiteral(v);
+        } else {
+          value_sql = "NULL";
+        }
+      } else {
+        if (ContainsAggregate(rt["val"])) {
+          return Status(sqlstate::kGroupingError, "aggregate functions are not allowed in UPDATE", {}, Loc(rt));
+        }
+        SB_ASSIGN_OR_RETURN(Translated v, tr.ExprAs(rt["val"], table->columns[idx].type));
+        value_sql = v.sql;
+      }
+      sql += (n++ ? ", " : "") + QuoteIdent(name) + " = " + value_sql;
+    }
+  }
+  const Json* where = stmt.contains("whereClause") ? &stmt["whereClause"] : nullptr;
+  if (where != nullptr) {
+    if (ContainsAggregate(*where)) {
+      return Status(sqlstate::kGroupingError, "aggregate functions are not allowed in WHERE");
+    }
+    SB_ASSIGN_OR_RETURN(Translated w, tr.Condition(*where));
+    sql += " WHERE " + w.sql;
+  }
+  plan.route = AnalyzeRoute(where, table, 0, &tr);
+  if (table->replicated) plan.route.kind = RouteSpec::Kind::kAllShards;
+  SB_ASSIGN_OR_RETURN(auto ret, Returning(stmt, &tr));
+  sql += ret.first;
+  plan.returning = ret.second;
+  plan.shard_sql = sql;
+  return plan;
+}
+
+Result<exec::CopyPlan> Planner::PlanCopy(const Json& c) {
+  if (!c.value("is_from", false)) {
+    return NotSupported("COPY ... TO", 0, "Use SELECT to read data.");
+  }
+  if (c.contains("filename") || c.value("is_program", false)) {
+    return NotSupported("COPY FROM a server file or program", 0,
+                        "Use COPY ... FROM STDIN (psql's \\copy sends a client-side file).");
+  }
+  if (c.contains("query")) return NotSupported("COPY (query)", 0);
+  SB_ASSIGN_OR_RETURN(const meta::TableDef* table, LookupTable(c["relation"]));
+  exec::CopyPlan plan;
+  plan.table = table;
+  if (c.contains("attlist")) {
+    for (const auto& a : NameList(c["attlist"])) {
+      int idx = table->FindColumn(a);
+      if (idx < 0 || table->columns[idx].hidden) {
+        return Status(sqlstate::kUndefinedColumn,
+                      fmt::format("column \"{}\" of relation \"{}\" does not exist", a, table->name));
+      }
+      plan.columns.push_back(idx);
+    }
+  } else {
+    for (size_t i = 0; i < table->columns.size(); ++i) {
+      if (!table->columns[i].hidden) plan.columns.push_back(static_cast<int>(i));
+    }
+  }
+  bool delimiter_set = false, null_set = false;
+  for (const auto& o : c["options"]) {
+    const Json& d = o["DefElem"];
+    std::string name = Lower(d.value("defname", ""));
+    std::string val;
+    if (d.contains("arg")) {
+      if (d["arg"].contains("String")) val = d["arg"]["String"].value("sval", "");
+      if (d["arg"].contains("Boolean")) val = d["arg"]["Boolean"].value("boolval", false) ? "true" : "false";
+      if (d["arg"].contains("Integer")) val = std::to_string(d["arg"]["Integer"].value("ival", 0));
+    }
+    if (name == "format") {
+      val = Lower(val);
+      if (val == "csv") {
+        plan.csv = true;
+      } else if (val != "text") {
+        return NotSupported("COPY format \"" + val + "\"", Loc(d));
+      }
+    } else if (name == "delimiter") {
+      if (val.size() != 1) return Status(sqlstate::kFeatureNotSupported, "COPY delimiter must be a single one-byte character");
+      plan.delimiter = val[0];
+      delimiter_set = true;
+    } else if (name == "null") {
+      plan.null_string = val;
+      null_set = true;
+    } else if (name == "header") {
+      plan.header = d.contains("arg") ? (Lower(val) == "true" || val == "1" || Lower(val) == "on") : true;
+    } else if (name == "quote") {
+      if (val.size() != 1) return Status(sqlstate::kFeatureNotSupported, "COPY quote must be a single one-byte character");
+      plan.quote = val[0];
+    } else {
+      return NotSupported("COPY option \"" + name + "\"", Loc(d));
+    }
+  }
+  if (plan.csv) {
+    if (!delimiter_set) plan.delimiter = ',';
+    if (!null_set) plan.null_string = "";
+  }
+  return plan;
+}
+
+Result<PlannedStatement> Planner::Plan(const ParsedStatement& stmt, std::string_view text,
+                                       const std::vector<SqlType>& declared_params) {
+  ParamTypes params(declared_params);
+  PlannedStatement out;
+  const std::string kind = stmt.kind();
+  const Json& b = stmt.body();
+  if (kind == "SelectStmt") {
+    SB_ASSIGN_OR_RETURN(exec::SelectPlan p, PlanSelect(b, nullptr, text, &params));
+    out.plan = std::move(p);
+  } else if (kind == "InsertStmt") {
+    SB_ASSIGN_OR_RETURN(exec::InsertPlan p, PlanInsert(b, text, &params));
+    out.plan = std::move(p);
+  } else if (kind == "UpdateStmt" || kind == "DeleteStmt") {
+    SB_ASSIGN_OR_RETURN(exec::ModifyPlan p, PlanModify(b, kind == "UpdateStmt", text, &params));
+    out.plan = std::move(p);
+  } else if (kind == "CreateStmt") {
+    SB_ASSIGN_OR_RETURN(exec::DdlPlan p, PlanCreateTable(stmt, text));
+    out.plan = std::move(p);
+  } else if (kind == "DropStmt") {
+    SB_ASSIGN_OR_RETURN(exec::DdlPlan p, PlanDrop(b));
+    out.plan = std::move(p);
+  } else if (kind == "IndexStmt") {
+    SB_ASSIGN_OR_RETURN(exec::DdlPlan p, PlanCreateIndex(b));
+    out.plan = std::move(p);
+  } else if (kind == "AlterTableStmt") {
+    SB_ASSIGN_OR_RETURN(exec::DdlPlan p, PlanAlterTable(b, text));
+    out.plan = std::move(p);
+  } else if (kind == "CopyStmt") {
+    SB_ASSIGN_OR_RETURN(exec::CopyPlan p, PlanCopy(b));
+    out.plan = std::move(p);
+  } else if (kind == "TransactionStmt") {
+    std::string k = b.value("kind", "");
+    if (k == "TRANS_STMT_BEGIN" || k == "TRANS_STMT_START") {
+      out.plan = TransactionCommand{TransactionCommand::Op::kBegin};
+    } else if (k == "TRANS_STMT_COMMIT") {
+      out.plan = TransactionCommand{TransactionCommand::Op::kCommit};
+    } else if (k == "TRANS_STMT_ROLLBACK") {
+      out.plan = TransactionCommand{TransactionCommand::Op::kRollback};
+    } else {
+      return NotSupported("SAVEPOINT, PREPARE TRANSACTION and two-phase commit", 0,
+                          "Transactions are shard-local; see docs/sql.md.");
+    }
+  } else if (kind == "VariableSetStmt") {
+    SetCommand sc;
+    std::string k = b.value("kind", "");
+    sc.name = Lower(b.value("name", ""));
+    if (k == "VAR_SET_VALUE") {
+      std::vector<std::string> parts;
+      for (const auto& a : b["args"]) {
+        if (a.contains("A_Const")) {
+          const Json& c = a["A_Const"];
+          if (c.contains("sval")) parts.push_back(c["sval"].value("sval", ""));
+          else if (c.contains("ival")) parts.push_back(std::to_string(ConstIntValue(c, text)));
+          else if (c.contains("fval")) parts.push_back(c["fval"].value("fval", ""));
+          else if (c.contains("boolval")) parts.push_back(c["boolval"].value("boolval", false) ? "on" : "off");
+        } else if (a.contains("TypeCast") && a["TypeCast"]["arg"].contains("A_Const")) {
+          parts.push_back(a["TypeCast"]["arg"]["A_Const"]["sval"].value("sval", ""));
+        } else {
+          return NotSupported("this SET value", 0);
+        }
+      }
+      std::string joined;
+      for (size_t i = 0; i < parts.size(); ++i) joined += (i ? ", " : "") + parts[i];
+      sc.value = joined;
+    } else if (k == "VAR_SET_DEFAULT" || k == "VAR_RESET") {
+      sc.is_reset = true;
+    } else if (k == "VAR_RESET_ALL") {
+      sc.is_reset = true;
+      sc.reset_all = true;
+    } else if (k == "VAR_SET_MULTI") {
+      out.plan = EmptyCommand{"SET"};  // SET TRANSACTION ...: shard transactions are serializable
+      return out;
+    } else {
+      return NotSupported("this form of SET", 0);
+    }
+    out.plan = sc;
+  } else if (kind == "VariableShowStmt") {
+    out.plan = ShowCommand{Lower(b.value("name", ""))};
+  } else if (kind == "ExplainStmt") {
+    ExplainCommand ec;
+    for (const auto& o : b["options"]) {
+      std::string name = Lower(o["DefElem"].value("defname", ""));
+      if (name == "analyze") {
+        const Json& d = o["DefElem"];
+        ec.analyze = !d.contains("arg") || !(d["arg"].contains("String") &&
+                                             (Lower(d["arg"]["String"].value("sval", "")) == "false" ||
+                                              Lower(d["arg"]["String"].value("sval", "")) == "off"));
+      } else if (name == "format") {
+        std::string f = Lower(o["DefElem"]["arg"]["String"].value("sval", "text"));
+        if (f != "text") return NotSupported("EXPLAIN (FORMAT " + f + ")", 0);
+      }
+    }
+    ParsedStatement inner;
+    inner.node = b["query"];
+    inner.text = stmt.text;
+    inner.location = stmt.location;
+    SB_ASSIGN_OR_RETURN(PlannedStatement ip, Plan(inner, text, declared_params));
+    if (ip.is_write() && ec.analyze) {
+      return NotSupported("EXPLAIN ANALYZE of a write", 0, "Use EXPLAIN without ANALYZE.");
+    }
+    ec.inner = std::make_shared<PlannedStatement>(std::move(ip));
+    out.param_types = ec.inner->param_types;
+    out.plan = std::move(ec);
+    return out;
+  } else if (kind == "DiscardStmt") {
+    out.plan = EmptyCommand{"DISCARD ALL"};
+  } else if (kind == "DeallocateStmt") {
+    out.plan = EmptyCommand{"DEALLOCATE"};
+  } else {
+    std::string name = kind;
+    if (name.size() > 4 && name.substr(name.size() - 4) == "Stmt") name = name.substr(0, name.size() - 4);
+    return Status(sqlstate::kFeatureNotSupported, "statement " + name + " is not supported",
+                  "See docs/sql.md for the statements ScratchBird supports.");
+  }
+  // Unreferenced or unresolved parameters default to text, as PostgreSQL's unknown.
+  std::vector<SqlType> types = params.types();
+  if (static_cast<int>(types.size()) < params.max_referenced()) types.resize(params.max_referenced());
+  for (auto& t : types) {
+    if (t.id == TypeId::kUnknown) t = SqlType::Of(TypeId::kText);
+  }
+  out.param_types = std::move(types);
+  return out;
+}
+
+}  // namespace sb::sql

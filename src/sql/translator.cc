@@ -1,0 +1,918 @@
+#include "sql/translator.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "common/decimal.h"
+#include "common/value_codec.h"
+
+namespace sb::sql {
+namespace {
+
+int Loc(const Json& node) {
+  if (!node.is_object() || node.empty()) return 0;
+  const Json& body = node.begin().value();
+  return body.is_object() ? body.value("location", -1) + 1 : 0;
+}
+
+std::string Pow10(int n) {
+  std::string s = "1";
+  s.append(static_cast<size_t>(std::max(n, 0)), '0');
+  return s;
+}
+
+bool IsScaledNumeric(const SqlType& t) { return NumericIsScaled(t); }
+bool IsTextNumeric(const SqlType& t) { return t.id == TypeId::kNumeric && !NumericIsScaled(t); }
+bool IsFloat(const SqlType& t) { return t.id == TypeId::kFloat4 || t.id == TypeId::kFloat8; }
+bool IsTextLike(const SqlType& t) { return t.id == TypeId::kText || t.id == TypeId::kVarchar; }
+
+// Numeric literal type: scaled numeric wide enough for any literal that fits.
+SqlType LiteralNumeric(int scale) { return SqlType::Numeric(kMaxScaledNumericPrecision, scale); }
+
+Translated Make(std::string sql, SqlType type) {
+  Translated t;
+  t.sql = std::move(sql);
+  t.type = type;
+  return t;
+}
+
+Translated MakeConst(const Value& v, SqlType type) {
+  Translated t;
+  t.sql = SqlLiteral(v);
+  t.type = type;
+  t.is_constant = true;
+  t.constant = v;
+  return t;
+}
+
+Json StripLocations(const Json& j) {
+  if (j.is_object()) {
+    Json out = Json::object();
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (it.key() == "location") continue;
+      out[it.key()] = StripLocations(it.value());
+    }
+    return out;
+  }
+  if (j.is_array()) {
+    Json out = Json::array();
+    for (const auto& e : j) out.push_back(StripLocations(e));
+    return out;
+  }
+  return j;
+}
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+bool SameExpression(const Json& a, const Json& b) { return StripLocations(a) == StripLocations(b); }
+
+SqlType ParamTypes::Get(int n) const {
+  if (n < 1 || n > static_cast<int>(types_.size())) return SqlType();
+  return types_[n - 1];
+}
+
+void ParamTypes::Set(int n, const SqlType& t) {
+  if (n < 1) return;
+  if (static_cast<int>(types_.size()) < n) types_.resize(n);
+  types_[n - 1] = t;
+}
+
+int64_t TypeCode(const SqlType& t) {
+  return static_cast<int64_t>(t.id) * 1000000 + static_cast<int64_t>(t.precision + 1) * 1000 +
+         t.scale;
+}
+
+SqlType TypeFromCode(int64_t code) {
+  SqlType t;
+  t.id = static_cast<TypeId>(code / 1000000);
+  t.precision = static_cast<int>((code / 1000) % 1000) - 1;
+  t.scale = static_cast<int>(code % 1000);
+  return t;
+}
+
+std::string QuoteIdent(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+std::string SqlLiteral(const Value& v) {
+  struct Visitor {
+    std::string operator()(std::monostate) const { return "NULL"; }
+    std::string operator()(int64_t i) const { return std::to_string(i); }
+    std::string operator()(double d) const {
+      if (std::isnan(d)) return "(0.0/0.0)";  // SQLite has no NaN literal; yields NULL
+      if (std::isinf(d)) return d > 0 ? "9e999" : "-9e999";
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.17g", d);
+      std::string s = buf;
+      if (s.find_first_of(".eE") == std::string::npos) s += ".0";
+      return s;
+    }
+    std::string operator()(const std::string& s) const {
+      std::string out = "'";
+      for (char c : s) {
+        if (c == '\'') out += '\'';
+        out += c;
+      }
+      return out + "'";
+    }
+    std::string operator()(const Blob& b) const {
+      static const char* hex = "0123456789abcdef";
+      std::string out = "X'";
+      for (unsigned char c : b.bytes) {
+        out += hex[c >> 4];
+        out += hex[c & 15];
+      }
+      return out + "'";
+    }
+  };
+  return std::visit(Visitor{}, v);
+}
+
+Status Translator::NotSupported(const std::string& what, int location) const {
+  return Status(sqlstate::kFeatureNotSupported, what + " is not supported", {}, location);
+}
+
+bool Translator::IsAggregateCall(const Json& node) {
+  if (!node.contains("FuncCall")) return false;
+  auto names = NameList(node["FuncCall"]["funcname"]);
+  if (names.empty()) return false;
+  std::string n = Lower(names.back());
+  return n == "count" || n == "sum" || n == "avg" || n == "min" || n == "max" ||
+         n == "bool_and" || n == "bool_or" || n == "every" || n == "string_agg" ||
+         n == "array_agg" || n == "stddev" || n == "variance";
+}
+
+std::string Translator::ColumnName(const Json& node) {
+  if (!node.is_object() || node.empty()) return "?column?";
+  const std::string& kind = node.begin().key();
+  const Json& b = node.begin().value();
+  if (kind == "ColumnRef") {
+    auto f = NameList(b["fields"]);
+    return f.empty() ? "?column?" : f.back();
+  }
+  if (kind == "FuncCall") {
+    auto f = NameList(b["funcname"]);
+    return f.empty() ? "?column?" : f.back();
+  }
+  if (kind == "TypeCast") {
+    std::string inner = ColumnName(b["arg"]);
+    if (inner != "?column?") return inner;
+    auto names = NameList(b["typeName"]["names"]);
+    return names.empty() ? "?column?" : names.back();
+  }
+  if (kind == "CaseExpr") return "case";
+  if (kind == "CoalesceExpr") return "coalesce";
+  if (kind == "MinMaxExpr") return b.value("op", "") == "IS_GREATEST" ? "greatest" : "least";
+  if (kind == "A_Expr" && b.value("kind", "") == "AEXPR_NULLIF") return "nullif";
+  if (kind == "SQLValueFunction") {
+    std::string op = b.value("op", "");
+    if (op == "SVFOP_CURRENT_USER") return "current_user";
+    if (op == "SVFOP_SESSION_USER") return "session_user";
+    if (op == "SVFOP_USER") return "current_user";
+    if (op == "SVFOP_CURRENT_DATE") return "current_date";
+    if (op == "SVFOP_CURRENT_TIMESTAMP") return "current_timestamp";
+    if (op == "SVFOP_LOCALTIMESTAMP") return "localtimestamp";
+    if (op == "SVFOP_CURRENT_CATALOG") return "current_catalog";
+    if (op == "SVFOP_CURRENT_SCHEMA") return "current_schema";
+  }
+  return "?column?";
+}
+
+Result<std::pair<int, int>> Translator::ResolveColumn(const Json& column_ref) {
+  const Json& b = column_ref["ColumnRef"];
+  auto fields = NameList(b["fields"]);
+  int loc = b.value("location", -1) + 1;
+  std::string qualifier, name;
+  if (fields.size() == 1) {
+    name = fields[0];
+  } else if (fields.size() == 2) {
+    qualifier = fields[0];
+    name = fields[1];
+  } else {
+    return Status(sqlstate::kFeatureNotSupported, "schema-qualified column references are not supported",
+                  {}, loc);
+  }
+  int found_rel = -1, found_col = -1;
+  for (size_t r = 0; r < scope_.size(); ++r) {
+    if (!qualifier.empty() && scope_[r].alias != qualifier) continue;
+    int c = scope_[r].table->FindColumn(name);
+    if (c < 0 || scope_[r].table->columns[c].hidden) continue;
+    if (found_rel >= 0) {
+      return Status(sqlstate::kAmbiguousColumn, fmt::format("column reference \"{}\" is ambiguous", name),
+                    {}, loc);
+    }
+    found_rel = static_cast<int>(r);
+    found_col = c;
+  }
+  if (found_rel < 0) {
+    if (!qualifier.empty()) {
+      bool rel_exists = std::any_of(scope_.begin(), scope_.end(),
+                                    [&](const Relation& r) { return r.alias == qualifier; });
+      if (!rel_exists) {
+        return Status(sqlstate::kUndefinedTable,
+                      fmt::format("missing FROM-clause entry for table \"{}\"", qualifier), {}, loc);
+      }
+      return Status(sqlstate::kUndefinedColumn,
+                    fmt::format("column {}.{} does not exist", qualifier, name), {}, loc);
+    }
+    return Status(sqlstate::kUndefinedColumn, fmt::format("column \"{}\" does not exist", name), {},
+                  loc);
+  }
+  return std::make_pair(found_rel, found_col);
+}
+
+Result<Translated> Translator::Column(const Json& node) {
+  auto fields = NameList(node["ColumnRef"]["fields"]);
+  if (!fields.empty() && fields.back() == "*") {
+    return NotSupported("\"*\" in this position", Loc(node));
+  }
+  SB_ASSIGN_OR_RETURN(auto rc, ResolveColumn(node));
+  const Relation& rel = scope_[rc.first];
+  const auto& col = rel.table->columns[rc.second];
+  return Make(QuoteIdent(rel.alias) + "." + QuoteIdent(col.name), col.type);
+}
+
+Result<Translated> Translator::Const(const Json& node) {
+  const Json& c = node["A_Const"];
+  if (c.value("isnull", false)) {
+    Translated t = MakeConst(std::monostate{}, SqlType());
+    return t;
+  }
+  if (c.contains("ival")) {
+    int64_t v = ConstIntValue(c, text_);
+    SqlType type = SqlType::Of(v >= INT32_MIN && v <= INT32_MAX ? TypeId::kInt4 : TypeId::kInt8);
+    return MakeConst(v, type);
+  }
+  if (c.contains("fval")) {
+    std::string f = c["fval"].value("fval", "0");
+    // PostgreSQL types a decimal literal as numeric; integers too large for
+    // int8 also arrive here.
+    auto d = ParseDecimal(f);
+    if (d.ok() && d->scale <= kMaxScaledNumericPrecision) {
+      SqlType t = LiteralNumeric(d->scale);
+      auto stored = ParseTextValue(t, f);
+      if (stored.ok()) return MakeConst(*stored, t);
+    }
+    SqlType t = SqlType::Numeric(-1, 0);
+    SB_ASSIGN_OR_RETURN(Value stored, ParseTextValue(t, f));
+    return MakeConst(stored, t);
+  }
+  if (c.contains("sval")) {
+    Translated t = MakeConst(c["sval"].value("sval", ""), SqlType());
+    return t;
+  }
+  if (c.contains("boolval")) {
+    bool b = c["boolval"].value("boolval", false);
+    return MakeConst(int64_t{b ? 1 : 0}, SqlType::Of(TypeId::kBool));
+  }
+  if (c.contains("bsval")) return NotSupported("bit-string constants", Loc(node));
+  return NotSupported("this constant", Loc(node));
+}
+
+Result<Translated> Translator::Param(const Json& node) {
+  int n = node["ParamRef"].value("number", 0);
+  if (n < 1) return NotSupported("this parameter reference", Loc(node));
+  params_->NoteReference(n);
+  Translated t = Make("?" + std::to_string(n), params_->Get(n));
+  t.param = n;
+  return t;
+}
+
+Result<Translated> Translator::Coerce(Translated t, const SqlType& to, bool explicit_cast) {
+  if (to.id == TypeId::kUnknown) return t;
+  const SqlType from = t.type;
+  if (t.is_constant) {
+    if (IsNull(t.constant)) {
+      t.type = to;
+      return t;
+    }
+    Result<Value> v = from.id == TypeId::kUnknown
+                          ? ParseTextValue(to, std::get<std::string>(t.constant))
+                          : CastValue(t.constant, from, to);
+    if (!v.ok()) return v.status();
+    // varchar(n) assignment of a too-long constant is an error in PostgreSQL
+    // (an explicit cast truncates); ParseTextValue already checks it.
+    return MakeConst(*v, to);
+  }
+  if (t.param > 0 && from.id == TypeId::kUnknown) {
+    params_->Set(t.param, to);
+    t.type = to;
+    return t;
+  }
+  if (from == to) return t;
+  // Same storage, no conversion needed.
+  if ((IsTextLike(from) && IsTextLike(to) && (to.id == TypeId::kText || to.precision < 0)) ||
+      (from.IsInteger() && to.IsInteger() &&
+       (static_cast<int>(to.id) >= static_cast<int>(from.id))) ||
+      (IsFloat(from) && to.id == TypeId::kFloat8) ||
+      ((from.id == TypeId::kTimestamp && to.id == TypeId::kTimestamptz) ||
+       (from.id == TypeId::kTimestamptz && to.id == TypeId::kTimestamp))) {
+    t.type = to;
+    return t;
+  }
+  if (from.IsInteger() && IsScaledNumeric(to)) {
+    t.sql = to.scale == 0 ? t.sql : "(" + t.sql + " * " + Pow10(to.scale) + ")";
+    t.type = to;
+    return t;
+  }
+  if (IsScaledNumeric(from) && IsScaledNumeric(to) && to.scale >= from.scale &&
+      (explicit_cast || to.precision >= from.precision || to.precision == kMaxScaledNumericPrecision)) {
+    if (to.scale > from.scale) t.sql = "(" + t.sql + " * " + Pow10(to.scale - from.scale) + ")";
+    t.type = to;
+    return t;
+  }
+  if (from.IsInteger() && IsFloat(to)) {
+    t.sql = "CAST(" + t.sql + " AS REAL)";
+    t.type = to;
+    return t;
+  }
+  if (from.id == TypeId::kDate && (to.id == TypeId::kTimestamp || to.id == TypeId::kTimestamptz)) {
+    t.sql = "(" + t.sql + " || ' 00:00:00.000000')";
+    t.type = to;
+    return t;
+  }
+  // Everything else goes through the exact cast function, which applies
+  // PostgreSQL's semantics (rounding, range checks, text formats).
+  t.sql = fmt::format("sb_cast({}, {}, {})", t.sql, TypeCode(from), TypeCode(to));
+  t.type = to;
+  return t;
+}
+
+Result<Translated> Translator::ExprAs(const Json& node, const SqlType& to) {
+  SB_ASSIGN_OR_RETURN(Translated t, Expr(node));
+  return Coerce(std::move(t), to);
+}
+
+Result<Translated> Translator::Condition(const Json& node) {
+  SB_ASSIGN_OR_RETURN(Translated t, Expr(node));
+  if (t.type.id == TypeId::kUnknown) return Coerce(std::move(t), SqlType::Of(TypeId::kBool));
+  if (t.type.id != TypeId::kBool) {
+    return Status(sqlstate::kDatatypeMismatch,
+                  fmt::format("argument of WHERE must be type boolean, not type {}", t.type.Name()),
+                  {}, Loc(node));
+  }
+  return t;
+}
+
+Result<std::vector<Translated>> Translator::Unify(std::vector<Translated> items,
+                                                  std::string_view what) {
+  SqlType common;
+  for (const auto& t : items) {
+    if (t.type.id == TypeId::kUnknown) continue;
+    if (common.id == TypeId::kUnknown) {
+      common = t.type;
+    } else {
+      SB_ASSIGN_OR_RETURN(common, CommonType(common, t.type, what));
+    }
+  }
+  if (common.id == TypeId::kUnknown) common = SqlType::Of(TypeId::kText);
+  for (auto& t : items) {
+    SB_ASSIGN_OR_RETURN(t, Coerce(std::move(t), common));
+  }
+  return items;
+}
+
+Result<Translated> Translator::Comparison(const std::string& op, const Json& l, const Json& r,
+                                          int location) {
+  SB_ASSIGN_OR_RETURN(Translated lt, Expr(l));
+  SB_ASSIGN_OR_RETURN(Translated rt, Expr(r));
+  if (IsTextNumeric(lt.type) || IsTextNumeric(rt.type)) {
+    return NotSupported("comparison of unconstrained numeric values", location);
+  }
+  std::vector<Translated> both;
+  both.push_back(std::move(lt));
+  both.push_back(std::move(rt));
+  auto unified = Unify(std::move(both), op);
+  if (!unified.ok()) return unified.status().ok() ? unified.status() : Status(unified.status()).WithPosition(location);
+  std::string sqlop = op == "!=" ? "<>" : op;
+  Translated out = Make("(" + (*unified)[0].sql + " " + sqlop + " " + (*unified)[1].sql + ")",
+                        SqlType::Of(TypeId::kBool));
+  out.contains_aggregate = (*unified)[0].contains_aggregate || (*unified)[1].contains_aggregate;
+  return out;
+}
+
+Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, const Json& r,
+                                          int location) {
+  if (l == nullptr) {  // unary
+    SB_ASSIGN_OR_RETURN(Translated t, Expr(r));
+    if (op == "+") return t;
+    if (op != "-") return NotSupported("prefix operator " + op, location);
+    if (t.is_constant && !IsNull(t.constant)) {
+      if (auto* i = std::get_if<int64_t>(&t.constant)) return MakeConst(-*i, t.type);
+      if (auto* d = std::get_if<double>(&t.constant)) return MakeConst(-*d, t.type);
+    }
+    if (t.type.id == TypeId::kUnknown) {
+      SB_ASSIGN_OR_RETURN(t, Coerce(std::move(t), SqlType::Of(TypeId::kInt4)));
+    }
+    if (!t.type.IsNumber() || IsTextNumeric(t.type)) {
+      return Status(sqlstate::kUndefinedFunction,
+                    fmt::format("operator does not exist: - {}", t.type.Name()),
+                    "No operator matches the given name and argument types.", location);
+    }
+    t.sql = "(- " + t.sql + ")";
+    t.is_constant = false;
+    return t;
+  }
+  SB_ASSIGN_OR_RETURN(Translated a, Expr(*l));
+  SB_ASSIGN_OR_RETURN(Translated b, Expr(r));
+  bool agg = a.contains_aggregate || b.contains_aggregate;
+  if (op == "||") {
+    SB_ASSIGN_OR_RETURN(a, Coerce(std::move(a), SqlType::Of(TypeId::kText), true));
+    SB_ASSIGN_OR_RETURN(b, Coerce(std::move(b), SqlType::Of(TypeId::kText), true));
+    Translated out = Make("(" + a.sql + " || " + b.sql + ")", SqlType::Of(TypeId::kText));
+    out.contains_aggregate = agg;
+    return out;
+  }
+  // Date arithmetic: date ± integer, date - date.
+  if (a.type.id == TypeId::kDate || b.type.id == TypeId::kDate) {
+    if (a.type.id == TypeId::kDate && b.type.id == TypeId::kDate && op == "-") {
+      Translated out = Make("CAST(julianday(" + a.sql + ") - julianday(" + b.sql + ") AS INTEGER)",
+                            SqlType::Of(TypeId::kInt4));
+      out.contains_aggregate = agg;
+      return out;
+    }
+    if (a.type.id == TypeId::kDate && (op == "+" || op == "-")) {
+      SB_ASSIGN_OR_RETURN(b, Coerce(std::move(b), SqlType::Of(TypeId::kInt4)));
+      if (b.type.IsInteger()) {
+        Translated out = Make(fmt::format("date({}, printf('%+d days', {}{}))", a.sql,
+                                          op == "-" ? "-" : "", b.sql),
+                              SqlType::Of(TypeId::kDate));
+        out.contains_aggregate = agg;
+        return out;
+      }
+    }
+    if (b.type.id == TypeId::kDate && op == "+" && a.type.IsInteger()) {
+      Translated out = Make(fmt::format("date({}, printf('%+d days', {}))", b.sql, a.sql),
+                            SqlType::Of(TypeId::kDate));
+      out.contains_aggregate = agg;
+      return out;
+    }
+    return NotSupported("this date arithmetic", location);
+  }
+  if (a.type.id == TypeId::kUnknown && b.type.id == TypeId::kUnknown) {
+    SB_ASSIGN_OR_RETURN(a, Coerce(std::move(a), SqlType::Of(TypeId::kInt4)));
+  }
+  Result<SqlType> common_r = CommonType(a.type.id == TypeId::kUnknown ? b.type : a.type,
+                                        b.type.id == TypeId::kUnknown ? a.type : b.type, op);
+  if (!common_r.ok()) return Status(common_r.status()).WithPosition(location);
+  SqlType common = *common_r;
+  if (!common.IsNumber()) {
+    return Status(sqlstate::kUndefinedFunction,
+                  fmt::format("operator does not exist: {} {} {}", a.type.Name(), op, b.type.Name()),
+                  "No operator matches the given name and argument types. You might need to add "
+                  "explicit type casts.",
+                  location);
+  }
+  if (IsTextNumeric(common) || IsTextNumeric(a.type) || IsTextNumeric(b.type)) {
+    return NotSupported("arithmetic on unconstrained numeric values", location);
+  }
+  Translated out;
+  out.contains_aggregate = agg;
+  if (common.id == TypeId::kNumeric) {
+    // Scaled integers: + and - align scales; * adds them; / is exact decimal
+    // division with PostgreSQL's result scale.
+    SqlType ta = a.type.id == TypeId::kUnknown ? common : a.type;
+    SqlType tb = b.type.id == TypeId::kUnknown ? common : b.type;
+    int sa = ta.id == TypeId::kNumeric ? ta.scale : 0;
+    int sb_ = tb.id == TypeId::kNumeric ? tb.scale : 0;
+    if (op == "+" || op == "-") {
+      int s = std::max(sa, sb_);
+      SB_ASSIGN_OR_RETURN(a, Coerce(std::move(a), LiteralNumeric(s)));
+      SB_ASSIGN_OR_RETURN(b, Coerce(std::move(b), LiteralNumeric(s)));
+      out = Make("(" + a.sql + " " + op + " " + b.sql + ")", LiteralNumeric(s));
+    } else if (op == "*") {
+      SB_ASSIGN_OR_RETURN(a, Coerce(std::move(a), LiteralNumeric(sa)));
+      SB_ASSIGN_OR_RETURN(b, Coerce(std::move(b), LiteralNumeric(sb_)));
+      out = Make("sb_mul(" + a.sql + ", " + b.sql + ")", LiteralNumeric(sa + sb_));
+      if (sa + sb_ > kMaxScaledNumericPrecision) return NotSupported("numeric product with this scale", location);
+    } else if (op == "/") {
+      SB_ASSIGN_OR_RETURN(a, Coerce(std::move(a), LiteralNumeric(sa)));
+      SB_ASSIGN_OR_RETURN(b, Coerce(std::move(b), LiteralNumeric(sb_)));
+      out = Make(fmt::format("sb_numdiv({}, {}, {}, {})", a.sql, sa, b.sql, sb_), SqlType::Numeric(-1, 0));
+    } else {
+      return NotSupported("operator " + op + " on numeric", location);
+    }
+    out.contains_aggregate = agg;
+    return out;
+  }
+  SB_ASSIGN_OR_RETURN(a, Coerce(std::move(a), common));
+  SB_ASSIGN_OR_RETURN(b, Coerce(std::move(b), common));
+  if (op == "+" || op == "-") {
+    out.sql = "(" + a.sql + " " + op + " " + b.sql + ")";
+  } else if (op == "*") {
+    out.sql = common.IsInteger() ? "sb_mul(" + a.sql + ", " + b.sql + ")" : "(" + a.sql + " * " + b.sql + ")";
+  } else if (op == "/") {
+    out.sql = "sb_div(" + a.sql + ", " + b.sql + ")";
+  } else if (op == "%") {
+    if (!common.IsInteger()) return NotSupported("operator % on " + common.Name(), location);
+    out.sql = "sb_mod(" + a.sql + ", " + b.sql + ")";
+  } else {
+    return NotSupported("operator " + op, location);
+  }
+  out.type = common;
+  if (out.type.id == TypeId::kFloat4) out.type = SqlType::Of(TypeId::kFloat8);
+  return out;
+}
+
+Result<Translated> Translator::AExpr(const Json& node) {
+  const Json& e = node["A_Expr"];
+  std::string kind = e.value("kind", "");
+  auto names = NameList(e["name"]);
+  std::string op = names.empty() ? "" : names.back();
+  int loc = e.value("location", -1) + 1;
+  if (kind == "AEXPR_OP") {
+    if (op == "=" || op == "<>" || op == "!=" || op == "<" || op == "<=" || op == ">" || op == ">=") {
+      if (!e.contains("lexpr")) return NotSupported("prefix operator " + op, loc);
+      return Comparison(op, e["lexpr"], e["rexpr"], loc);
+    }
+    if (op == "+" || op == "-" || op == "*" || op == "/" || op == "%" || op == "||") {
+      return Arithmetic(op, e.contains("lexpr") ? &e["lexpr"] : nullptr, e["rexpr"], loc);
+    }
+    return NotSupported("operator " + op, loc);
+  }
+  if (kind == "AEXPR_IN") {
+    SB_ASSIGN_OR_RETURN(Translated l, Expr(e["lexpr"]));
+    if (!e["rexpr"].contains("List")) return NotSupported("IN with a subquery", loc);
+    std::vector<Translated> items;
+    items.push_back(std::move(l));
+    for (const auto& item : e["rexpr"]["List"]["items"]) {
+      SB_ASSIGN_OR_RETURN(Translated t, Expr(item));
+      items.push_back(std::move(t));
+    }
+    SB_ASSIGN_OR_RETURN(items, Unify(std::move(items), "="));
+    std::string sql = "(" + items[0].sql + (op == "<>" ? " NOT IN (" : " IN (");
+    for (size_t i = 1; i < items.size(); ++i) sql += (i > 1 ? ", " : "") + items[i].sql;
+    return Make(sql + "))", SqlType::Of(TypeId::kBool));
+  }
+  if (kind == "AEXPR_BETWEEN" || kind == "AEXPR_NOT_BETWEEN") {
+    const auto& bounds = e["rexpr"]["List"]["items"];
+    std::vector<Translated> items;
+    SB_ASSIGN_OR_RETURN(Translated x, Expr(e["lexpr"]));
+    items.push_back(std::move(x));
+    for (const auto& b : bounds) {
+      SB_ASSIGN_OR_RETURN(Translated t, Expr(b));
+      items.push_back(std::move(t));
+    }
+    SB_ASSIGN_OR_RETURN(items, Unify(std::move(items), "BETWEEN"));
+    return Make("(" + items[0].sql + (kind == "AEXPR_NOT_BETWEEN" ? " NOT BETWEEN " : " BETWEEN ") +
+                    items[1].sql + " AND " + items[2].sql + ")",
+                SqlType::Of(TypeId::kBool));
+  }
+  if (kind == "AEXPR_LIKE" || kind == "AEXPR_ILIKE") {
+    SB_ASSIGN_OR_RETURN(Translated x, ExprAs(e["lexpr"], SqlType::Of(TypeId::kText)));
+    SB_ASSIGN_OR_RETURN(Translated p, ExprAs(e["rexpr"], SqlType::Of(TypeId::kText)));
+    bool negate = op.rfind("!~", 0) == 0;
+    std::string lhs = kind == "AEXPR_ILIKE" ? "lower(" + x.sql + ")" : x.sql;
+    std::string rhs = kind == "AEXPR_ILIKE" ? "lower(" + p.sql + ")" : p.sql;
+    // Shard connections run with case_sensitive_like=ON, as PostgreSQL's LIKE.
+    return Make("(" + lhs + (negate ? " NOT LIKE " : " LIKE ") + rhs + " ESCAPE '\\')",
+                SqlType::Of(TypeId::kBool));
+  }
+  if (kind == "AEXPR_NULLIF") {
+    std::vector<Translated> items;
+    SB_ASSIGN_OR_RETURN(Translated a, Expr(e["lexpr"]));
+    SB_ASSIGN_OR_RETURN(Translated b, Expr(e["rexpr"]));
+    items.push_back(std::move(a));
+    items.push_back(std::move(b));
+    SB_ASSIGN_OR_RETURN(items, Unify(std::move(items), "="));
+    return Make("nullif(" + items[0].sql + ", " + items[1].sql + ")", items[0].type);
+  }
+  if (kind == "AEXPR_DISTINCT" || kind == "AEXPR_NOT_DISTINCT") {
+    std::vector<Translated> items;
+    SB_ASSIGN_OR_RETURN(Translated a, Expr(e["lexpr"]));
+    SB_ASSIGN_OR_RETURN(Translated b, Expr(e["rexpr"]));
+    items.push_back(std::move(a));
+    items.push_back(std::move(b));
+    SB_ASSIGN_OR_RETURN(items, Unify(std::move(items), "IS DISTINCT FROM"));
+    return Make("(" + items[0].sql + (kind == "AEXPR_DISTINCT" ? " IS NOT " : " IS ") +
+                    items[1].sql + ")",
+                SqlType::Of(TypeId::kBool));
+  }
+  return NotSupported("expression kind " + kind, loc);
+}
+
+Result<Translated> Translator::BoolExpr(const Json& node) {
+  const Json& e = node["BoolExpr"];
+  std::string op = e.value("boolop", "");
+  std::vector<std::string> parts;
+  bool agg = false;
+  for (const auto& arg : e["args"]) {
+    SB_ASSIGN_OR_RETURN(Translated t, Expr(arg));
+    SB_ASSIGN_OR_RETURN(t, Coerce(std::move(t), SqlType::Of(TypeId::kBool)));
+    if (t.type.id != TypeId::kBool) {
+      return Status(sqlstate::kDatatypeMismatch,
+                    fmt::format("argument of {} must be type boolean, not type {}",
+                                op == "AND_EXPR" ? "AND" : op == "OR_EXPR" ? "OR" : "NOT",
+                                t.type.Name()),
+                    {}, Loc(arg));
+    }
+    agg = agg || t.contains_aggregate;
+    parts.push_back(t.sql);
+  }
+  Translated out;
+  out.type = SqlType::Of(TypeId::kBool);
+  out.contains_aggregate = agg;
+  if (op == "NOT_EXPR") {
+    out.sql = "(NOT " + parts.at(0) + ")";
+    return out;
+  }
+  std::string sep = op == "AND_EXPR" ? " AND " : " OR ";
+  out.sql = "(";
+  for (size_t i = 0; i < parts.size(); ++i) out.sql += (i ? sep : "") + parts[i];
+  out.sql += ")";
+  return out;
+}
+
+Result<Translated> Translator::Case(const Json& node) {
+  const Json& c = node["CaseExpr"];
+  std::optional<Translated> arg;
+  if (c.contains("arg")) {
+    SB_ASSIGN_OR_RETURN(Translated a, Expr(c["arg"]));
+    arg = std::move(a);
+  }
+  std::vector<Translated> conds, results;
+  for (const auto& w : c["args"]) {
+    const Json& when = w["CaseWhen"];
+    if (arg) {
+      std::vector<Translated> pair{*arg};
+      SB_ASSIGN_OR_RETURN(Translated v, Expr(when["expr"]));
+      pair.push_back(std::move(v));
+      SB_ASSIGN_OR_RETURN(pair, Unify(std::move(pair), "="));
+      arg->sql = pair[0].sql;
+      conds.push_back(pair[1]);
+    } else {
+      SB_ASSIGN_OR_RETURN(Translated cond, Condition(when["expr"]));
+      conds.push_back(std::move(cond));
+    }
+    SB_ASSIGN_OR_RETURN(Translated r, Expr(when["result"]));
+    results.push_back(std::move(r));
+  }
+  bool has_else = c.contains("defresult");
+  if (has_else) {
+    SB_ASSIGN_OR_RETURN(Translated d, Expr(c["defresult"]));
+    results.push_back(std::move(d));
+  }
+  SB_ASSIGN_OR_RETURN(results, Unify(std::move(results), "CASE"));
+  std::string sql = "(CASE";
+  if (arg) sql += " " + arg->sql;
+  bool agg = false;
+  for (size_t i = 0; i < conds.size(); ++i) {
+    sql += " WHEN " + conds[i].sql + " THEN " + results[i].sql;
+    agg = agg || conds[i].contains_aggregate || results[i].contains_aggregate;
+  }
+  if (has_else) sql += " ELSE " + results.back().sql;
+  Translated out = Make(sql + " END)", results.front().type);
+  out.contains_aggregate = agg;
+  return out;
+}
+
+Result<Translated> Translator::Cast(const Json& node) {
+  const Json& c = node["TypeCast"];
+  std::vector<int> typmods;
+  for (const auto& m : c["typeName"]["typmods"]) {
+    if (!m.contains("A_Const")) return NotSupported("this type modifier", Loc(node));
+    typmods.push_back(static_cast<int>(ConstIntValue(m["A_Const"], text_)));
+  }
+  if (c["typeName"].contains("arrayBounds")) return NotSupported("array types", Loc(node));
+  auto tr = ResolveTypeName(NameList(c["typeName"]["names"]), typmods);
+  if (!tr.ok()) return Status(tr.status()).WithPosition(c["typeName"].value("location", -1) + 1);
+  SqlType to = *tr;
+  SB_ASSIGN_OR_RETURN(Translated t, Expr(c["arg"]));
+  if (to.id == TypeId::kNumeric && to.precision < 0 && t.type.id != TypeId::kNumeric) {
+    // ::numeric without a typmod: keep an exact scaled form when the input has one.
+    if (t.type.IsInteger()) to = LiteralNumeric(0);
+    if (t.type.id == TypeId::kUnknown && t.is_constant && !IsNull(t.constant)) {
+      auto d = ParseDecimal(std::get<std::string>(t.constant));
+      if (d.ok() && d->scale <= kMaxScaledNumericPrecision) to = LiteralNumeric(d->scale);
+    }
+  } else if (to.id == TypeId::kNumeric && to.precision < 0 && IsScaledNumeric(t.type)) {
+    to = t.type;
+  }
+  if (t.param > 0 && t.type.id == TypeId::kUnknown) {
+    params_->Set(t.param, to);
+    t.type = to;
+    return t;
+  }
+  if (to.id == TypeId::kVarchar && to.precision > 0 && t.is_constant && !IsNull(t.constant) &&
+      t.type.id == TypeId::kUnknown) {
+    // Explicit casts to varchar(n) truncate instead of failing.
+    std::string s = std::get<std::string>(t.constant);
+    t.constant = s;
+    t.type = SqlType::Of(TypeId::kText);
+  }
+  return Coerce(std::move(t), to, /*explicit_cast=*/true);
+}
+
+Result<Translated> Translator::SqlValueFunction(const Json& node) {
+  std::string op = node["SQLValueFunction"].value("op", "");
+  if (op == "SVFOP_CURRENT_USER" || op == "SVFOP_SESSION_USER" || op == "SVFOP_USER") {
+    return Make("sb_setting('session_user')", SqlType::Of(TypeId::kText));
+  }
+  if (op == "SVFOP_CURRENT_CATALOG") return Make("'scratchbird'", SqlType::Of(TypeId::kText));
+  if (op == "SVFOP_CURRENT_SCHEMA") return Make("'public'", SqlType::Of(TypeId::kText));
+  if (op == "SVFOP_CURRENT_TIMESTAMP" || op == "SVFOP_CURRENT_TIMESTAMP_N") {
+    return Make("sb_setting('statement_timestamp')", SqlType::Of(TypeId::kTimestamptz));
+  }
+  if (op == "SVFOP_LOCALTIMESTAMP" || op == "SVFOP_LOCALTIMESTAMP_N") {
+    return Make("sb_setting('statement_timestamp')", SqlType::Of(TypeId::kTimestamp));
+  }
+  if (op == "SVFOP_CURRENT_DATE") {
+    return Make("substr(sb_setting('statement_timestamp'), 1, 10)", SqlType::Of(TypeId::kDate));
+  }
+  return NotSupported("SQL value function " + op, Loc(node));
+}
+
+Result<Translated> Translator::Func(const Json& node) {
+  const Json& f = node["FuncCall"];
+  auto names = NameList(f["funcname"]);
+  int loc = f.value("location", -1) + 1;
+  if (names.size() == 2 && names[0] != "pg_catalog") {
+    return NotSupported(fmt::format("function {}.{}", names[0], names[1]), loc);
+  }
+  std::string name = Lower(names.back());
+  if (f.contains("over")) return NotSupported("window function " + name, loc);
+  if (f.value("agg_within_group", false) || f.contains("agg_order") || f.contains("agg_filter")) {
+    return NotSupported("ordered-set aggregates and aggregate FILTER/ORDER BY", loc);
+  }
+  std::vector<const Json*> args;
+  for (const auto& a : f["args"]) args.push_back(&a);
+
+  if (IsAggregateCall(node)) {
+    if (!allow_aggregates_) {
+      return Status(sqlstate::kGroupingError, "aggregate functions are not allowed here", {}, loc);
+    }
+    bool distinct = f.value("agg_distinct", false);
+    Translated out;
+    out.contains_aggregate = true;
+    if (name == "count") {
+      if (f.value("agg_star", false)) {
+        out.sql = "count(*)";
+      } else {
+        if (args.size() != 1) return NotSupported("count with several arguments", loc);
+        SB_ASSIGN_OR_RETURN(Translated a, Expr(*args[0]));
+        out.sql = std::string("count(") + (distinct ? "DISTINCT " : "") + a.sql + ")";
+      }
+      out.type = SqlType::Of(TypeId::kInt8);
+      return out;
+    }
+    if (args.size() != 1) return NotSupported(name + " with this argument list", loc);
+    SB_ASSIGN_OR_RETURN(Translated a, Expr(*args[0]));
+    if (a.contains_aggregate) {
+      return Status(sqlstate::kGroupingError, "aggregate function calls cannot be nested", {}, loc);
+    }
+    if (a.type.id == TypeId::kUnknown) {
+      SB_ASSIGN_OR_RETURN(a, Coerce(std::move(a), SqlType::Of(TypeId::kText)));
+    }
+    std::string d = distinct ? "DISTINCT " : "";
+    if (name == "min" || name == "max") {
+      if (a.type.id == TypeId::kBool || IsTextNumeric(a.type)) return NotSupported(name + "(" + a.type.Name() + ")", loc);
+      out.sql = name + "(" + d + a.sql + ")";
+      out.type = a.type;
+      return out;
+    }
+    if (name == "sum" || name == "avg") {
+      if (!a.type.IsNumber() || IsTextNumeric(a.type)) {
+        return Status(sqlstate::kUndefinedFunction,
+                      fmt::format("function {}({}) does not exist", name, a.type.Name()),
+                      "No function matches the given name and argument types.", loc);
+      }
+      if (name == "sum") {
+        out.sql = "sum(" + d + a.sql + ")";
+        if (a.type.id == TypeId::kInt2 || a.type.id == TypeId::kInt4) {
+          out.type = SqlType::Of(TypeId::kInt8);
+        } else if (a.type.id == TypeId::kInt8) {
+          out.type = LiteralNumeric(0);
+        } else if (IsFloat(a.type)) {
+          out.type = a.type;
+        } else {
+          out.type = LiteralNumeric(a.type.scale);
+        }
+        return out;
+      }
+      if (IsFloat(a.type)) {
+        out.sql = "avg(" + d + a.sql + ")";
+        out.type = SqlType::Of(TypeId::kFloat8);
+      } else {
+        int scale = a.type.id == TypeId::kNumeric ? a.type.scale : 0;
+        out.sql = fmt::format("sb_numavg(sum({0}{1}), count({0}{1}), {2})", d, a.sql, scale);
+        out.type = SqlType::Numeric(-1, 0);
+      }
+      return out;
+    }
+    if (name == "bool_and" || name == "bool_or" || name == "every") {
+      if (a.type.id != TypeId::kBool) return NotSupported(name + "(" + a.type.Name() + ")", loc);
+      out.sql = (name == "bool_or" ? "max(" : "min(") + a.sql + ")";
+      out.type = SqlType::Of(TypeId::kBool);
+      return out;
+    }
+    return NotSupported("aggregate function " + name, loc);
+  }
+
+  auto unary_text = [&](const char* sqlname, TypeId result) -> Result<Translated> {
+    if (args.size() != 1) return NotSupported(name + " with this argument list", loc);
+    SB_ASSIGN_OR_RETURN(Translated a, ExprAs(*args[0], SqlType::Of(TypeId::kText)));
+    Translated out = Make(std::string(sqlname) + "(" + a.sql + ")", SqlType::Of(result));
+    out.contains_aggregate = a.contains_aggregate;
+    return out;
+  };
+  if (name == "lower") return unary_text("lower", TypeId::kText);
+  if (name == "upper") return unary_text("upper", TypeId::kText);
+  if (name == "length" || name == "char_length" || name == "character_length") {
+    return unary_text("length", TypeId::kInt4);
+  }
+  if (name == "abs") {
+    if (args.size() != 1) return NotSupported("abs with this argument list", loc);
+    SB_ASSIGN_OR_RETURN(Translated a, Expr(*args[0]));
+    if (!a.type.IsNumber() || IsTextNumeric(a.type)) return NotSupported("abs(" + a.type.Name() + ")", loc);
+    Translated out = Make("abs(" + a.sql + ")", a.type);
+    out.contains_aggregate = a.contains_aggregate;
+    return out;
+  }
+  if (name == "version") {
+    return Make("sb_setting('server_version_full')", SqlType::Of(TypeId::kText));
+  }
+  if (name == "current_database") return Make("'scratchbird'", SqlType::Of(TypeId::kText));
+  if (name == "current_schema") return Make("'public'", SqlType::Of(TypeId::kText));
+  if (name == "now" || name == "transaction_timestamp" || name == "statement_timestamp") {
+    return Make("sb_setting('statement_timestamp')", SqlType::Of(TypeId::kTimestamptz));
+  }
+  if (name == "current_setting" && args.size() == 1) {
+    SB_ASSIGN_OR_RETURN(Translated a, ExprAs(*args[0], SqlType::Of(TypeId::kText)));
+    return Make("sb_setting(" + a.sql + ")", SqlType::Of(TypeId::kText));
+  }
+  return Status(sqlstate::kFeatureNotSupported, fmt::format("function {}() is not supported", name),
+                "See docs/sql.md for the functions ScratchBird supports.", loc);
+}
+
+Result<Translated> Translator::Expr(const Json& node) {
+  if (override_) {
+    if (auto r = override_(node)) return std::move(*r);
+  }
+  if (!node.is_object() || node.empty()) return Status::Internal("empty expression node");
+  const std::string& kind = node.begin().key();
+  if (kind == "A_Const") return Const(node);
+  if (kind == "ColumnRef") return Column(node);
+  if (kind == "ParamRef") return Param(node);
+  if (kind == "A_Expr") return AExpr(node);
+  if (kind == "BoolExpr") return BoolExpr(node);
+  if (kind == "FuncCall") return Func(node);
+  if (kind == "CaseExpr") return Case(node);
+  if (kind == "TypeCast") return Cast(node);
+  if (kind == "SQLValueFunction") return SqlValueFunction(node);
+  if (kind == "NullTest") {
+    const Json& n = node["NullTest"];
+    SB_ASSIGN_OR_RETURN(Translated a, Expr(n["arg"]));
+    bool is_not = n.value("nulltesttype", "") == "IS_NOT_NULL";
+    Translated out = Make("(" + a.sql + (is_not ? " IS NOT NULL)" : " IS NULL)"), SqlType::Of(TypeId::kBool));
+    out.contains_aggregate = a.contains_aggregate;
+    return out;
+  }
+  if (kind == "BooleanTest") {
+    const Json& n = node["BooleanTest"];
+    SB_ASSIGN_OR_RETURN(Translated a, ExprAs(n["arg"], SqlType::Of(TypeId::kBool)));
+    std::string t = n.value("booltesttype", "");
+    std::string suffix = t == "IS_TRUE"       ? " IS TRUE"
+                         : t == "IS_NOT_TRUE"  ? " IS NOT TRUE"
+                         : t == "IS_FALSE"     ? " IS FALSE"
+                         : t == "IS_NOT_FALSE" ? " IS NOT FALSE"
+                         : t == "IS_UNKNOWN"   ? " IS NULL"
+                                               : " IS NOT NULL";
+    return Make("(" + a.sql + suffix + ")", SqlType::Of(TypeId::kBool));
+  }
+  if (kind == "CoalesceExpr") {
+    std::vector<Translated> items;
+    for (const auto& a : node["CoalesceExpr"]["args"]) {
+      SB_ASSIGN_OR_RETURN(Translated t, Expr(a));
+      items.push_back(std::move(t));
+    }
+    SB_ASSIGN_OR_RETURN(items, Unify(std::move(items), "COALESCE"));
+    std::string sql = "coalesce(";
+    bool agg = false;
+    for (size_t i = 0; i < items.size(); ++i) {
+      sql += (i ? ", " : "") + items[i].sql;
+      agg = agg || items[i].contains_aggregate;
+    }
+    if (items.size() == 1) sql += ", NULL";
+    Translated out = Make(sql + ")", items.front().type);
+    out.contains_aggregate = agg;
+    return out;
+  }
+  if (kind == "SubLink") return NotSupported("subqueries", Loc(node));
+  return NotSupported("expression " + kind, Loc(node));
+}
+
+}  // namespace sb::sql

@@ -1,0 +1,119 @@
+// Translates PostgreSQL expressions (libpg_query parse tree) into SQLite SQL
+// over the stored representation (common/value_codec.h), computing the
+// PostgreSQL type of every expression on the way. Constants are coerced to
+// their context's type at plan time; parameters take the type of their
+// context. Anything without a faithful translation is refused with 0A000
+// rather than risking a different answer than PostgreSQL would give.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/sql_type.h"
+#include "common/status.h"
+#include "common/value.h"
+#include "meta/catalog.h"
+#include "sql/parser.h"
+
+namespace sb::sql {
+
+struct Relation {
+  std::string alias;  // name used to qualify columns (table name if no alias)
+  const meta::TableDef* table = nullptr;
+};
+
+// Types of $1..$n, filled in as the statement is translated.
+class ParamTypes {
+ public:
+  explicit ParamTypes(std::vector<SqlType> declared = {}) : types_(std::move(declared)) {}
+  SqlType Get(int n) const;
+  void Set(int n, const SqlType& t);
+  int count() const { return static_cast<int>(types_.size()); }
+  const std::vector<SqlType>& types() const { return types_; }
+  int max_referenced() const { return max_referenced_; }
+  void NoteReference(int n) { max_referenced_ = std::max(max_referenced_, n); }
+
+ private:
+  std::vector<SqlType> types_;
+  int max_referenced_ = 0;
+};
+
+struct Translated {
+  std::string sql;
+  SqlType type;
+  bool is_constant = false;
+  Value constant;          // stored form (or raw text while type is kUnknown)
+  int param = 0;           // > 0 when this is a bare $n
+  bool contains_aggregate = false;
+};
+
+// Encodes a SqlType into one integer for the SQL functions registered in
+// SQLite (exec/sql_functions.h), and back.
+int64_t TypeCode(const SqlType& t);
+SqlType TypeFromCode(int64_t code);
+
+// SQL literal for a stored value.
+std::string SqlLiteral(const Value& v);
+std::string QuoteIdent(std::string_view name);
+
+class Translator {
+ public:
+  // Called first on every node; returning a value replaces the normal
+  // translation (used for the coordinator stage of aggregation).
+  using Override = std::function<std::optional<Result<Translated>>(const Json& node)>;
+
+  Translator(std::vector<Relation> scope, std::string_view full_text, ParamTypes* params)
+      : scope_(std::move(scope)), text_(full_text), params_(params) {}
+
+  void set_override(Override o) { override_ = std::move(o); }
+  void set_allow_aggregates(bool allow) { allow_aggregates_ = allow; }
+
+  Result<Translated> Expr(const Json& node);
+  // Expr, then Coerce to `to`.
+  Result<Translated> ExprAs(const Json& node, const SqlType& to);
+  // Converts to type `to` as an implicit (assignment) or explicit cast.
+  Result<Translated> Coerce(Translated t, const SqlType& to, bool explicit_cast = false);
+  // A boolean condition (WHERE, HAVING, JOIN ON).
+  Result<Translated> Condition(const Json& node);
+
+  // Resolves a column reference to (relation index, column index).
+  Result<std::pair<int, int>> ResolveColumn(const Json& column_ref);
+
+  // PostgreSQL's output column name for an expression (FigureColname).
+  static std::string ColumnName(const Json& node);
+
+  const std::vector<Relation>& scope() const { return scope_; }
+  std::string_view text() const { return text_; }
+  ParamTypes* params() { return params_; }
+
+  static bool IsAggregateCall(const Json& node);
+
+ private:
+  Result<Translated> Const(const Json& a_const);
+  Result<Translated> Column(const Json& column_ref);
+  Result<Translated> Param(const Json& param_ref);
+  Result<Translated> AExpr(const Json& a_expr);
+  Result<Translated> Comparison(const std::string& op, const Json& l, const Json& r, int location);
+  Result<Translated> Arithmetic(const std::string& op, const Json* l, const Json& r, int location);
+  Result<Translated> BoolExpr(const Json& bool_expr);
+  Result<Translated> Func(const Json& func_call);
+  Result<Translated> Case(const Json& case_expr);
+  Result<Translated> Cast(const Json& type_cast);
+  Result<Translated> SqlValueFunction(const Json& svf);
+  Result<std::vector<Translated>> Unify(std::vector<Translated> items, std::string_view what);
+  Status NotSupported(const std::string& what, int location) const;
+
+  std::vector<Relation> scope_;
+  std::string_view text_;
+  ParamTypes* params_;
+  Override override_;
+  bool allow_aggregates_ = false;
+};
+
+// Deep equality of parse-tree nodes, ignoring source locations.
+bool SameExpression(const Json& a, const Json& b);
+
+}  // namespace sb::sql
