@@ -167,10 +167,19 @@ Status OpenError(const Status& st, int shard_index, const std::string& path) {
 // ---------------------------------------------------------------------------
 // ShardConnection
 
-ShardConnection::ShardConnection(ShardStore* owner, sqlite3* db) : owner_(owner), db_(db) {}
+// Installed on a handle while a ShardConnection borrows it.
+int ShardConnection::CommitGuard(void* ctx) {
+  const auto* conn = static_cast<const ShardConnection*>(ctx);
+  return conn->in_txn_ && !conn->committing_ ? 1 : 0;
+}
+
+ShardConnection::ShardConnection(ShardStore* owner, sqlite3* db) : owner_(owner), db_(db) {
+  sqlite3_commit_hook(db_, &ShardConnection::CommitGuard, this);
+}
 
 ShardConnection::~ShardConnection() {
   (void)Rollback();
+  sqlite3_commit_hook(db_, nullptr, nullptr);
   owner_->Release(db_);
 }
 
@@ -209,7 +218,7 @@ Status ShardConnection::Execute(const std::string& sql, const std::vector<Value>
                                       SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
     if (rc != SQLITE_OK) {
       sqlite3_finalize(stmt);
-      return StatusFromSqlite(rc, db_, /*during_prepare=*/true);
+      return StatusFromSqlite(rc, db_);
     }
     if (stmt == nullptr) break;  // only whitespace or comments left
     const bool single = first && IsBlank(tail);
@@ -365,7 +374,9 @@ Result<uint64_t> ShardConnection::Commit(uint64_t hlc) {
     return Status(sqlstate::kInternalError,
                   "shard write inside a read transaction cannot be logged; rolled back");
   }
+  committing_ = true;
   Status st = ExecSimple(db_, "COMMIT");
+  committing_ = false;
   if (!st.ok()) {
     (void)Rollback();
     return st;

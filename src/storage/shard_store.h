@@ -87,6 +87,11 @@ class ShardConnection {
   // Tables the session started capturing in this transaction (checked for a
   // primary key at Commit: the session extension silently skips tables without).
   std::vector<std::string> captured_tables_;
+  // Set while Commit() runs COMMIT; a commit hook refuses any other COMMIT of a
+  // transaction begun with BeginRead/BeginWrite (e.g. Execute("COMMIT")),
+  // which would bypass the write-after log.
+  bool committing_ = false;
+  static int CommitGuard(void* ctx);
 };
 
 struct WalRecord {

@@ -144,6 +144,33 @@ TEST(ShardStoreOpen, NonDatabaseFileGivesCleanError) {
   EXPECT_NE(store.status().message().find("shard 3"), std::string::npos);
 }
 
+TEST(ShardStoreOpen, CorruptDatabaseGivesCleanError) {
+  TempDir dir;
+  const std::string path = dir.File("corrupt.db");
+  {
+    auto store = OpenStore(path);
+    ASSERT_NE(store, nullptr);
+    auto conn = AcquireOk(*store);
+    Exec(*conn, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
+    Exec(*conn, "PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+  std::filesystem::remove(path + "-wal");
+  std::filesystem::remove(path + "-shm");
+  {
+    // Keep the 100-byte header, scribble over the schema page.
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    const std::string junk(900, '\xa5');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  ShardOptions opt;
+  opt.path = path;
+  auto store = ShardStore::Open(1, opt);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), sqlstate::kDataCorrupted) << store.status().ToString();
+  EXPECT_NE(store.status().message().find(path), std::string::npos) << store.status().ToString();
+}
+
 TEST(ShardStoreOpen, UnopenablePathGivesIoError) {
   TempDir dir;
   ShardOptions opt;
@@ -509,6 +536,24 @@ TEST_F(ShardStoreWal, WriteInsideReadTransactionIsRefusedNotSilentlyUnlogged) {
   EXPECT_FALSE(conn_->in_transaction());
   EXPECT_TRUE(Query(*conn_, "SELECT * FROM t").empty());
   EXPECT_EQ(LastLsn(*store_), 0u);
+}
+
+TEST_F(ShardStoreWal, CommitThroughExecuteIsRefusedSoNothingEscapesTheLog) {
+  for (bool write : {true, false}) {
+    ASSERT_TRUE(write ? conn_->BeginWrite().ok() : conn_->BeginRead().ok());
+    Exec(*conn_, "INSERT INTO t VALUES (1, 'a', 0)");
+    Status st = conn_->Execute("COMMIT", {}, nullptr);
+    EXPECT_EQ(st.code(), sqlstate::kInvalidTransactionState) << st.ToString();
+    EXPECT_TRUE(Query(*conn_, "SELECT * FROM t").empty());
+    // The API still reports the failed transaction and cleans up.
+    auto lsn = conn_->Commit(1);
+    EXPECT_FALSE(lsn.ok());
+    EXPECT_FALSE(conn_->in_transaction());
+  }
+  EXPECT_EQ(LastLsn(*store_), 0u);
+  // Outside API transactions plain statements still autocommit.
+  Exec(*conn_, "INSERT INTO t VALUES (1, 'a', 0)");
+  EXPECT_EQ(Query(*conn_, "SELECT * FROM t").size(), 1u);
 }
 
 TEST_F(ShardStoreWal, TablesCreatedInsideTheTransactionAreCaptured) {

@@ -64,7 +64,7 @@ Status NotNullViolation(const std::string& msg) {
 
 }  // namespace
 
-Status StatusFromSqliteMessage(int rc, const std::string& msg, bool during_prepare) {
+Status StatusFromSqliteMessage(int rc, const std::string& msg) {
   switch (rc) {
     case SQLITE_CONSTRAINT_UNIQUE:
     case SQLITE_CONSTRAINT_PRIMARYKEY:
@@ -79,6 +79,10 @@ Status StatusFromSqliteMessage(int rc, const std::string& msg, bool during_prepa
           .WithDetail(msg);
     case SQLITE_CONSTRAINT_CHECK:
       return CheckViolation(msg);
+    case SQLITE_CONSTRAINT_COMMITHOOK:
+      return Status(sqlstate::kInvalidTransactionState,
+                    "shard transaction was rolled back: it must be committed with "
+                    "ShardConnection::Commit so its changes are logged");
     default:
       break;
   }
@@ -109,9 +113,6 @@ Status StatusFromSqliteMessage(int rc, const std::string& msg, bool during_prepa
       if (msg.size() > 7 && IsSqlstate(msg.substr(0, 5)) && msg[5] == ':' && msg[6] == ' ') {
         return Status(msg.substr(0, 5), msg.substr(7));
       }
-      if (during_prepare || (rc & 0xff) == SQLITE_ERROR) {
-        return Status(sqlstate::kInternalError, "shard SQL failed: " + msg);
-      }
       break;
     default:
       break;
@@ -119,14 +120,14 @@ Status StatusFromSqliteMessage(int rc, const std::string& msg, bool during_prepa
   return Status(sqlstate::kInternalError, "shard SQL failed: " + msg);
 }
 
-Status StatusFromSqlite(int rc, sqlite3* db, bool during_prepare) {
+Status StatusFromSqlite(int rc, sqlite3* db) {
   std::string msg;
   if (db != nullptr && sqlite3_errcode(db) != SQLITE_OK) {
     msg = sqlite3_errmsg(db);
   } else {
     msg = sqlite3_errstr(rc);
   }
-  return StatusFromSqliteMessage(rc, msg, during_prepare);
+  return StatusFromSqliteMessage(rc, msg);
 }
 
 }  // namespace sb::storage

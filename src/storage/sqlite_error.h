@@ -10,11 +10,11 @@
 namespace sb::storage {
 
 // rc is an (extended) SQLite result code; db (may be null) supplies the error
-// message. during_prepare marks errors from sqlite3_prepare*, where a plain
-// SQLITE_ERROR means the SQL layer sent SQL the shard cannot compile.
-Status StatusFromSqlite(int rc, sqlite3* db, bool during_prepare = false);
+// message. A plain SQLITE_ERROR (e.g. "no such table" while preparing: SQL the
+// SQL layer should have rejected) becomes XX000 "shard SQL failed: <text>".
+Status StatusFromSqlite(int rc, sqlite3* db);
 
 // Same mapping with an explicit message (exposed for tests).
-Status StatusFromSqliteMessage(int rc, const std::string& message, bool during_prepare = false);
+Status StatusFromSqliteMessage(int rc, const std::string& message);
 
 }  // namespace sb::storage
