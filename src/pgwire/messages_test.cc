@@ -233,7 +233,8 @@ TEST(ParseDescribeMessage, RejectsUnknownTargetType) {
 }
 
 TEST(ParseExecuteMessage, ParsesRowLimitAndRejectsTruncation) {
-  Result<ExecuteMessage> m = ParseExecuteMessage(Body().Str("p").I32(10).str());
+  const std::string body = Body().Str("p").I32(10).str();  // views point into it
+  Result<ExecuteMessage> m = ParseExecuteMessage(body);
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->portal, "p");
   EXPECT_EQ(m->max_rows, 10);
