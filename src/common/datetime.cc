@@ -1,7 +1,9 @@
 #include "common/datetime.h"
 
 #include <cctype>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace sb {
 namespace {
@@ -48,22 +50,162 @@ Status RangeError(std::string_view text) {
                 "date/time field value out of range: \"" + std::string(text) + "\"");
 }
 
-// Parses "Y-M-D" at s[*pos]. Returns 0 ok, 1 syntax error, 2 range error.
-int ParseDatePart(std::string_view s, size_t* pos, CivilDate* out) {
-  int y, m, d, ylen;
-  if (!ReadNumber(s, pos, 9, &y, &ylen) || ylen < 4) return 1;
-  if (*pos >= s.size() || s[*pos] != '-') return 1;
-  ++*pos;
-  if (!ReadNumber(s, pos, 2, &m)) return 1;
-  if (*pos >= s.size() || s[*pos] != '-') return 1;
-  ++*pos;
-  if (!ReadNumber(s, pos, 2, &d)) return 1;
-  if (*pos < s.size() && IsDigit(s[*pos])) return 1;
-  if (y < kMinYear || y > kMaxYear || !IsValidCivil(y, m, d)) return 2;
+// Result of parsing PostgreSQL date/time input.
+struct DateTimeFields {
+  CivilDate date;
+  int64_t time_micros = 0;  // since local midnight; may be 24:00:00 (= next midnight)
+  int64_t offset_seconds = 0;
+};
+
+enum class ParseOutcome { kOk, kSyntax, kRange, kZoneRange };
+
+bool AllDigits(std::string_view s) {
+  for (char c : s) {
+    if (!IsDigit(c)) return false;
+  }
+  return !s.empty();
+}
+
+int ToInt(std::string_view s) {
+  int v = 0;
+  for (char c : s) v = v * 10 + (c - '0');
+  return v;
+}
+
+// Date part: "Y-M-D" or "Y/M/D" (year of 4+ digits, 1-2 digit month and day) or
+// "YYYYMMDD".
+ParseOutcome ParseDatePart(std::string_view s, size_t* pos, CivilDate* out) {
+  size_t start = *pos;
+  size_t p = start;
+  while (p < s.size() && IsDigit(s[p])) ++p;
+  int y, m, d;
+  if (p - start == 8 && (p == s.size() || !IsDigit(s[p]))) {
+    std::string_view digits = s.substr(start, 8);
+    y = ToInt(digits.substr(0, 4));
+    m = ToInt(digits.substr(4, 2));
+    d = ToInt(digits.substr(6, 2));
+    *pos = p;
+  } else {
+    if (p - start < 4 || p - start > 9 || p >= s.size() || (s[p] != '-' && s[p] != '/')) {
+      return ParseOutcome::kSyntax;
+    }
+    y = ToInt(s.substr(start, p - start));
+    char sep = s[p++];
+    if (!ReadNumber(s, &p, 2, &m) || p >= s.size() || s[p] != sep) return ParseOutcome::kSyntax;
+    ++p;
+    if (!ReadNumber(s, &p, 2, &d)) return ParseOutcome::kSyntax;
+    if (p < s.size() && IsDigit(s[p])) return ParseOutcome::kSyntax;
+    *pos = p;
+  }
+  if (y < kMinYear || y > kMaxYear || !IsValidCivil(y, m, d)) return ParseOutcome::kRange;
   out->year = y;
   out->month = m;
   out->day = d;
-  return 0;
+  return ParseOutcome::kOk;
+}
+
+// Zone: "Z", "UTC", "GMT", "+H", "+HH", "+HH:MM", "+HH:MM:SS", "+HHMM", "+HHMMSS" (or '-').
+ParseOutcome ParseZone(std::string_view zone, int64_t* offset_seconds) {
+  std::string upper;
+  for (char ch : zone)
+    upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
+  if (upper == "Z" || upper == "UTC" || upper == "GMT" || upper == "ZULU" || upper == "UT") {
+    *offset_seconds = 0;
+    return ParseOutcome::kOk;
+  }
+  if (zone.empty() || (zone[0] != '+' && zone[0] != '-')) return ParseOutcome::kSyntax;
+  int sign = zone[0] == '-' ? -1 : 1;
+  std::string_view rest = zone.substr(1);
+  int hh = 0, mm = 0, ss = 0;
+  if (AllDigits(rest) && (rest.size() == 4 || rest.size() == 6)) {
+    hh = ToInt(rest.substr(0, 2));
+    mm = ToInt(rest.substr(2, 2));
+    if (rest.size() == 6) ss = ToInt(rest.substr(4, 2));
+  } else {
+    size_t q = 0;
+    if (!ReadNumber(rest, &q, 2, &hh)) return ParseOutcome::kSyntax;
+    if (q < rest.size()) {
+      if (rest[q] != ':') return ParseOutcome::kSyntax;
+      ++q;
+      if (!ReadNumber(rest, &q, 2, &mm)) return ParseOutcome::kSyntax;
+      if (q < rest.size()) {
+        if (rest[q] != ':') return ParseOutcome::kSyntax;
+        ++q;
+        if (!ReadNumber(rest, &q, 2, &ss)) return ParseOutcome::kSyntax;
+      }
+    }
+    if (q != rest.size()) return ParseOutcome::kSyntax;
+  }
+  if (mm > 59 || ss > 59) return ParseOutcome::kRange;
+  if (hh > 15) return ParseOutcome::kZoneRange;
+  *offset_seconds = sign * (hh * 3600 + mm * 60 + ss);
+  return ParseOutcome::kOk;
+}
+
+// "DATE[( |T)H:M[:S[.fraction]]][ ][ZONE]", whitespace already trimmed.
+ParseOutcome ParseDateTimeFields(std::string_view s, DateTimeFields* out) {
+  if (s.size() == 5) {
+    std::string lower;
+    for (char c : s)
+      lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    if (lower == "epoch") {
+      *out = DateTimeFields();
+      return ParseOutcome::kOk;
+    }
+  }
+  size_t pos = 0;
+  ParseOutcome rc = ParseDatePart(s, &pos, &out->date);
+  if (rc != ParseOutcome::kOk) return rc;
+  if (pos < s.size() && (s[pos] == ' ' || s[pos] == 'T' || s[pos] == 't')) {
+    size_t p = pos + 1;
+    while (p < s.size() && s[p] == ' ') ++p;
+    if (p < s.size() && IsDigit(s[p])) {
+      int h, m, sec = 0;
+      if (!ReadNumber(s, &p, 2, &h) || p >= s.size() || s[p] != ':') return ParseOutcome::kSyntax;
+      ++p;
+      if (!ReadNumber(s, &p, 2, &m)) return ParseOutcome::kSyntax;
+      int64_t fsec = 0;
+      if (p < s.size() && s[p] == ':') {
+        ++p;
+        if (!ReadNumber(s, &p, 2, &sec)) return ParseOutcome::kSyntax;
+        if (p < s.size() && s[p] == '.') {
+          // Like PostgreSQL: the fraction is read as a double and rounded with rint().
+          size_t b = p++;
+          while (p < s.size() && IsDigit(s[p])) ++p;
+          std::string frac_text(s.substr(b, p - b));
+          double frac = frac_text.size() > 1 ? std::strtod(frac_text.c_str(), nullptr) : 0.0;
+          fsec = static_cast<int64_t>(std::nearbyint(frac * 1000000.0));
+        }
+      }
+      if (p < s.size() && IsDigit(s[p])) return ParseOutcome::kSyntax;
+      if (h > 24 || m > 59 || sec > 60 || fsec > kMicrosPerSecond ||
+          (h == 24 && (m > 0 || sec > 0 || fsec > 0)) || (sec == 60 && fsec >= kMicrosPerSecond)) {
+        return ParseOutcome::kRange;
+      }
+      out->time_micros = (int64_t{h} * 3600 + m * 60 + sec) * kMicrosPerSecond + fsec;
+      pos = p;
+    }
+  }
+  size_t p = pos;
+  while (p < s.size() && s[p] == ' ') ++p;
+  if (p < s.size()) return ParseZone(s.substr(p), &out->offset_seconds);
+  if (p != pos)
+    return ParseOutcome::kSyntax;  // trailing blank without a zone cannot happen (trimmed)
+  return ParseOutcome::kOk;
+}
+
+Status OutcomeStatus(ParseOutcome rc, std::string_view type_name, std::string_view text) {
+  switch (rc) {
+    case ParseOutcome::kSyntax:
+      return SyntaxError(type_name, text);
+    case ParseOutcome::kRange:
+      return RangeError(text);
+    case ParseOutcome::kZoneRange:
+      return Status("22009", "time zone displacement out of range: \"" + std::string(text) + "\"");
+    case ParseOutcome::kOk:
+      break;
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -155,9 +297,9 @@ Result<int32_t> DateToDays(std::string_view canonical) {
   }
   size_t pos = 0;
   CivilDate c;
-  int rc = ParseDatePart(canonical, &pos, &c);
-  if (rc == 1 || pos != canonical.size()) return SyntaxError("date", canonical);
-  if (rc == 2) return RangeError(canonical);
+  ParseOutcome rc = ParseDatePart(canonical, &pos, &c);
+  if (rc == ParseOutcome::kOk && pos != canonical.size()) rc = ParseOutcome::kSyntax;
+  if (rc != ParseOutcome::kOk) return OutcomeStatus(rc, "date", canonical);
   return static_cast<int32_t>(DaysFromCivil(c.year, c.month, c.day));
 }
 
@@ -188,101 +330,20 @@ Result<int64_t> TimestampToMicros(std::string_view canonical) {
 }
 
 Result<int32_t> ParseDateInput(std::string_view text) {
-  std::string_view s = Trim(text);
-  size_t pos = 0;
-  CivilDate c;
-  int rc = ParseDatePart(s, &pos, &c);
-  if (rc == 1 || pos != s.size()) return SyntaxError("date", text);
-  if (rc == 2) return RangeError(text);
-  return static_cast<int32_t>(DaysFromCivil(c.year, c.month, c.day));
+  DateTimeFields f;
+  ParseOutcome rc = ParseDateTimeFields(Trim(text), &f);
+  if (rc != ParseOutcome::kOk) return OutcomeStatus(rc, "date", text);
+  return static_cast<int32_t>(DaysFromCivil(f.date.year, f.date.month, f.date.day));
 }
 
 Result<int64_t> ParseTimestampInput(std::string_view text, bool with_time_zone) {
   const char* type_name = with_time_zone ? "timestamp with time zone" : "timestamp";
-  std::string_view s = Trim(text);
-  size_t pos = 0;
-  CivilDate c;
-  int rc = ParseDatePart(s, &pos, &c);
-  if (rc == 1) return SyntaxError(type_name, text);
-  if (rc == 2) return RangeError(text);
-  int64_t hour = 0, minute = 0, second = 0, micros = 0;
-  if (pos < s.size() && (s[pos] == ' ' || s[pos] == 'T' || s[pos] == 't')) {
-    size_t p = pos + 1;
-    while (p < s.size() && s[p] == ' ') ++p;
-    if (p < s.size() && IsDigit(s[p])) {
-      int h, m, len;
-      if (!ReadNumber(s, &p, 2, &h) || p >= s.size() || s[p] != ':') {
-        return SyntaxError(type_name, text);
-      }
-      ++p;
-      if (!ReadNumber(s, &p, 2, &m, &len) || len != 2) return SyntaxError(type_name, text);
-      hour = h;
-      minute = m;
-      if (p < s.size() && s[p] == ':') {
-        ++p;
-        int sec;
-        if (!ReadNumber(s, &p, 2, &sec, &len) || len != 2) return SyntaxError(type_name, text);
-        second = sec;
-        if (p < s.size() && s[p] == '.') {
-          ++p;
-          int digits = 0;
-          int64_t frac = 0;
-          bool round_up = false;
-          while (p < s.size() && IsDigit(s[p])) {
-            if (digits < 6) {
-              frac = frac * 10 + (s[p] - '0');
-            } else if (digits == 6) {
-              round_up = s[p] >= '5';
-            }
-            ++digits;
-            ++p;
-          }
-          for (int d = digits; d < 6; ++d) frac *= 10;
-          micros = frac + (round_up ? 1 : 0);
-        }
-      }
-      if (hour > 23 || minute > 59 || second > 59) return RangeError(text);
-      pos = p;
-    }
-  }
-  // Optional time zone.
-  int64_t offset_seconds = 0;
-  size_t p = pos;
-  while (p < s.size() && s[p] == ' ') ++p;
-  if (p < s.size()) {
-    std::string_view zone = s.substr(p);
-    std::string upper;
-    for (char ch : zone)
-      upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
-    if (upper == "Z" || upper == "UTC" || upper == "GMT" || upper == "ZULU") {
-      offset_seconds = 0;
-    } else if (zone[0] == '+' || zone[0] == '-') {
-      int sign = zone[0] == '-' ? -1 : 1;
-      size_t q = 1;
-      int hh = 0, mm = 0, ss = 0, len;
-      if (!ReadNumber(zone, &q, 2, &hh, &len)) return SyntaxError(type_name, text);
-      if (q < zone.size()) {
-        if (zone[q] == ':') ++q;
-        if (!ReadNumber(zone, &q, 2, &mm, &len) || len != 2) return SyntaxError(type_name, text);
-        if (q < zone.size() && zone[q] == ':') {
-          ++q;
-          if (!ReadNumber(zone, &q, 2, &ss, &len) || len != 2) return SyntaxError(type_name, text);
-        }
-      }
-      if (q != zone.size()) return SyntaxError(type_name, text);
-      if (mm > 59 || ss > 59) return RangeError(text);
-      if (hh > 15) {
-        return Status("22009",
-                      "time zone displacement out of range: \"" + std::string(text) + "\"");
-      }
-      offset_seconds = sign * (hh * 3600 + mm * 60 + ss);
-    } else {
-      return SyntaxError(type_name, text);
-    }
-  }
-  int64_t result = DaysFromCivil(c.year, c.month, c.day) * kMicrosPerDay +
-                   (hour * 3600 + minute * 60 + second) * kMicrosPerSecond + micros;
-  if (with_time_zone) result -= offset_seconds * kMicrosPerSecond;
+  DateTimeFields f;
+  ParseOutcome rc = ParseDateTimeFields(Trim(text), &f);
+  if (rc != ParseOutcome::kOk) return OutcomeStatus(rc, type_name, text);
+  int64_t result =
+      DaysFromCivil(f.date.year, f.date.month, f.date.day) * kMicrosPerDay + f.time_micros;
+  if (with_time_zone) result -= f.offset_seconds * kMicrosPerSecond;
   if (result < MinStorableMicros() || result > MaxStorableMicros()) {
     return Status(sqlstate::kDatetimeFieldOverflow,
                   "timestamp out of range: \"" + std::string(text) + "\"");

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <type_traits>
 
 #include "common/datetime.h"
 
@@ -185,7 +186,7 @@ Result<Value> ParseUuid(std::string_view text) {
 
 Result<Value> ParseBytea(std::string_view text) {
   Blob out;
-  if (text.size() >= 2 && text[0] == '\\' && (text[1] == 'x' || text[1] == 'X')) {
+  if (text.size() >= 2 && text[0] == '\\' && text[1] == 'x') {
     size_t i = 2;
     while (i < text.size()) {
       char c = text[i];
@@ -373,22 +374,71 @@ size_t Utf8Length(std::string_view s) {
   return n;
 }
 
-std::string FormatFloat8(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v < 0 ? "-Infinity" : "Infinity";
+// PostgreSQL's float output (Ryu without STRICTLY_SHORTEST) wants the shortest
+// digits strictly inside the rounding interval of v; std::to_chars also accepts
+// a digit string lying exactly on the interval's boundary (for even
+// mantissas). Such a tie is detected by comparing against the exact midpoints,
+// computed in a wider type (long double for double, double for float), and
+// then the shortest correctly rounded representation strictly inside is used.
+template <typename F, typename Wide>
+std::string ShortestScientific(F v) {
   char buf[64];
   auto res = std::to_chars(buf, buf + sizeof buf - 1, v, std::chars_format::scientific);
   *res.ptr = '\0';
-  return LayoutShortest(buf, 15);
+  auto on_boundary = [v](const char* text) {
+    Wide x;
+    if constexpr (std::is_same_v<Wide, long double>) {
+      x = std::strtold(text, nullptr);
+    } else {
+      x = std::strtod(text, nullptr);
+    }
+    Wide lo = (static_cast<Wide>(v) +
+               static_cast<Wide>(std::nextafter(v, -std::numeric_limits<F>::infinity()))) /
+              2;
+    Wide hi = (static_cast<Wide>(v) +
+               static_cast<Wide>(std::nextafter(v, std::numeric_limits<F>::infinity()))) /
+              2;
+    return x == lo || x == hi;
+  };
+  if (!on_boundary(buf)) return buf;
+  size_t digits = 0;
+  for (const char* c = buf; *c != '\0' && *c != 'e'; ++c) {
+    if (*c >= '0' && *c <= '9') ++digits;
+  }
+  const int max_digits = std::numeric_limits<F>::max_digits10;
+  for (int p = static_cast<int>(digits) + 1; p <= max_digits; ++p) {
+    char cand[64];
+    auto r = std::to_chars(cand, cand + sizeof cand - 1, v, std::chars_format::scientific, p - 1);
+    *r.ptr = '\0';
+    F back;
+    if constexpr (std::is_same_v<F, float>) {
+      back = std::strtof(cand, nullptr);
+    } else {
+      back = std::strtod(cand, nullptr);
+    }
+    if (back == v && !on_boundary(cand)) {
+      // Drop trailing zeros of the mantissa.
+      std::string s(cand);
+      size_t e = s.find('e');
+      size_t last = e;
+      while (last > 0 && s[last - 1] == '0') --last;
+      if (last > 0 && s[last - 1] == '.') --last;
+      return s.substr(0, last) + s.substr(e);
+    }
+  }
+  return buf;
+}
+
+std::string FormatFloat8(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v < 0 ? "-Infinity" : "Infinity";
+  return LayoutShortest(ShortestScientific<double, long double>(v).c_str(), 15);
 }
 
 std::string FormatFloat4(float v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v < 0 ? "-Infinity" : "Infinity";
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof buf - 1, v, std::chars_format::scientific);
-  *res.ptr = '\0';
-  return LayoutShortest(buf, 6);
+  return LayoutShortest(ShortestScientific<float, double>(v).c_str(), 6);
 }
 
 Result<Decimal> StoredToDecimal(const SqlType& numeric_type, const Value& stored) {

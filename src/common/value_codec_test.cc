@@ -90,6 +90,15 @@ TEST(ValueCodecTest, Float8OutputMatchesPostgres15) {
   EXPECT_EQ(FormatFloat8(std::numeric_limits<double>::infinity()), "Infinity");
 }
 
+TEST(ValueCodecTest, Float8OutputAvoidsBoundaryDigitsLikePostgres) {
+  // The 16-digit form lies exactly halfway to the neighbouring double; PostgreSQL's
+  // Ryu does not accept interval bounds and prints 17 digits (verified on PG 15).
+  EXPECT_EQ(FormatFloat8(-33494840016690473.0), "-3.3494840016690472e+16");
+  EXPECT_EQ(FormatFloat8(-77960682586956614.0), "-7.796068258695661e+16");
+  EXPECT_EQ(FormatFloat8(-20921915760242247.0), "-2.0921915760242248e+16");
+  EXPECT_EQ(FormatFloat8(-62063845827621564.0), "-6.206384582762157e+16");
+}
+
 TEST(ValueCodecTest, Float4OutputMatchesPostgres15) {
   EXPECT_EQ(FormatFloat4(1e6f), "1e+06");
   EXPECT_EQ(FormatFloat4(0.1f), "0.1");
@@ -218,6 +227,29 @@ TEST(ValueCodecTest, Timestamps) {
   EXPECT_EQ(s.message(), "time zone displacement out of range: \"2026-01-05 10:00+16\"");
 }
 
+TEST(ValueCodecTest, DatetimeInputVariantsPostgresAccepts) {
+  SqlType d = T(TypeId::kDate), ts = T(TypeId::kTimestamp);
+  // All verified on PostgreSQL 15 (TimeZone UTC).
+  EXPECT_EQ(RoundTrip(d, "2026/1/5"), "2026-01-05");
+  EXPECT_EQ(RoundTrip(d, "20260105"), "2026-01-05");
+  EXPECT_EQ(RoundTrip(d, "2026-01-05 23:00-05"), "2026-01-05");
+  EXPECT_EQ(RoundTrip(d, "2026-01-05 24:00"), "2026-01-05");
+  EXPECT_EQ(RoundTrip(d, "epoch"), "1970-01-01");
+  EXPECT_EQ(ParseError(d, "2026-01-05 24:00:01").code(), "22008");
+  EXPECT_EQ(ParseError(d, "2026-1/5").code(), "22007");
+  EXPECT_EQ(RoundTrip(ts, "2026-01-05 24:00"), "2026-01-06 00:00:00");
+  EXPECT_EQ(RoundTrip(ts, "2026-01-05 10:59:60.5"), "2026-01-05 11:00:00.5");
+  EXPECT_EQ(RoundTrip(ts, "2026-01-05 10:59:59.9999999"), "2026-01-05 11:00:00");
+  EXPECT_EQ(RoundTrip(ts, "2026-01-05 10:00:00.1234565"), "2026-01-05 10:00:00.123456");
+  EXPECT_EQ(RoundTrip(ts, "2026-01-05 1:2:3"), "2026-01-05 01:02:03");
+  EXPECT_EQ(RoundTrip(ts, "20260105 10:00"), "2026-01-05 10:00:00");
+  EXPECT_EQ(RoundTrip(T(TypeId::kTimestamptz), "2026-01-05 10:00:00+02:3"),
+            "2026-01-05 07:57:00+00");
+  EXPECT_EQ(ParseError(ts, "2026-01-05 24:00:00.5").code(), "22008");
+  EXPECT_EQ(ParseError(ts, "2026-01-05 23:59:60.9999999").code(), "22008");
+  EXPECT_EQ(ParseError(ts, "2026-01-05 10:60").code(), "22008");
+}
+
 TEST(ValueCodecTest, TimestampTextOrderIsTimeOrder) {
   std::string a =
       std::get<std::string>(*ParseTextValue(T(TypeId::kTimestamp), "2026-01-05 10:00:00.5"));
@@ -254,6 +286,7 @@ TEST(ValueCodecTest, Bytea) {
   EXPECT_EQ(s.message(), "invalid hexadecimal digit: \"z\"");
   s = ParseError(b, "\\x1");
   EXPECT_EQ(s.message(), "invalid hexadecimal data: odd number of digits");
+  EXPECT_EQ(ParseError(b, "\\X4142").code(), "22P02");  // only lowercase \x is hex
   s = ParseError(b, "a\\b");
   EXPECT_EQ(s.code(), "22P02");
   EXPECT_EQ(s.message(), "invalid input syntax for type bytea");
