@@ -280,6 +280,17 @@ Result<exec::DdlPlan> Planner::PlanCreateTable(const ParsedStatement& stmt, std:
   if (t.replicated && !key_names.empty()) {
     return Status(sqlstate::kSyntaxError, "a REPLICATED table cannot have a shard key");
   }
+  if (t.replicated && t.primary_key.empty()) {
+    // The change log (SQLite session extension) only records tables with a
+    // primary key, so a reference table without one gets a hidden rowid.
+    meta::ColumnDef rowid;
+    rowid.name = meta::kRowidColumn;
+    rowid.type = SqlType::Of(TypeId::kInt8);
+    rowid.not_null = true;
+    rowid.hidden = true;
+    t.columns.push_back(rowid);
+    t.primary_key = {static_cast<int>(t.columns.size()) - 1};
+  }
   if (!t.replicated) {
     if (key_names.empty()) key_names = pk_names;
     if (key_names.empty()) {

@@ -1,0 +1,919 @@
+#include "exec/executor.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "common/key_encoding.h"
+#include "common/shard_router.h"
+#include "common/value_codec.h"
+#include "exec/merge.h"
+
+namespace sb::exec {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int ProgressHandler(void* arg) {
+  return static_cast<CancelState*>(arg)->ShouldStop() ? 1 : 0;
+}
+
+// Installs the cancellation hook on a connection for one statement.
+class CancelGuard {
+ public:
+  CancelGuard(storage::ShardConnection* conn, CancelState* cancel) : conn_(conn), cancel_(cancel) {
+    if (cancel_ == nullptr) return;
+    sqlite3_progress_handler(conn_->raw(), 1000, ProgressHandler, cancel_);
+    cancel_->Register(conn_);
+  }
+  ~CancelGuard() {
+    if (cancel_ == nullptr) return;
+    cancel_->Unregister(conn_);
+    sqlite3_progress_handler(conn_->raw(), 0, nullptr, nullptr);
+  }
+
+ private:
+  storage::ShardConnection* conn_;
+  CancelState* cancel_;
+};
+
+Status CancelError(const Status& st, const ExecOptions& opts) {
+  if (st.code() == sqlstate::kQueryCanceled && opts.cancel != nullptr && opts.cancel->timed_out()) {
+    return Status(sqlstate::kQueryCanceled, "canceling statement due to statement timeout");
+  }
+  return st;
+}
+
+std::string InsertSql(const meta::TableDef& t, size_t rows, const std::string& returning) {
+  std::string sql = "INSERT INTO \"" + t.name + "\" (";
+  for (size_t i = 0; i < t.columns.size(); ++i) sql += (i ? ", \"" : "\"") + t.columns[i].name + "\"";
+  sql += ") VALUES ";
+  int n = 1;
+  for (size_t r = 0; r < rows; ++r) {
+    sql += r ? ", (" : "(";
+    for (size_t i = 0; i < t.columns.size(); ++i) sql += (i ? ", ?" : "?") + std::to_string(n++);
+    sql += ")";
+  }
+  return sql + returning;
+}
+
+std::string NowStored(const ExecOptions& opts) {
+  if (opts.context != nullptr) {
+    auto it = opts.context->values.find("statement_timestamp");
+    if (it != opts.context->values.end()) return it->second;
+  }
+  return "1970-01-01 00:00:00.000000";
+}
+
+Result<Value> DefaultValue(const meta::ColumnDef& c, const ExecOptions& opts) {
+  if (c.default_now) {
+    std::string now = NowStored(opts);
+    if (c.type.id == TypeId::kDate) return Value(now.substr(0, 10));
+    return Value(now);
+  }
+  if (c.default_text) return ParseTextValue(c.type, *c.default_text);
+  return Value(std::monostate{});
+}
+
+// COPY text format: one line per row, fields split by the delimiter,
+// backslash escapes, \N (or the NULL string) for NULL.
+Result<std::vector<std::vector<std::optional<std::string>>>> ParseCopyText(std::string_view data,
+                                                                           const CopyPlan& p) {
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  size_t pos = 0;
+  int line_no = 0;
+  while (pos < data.size()) {
+    size_t eol = data.find('\n', pos);
+    std::string_view line = data.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
+    pos = eol == std::string_view::npos ? data.size() : eol + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line == "\\.") break;
+    if (p.header && line_no == 1) continue;
+    std::vector<std::optional<std::string>> fields;
+    std::string raw, val;
+    auto finish = [&]() {
+      if (raw == p.null_string) {
+        fields.push_back(std::nullopt);
+      } else {
+        fields.push_back(val);
+      }
+      raw.clear();
+      val.clear();
+    };
+    for (size_t i = 0; i < line.size(); ++i) {
+      char c = line[i];
+      if (c == p.delimiter) {
+        finish();
+        continue;
+      }
+      raw += c;
+      if (c != '\\' || i + 1 >= line.size()) {
+        val += c;
+        continue;
+      }
+      char n = line[++i];
+      raw += n;
+      switch (n) {
+        case 'b': val += '\b'; break;
+        case 'f': val += '\f'; break;
+        case 'n': val += '\n'; break;
+        case 'r': val += '\r'; break;
+        case 't': val += '\t'; break;
+        case 'v': val += '\v'; break;
+        case 'x': {
+          int v = 0, k = 0;
+          while (k < 2 && i + 1 < line.size() && std::isxdigit(static_cast<unsigned char>(line[i + 1]))) {
+            char h = line[++i];
+            raw += h;
+            v = v * 16 + (std::isdigit(static_cast<unsigned char>(h)) ? h - '0' : (std::tolower(h) - 'a' + 10));
+            ++k;
+          }
+          val += static_cast<char>(v);
+          break;
+        }
+        default:
+          if (n >= '0' && n <= '7') {
+            int v = n - '0', k = 1;
+            while (k < 3 && i + 1 < line.size() && line[i + 1] >= '0' && line[i + 1] <= '7') {
+              v = v * 8 + (line[++i] - '0');
+              raw += line[i];
+              ++k;
+            }
+            val += static_cast<char>(v);
+          } else {
+            val += n;  // \\, \<delimiter> and any other character stand for themselves
+          }
+      }
+    }
+    finish();
+    rows.push_back(std::move(fields));
+  }
+  return rows;
+}
+
+// COPY CSV format: quoted fields may hold delimiters, quotes ("") and newlines;
+// an unquoted field equal to the NULL string is NULL.
+Result<std::vector<std::vector<std::optional<std::string>>>> ParseCopyCsv(std::string_view data,
+                                                                          const CopyPlan& p) {
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  std::vector<std::optional<std::string>> fields;
+  std::string val;
+  bool quoted = false, was_quoted = false, in_quotes = false, row_has_data = false;
+  int line_no = 1;
+  auto finish_field = [&]() {
+    if (!was_quoted && val == p.null_string) {
+      fields.push_back(std::nullopt);
+    } else {
+      fields.push_back(val);
+    }
+    val.clear();
+    was_quoted = false;
+  };
+  auto finish_row = [&]() {
+    finish_field();
+    if (!(p.header && line_no == 1)) rows.push_back(std::move(fields));
+    fields.clear();
+    row_has_data = false;
+  };
+  for (size_t i = 0; i < data.size(); ++i) {
+    char c = data[i];
+    if (in_quotes) {
+      if (c == p.quote) {
+        if (i + 1 < data.size() && data[i + 1] == p.quote) {
+          val += c;
+          ++i;
+        } else {
+          in_quotes = false;
+        }
+      } else {
+        val += c;
+      }
+      continue;
+    }
+    if (c == p.quote) {
+      in_quotes = true;
+      quoted = was_quoted = true;
+      row_has_data = true;
+    } else if (c == p.delimiter) {
+      finish_field();
+      row_has_data = true;
+    } else if (c == '\n' || c == '\r') {
+      if (c == '\r' && i + 1 < data.size() && data[i + 1] == '\n') ++i;
+      if (!row_has_data && val.empty() && fields.empty()) {
+        ++line_no;
+        continue;  // blank line
+      }
+      if (fields.empty() && val == "\\." && !was_quoted) break;
+      finish_row();
+      ++line_no;
+    } else {
+      val += c;
+      row_has_data = true;
+    }
+  }
+  if (in_quotes) {
+    return Status(sqlstate::kInvalidTextRepresentation, "unterminated CSV quoted field");
+  }
+  if (row_has_data || !val.empty() || !fields.empty()) {
+    if (!(fields.empty() && val == "\\." && !was_quoted)) finish_row();
+  }
+  (void)quoted;
+  return rows;
+}
+
+thread_local sqlite3* tls_coordinator_db = nullptr;
+
+Result<sqlite3*> CoordinatorDb() {
+  if (tls_coordinator_db != nullptr) return tls_coordinator_db;
+  sqlite3* db = nullptr;
+  if (sqlite3_open(":memory:", &db) != SQLITE_OK) {
+    sqlite3_close(db);
+    return Status::Internal("cannot open the coordinator's merge database");
+  }
+  RegisterSqlFunctions(db);
+  tls_coordinator_db = db;
+  return db;
+}
+
+Status SqliteStatus(sqlite3* db, int rc) {
+  std::string msg = sqlite3_errmsg(db);
+  if (rc == SQLITE_INTERRUPT) return Status(sqlstate::kQueryCanceled, "canceling statement due to user request");
+  if ((rc & 0xff) == SQLITE_NOMEM) return Status(sqlstate::kOutOfMemory, "out of memory in the merge stage");
+  return NormalizeError(Status(sqlstate::kInternalError, "merge stage failed: " + msg));
+}
+
+void BindValue(sqlite3_stmt* stmt, int i, const Value& v) {
+  if (auto* x = std::get_if<int64_t>(&v)) {
+    sqlite3_bind_int64(stmt, i, *x);
+  } else if (auto* d = std::get_if<double>(&v)) {
+    sqlite3_bind_double(stmt, i, *d);
+  } else if (auto* s = std::get_if<std::string>(&v)) {
+    sqlite3_bind_text64(stmt, i, s->data(), s->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  } else if (auto* b = std::get_if<Blob>(&v)) {
+    sqlite3_bind_blob64(stmt, i, b->bytes.data(), b->bytes.size(), SQLITE_TRANSIENT);
+  } else {
+    sqlite3_bind_null(stmt, i);
+  }
+}
+
+Value ColumnValue(sqlite3_stmt* stmt, int i) {
+  switch (sqlite3_column_type(stmt, i)) {
+    case SQLITE_INTEGER:
+      return static_cast<int64_t>(sqlite3_column_int64(stmt, i));
+    case SQLITE_FLOAT:
+      return sqlite3_column_double(stmt, i);
+    case SQLITE_TEXT:
+      return std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, i)),
+                         static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
+    case SQLITE_BLOB:
+      return Blob{std::string(static_cast<const char*>(sqlite3_column_blob(stmt, i)),
+                              static_cast<size_t>(sqlite3_column_bytes(stmt, i)))};
+    default:
+      return std::monostate{};
+  }
+}
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+// --- CancelState ---
+
+void CancelState::Reset(std::chrono::milliseconds timeout) {
+  cancelled_ = false;
+  std::lock_guard<std::mutex> l(mu_);
+  deadline_ = timeout.count() > 0 ? Clock::now() + timeout : Clock::time_point::max();
+}
+
+void CancelState::Cancel() {
+  cancelled_ = true;
+  std::lock_guard<std::mutex> l(mu_);
+  for (auto* c : running_) c->Interrupt();
+}
+
+bool CancelState::ShouldStop() const {
+  if (cancelled_.load(std::memory_order_relaxed)) return true;
+  return deadline_ != Clock::time_point::max() && Clock::now() >= deadline_;
+}
+
+bool CancelState::timed_out() const {
+  return deadline_ != Clock::time_point::max() && Clock::now() >= deadline_;
+}
+
+void CancelState::Register(storage::ShardConnection* c) {
+  std::lock_guard<std::mutex> l(mu_);
+  running_.push_back(c);
+}
+
+void CancelState::Unregister(storage::ShardConnection* c) {
+  std::lock_guard<std::mutex> l(mu_);
+  running_.erase(std::remove(running_.begin(), running_.end(), c), running_.end());
+}
+
+Status NormalizeError(Status st) {
+  if (st.ok()) return st;
+  std::string code, text;
+  if (SplitSqlstatePrefix(st.message(), &code, &text)) return Status(code, text, st.hint());
+  return st;
+}
+
+// --- Executor ---
+
+Executor::Executor(storage::ShardSet* shards, meta::ShardMap map, size_t parallelism)
+    : shards_(shards), map_(std::move(map)), pool_(parallelism) {}
+
+int64_t Executor::NextRowid() {
+  // Unique across restarts as long as the clock does not run backwards by
+  // more than the restart takes: microseconds × 16 plus a counter.
+  std::lock_guard<std::mutex> l(rowid_mu_);
+  last_rowid_ = std::max(last_rowid_ + 1, NowMicros() * 16);
+  return last_rowid_;
+}
+
+Result<Value> Executor::SourceValue(const ValueSource& v, const std::vector<Value>& params) const {
+  if (v.constant) return *v.constant;
+  if (v.param < 1 || v.param > static_cast<int>(params.size())) {
+    return Status(sqlstate::kProtocolViolation, fmt::format("there is no parameter ${}", v.param));
+  }
+  const Value& p = params[v.param - 1];
+  if (IsNull(p) || v.param_type == v.type || v.param_type.id == TypeId::kUnknown) return p;
+  return CastValue(p, v.param_type, v.type);
+}
+
+Result<uint32_t> Executor::VnodeOfKey(const meta::TableDef& table, const Row& row) const {
+  std::string key;
+  for (int k : table.shard_key) {
+    const auto& col = table.columns[k];
+    SB_ASSIGN_OR_RETURN(std::string enc, EncodeKeyValue(col.type, row[k], col.name));
+    key += enc;
+  }
+  return map_.VnodeOfHash(HashShardKey(key));
+}
+
+Result<std::vector<int>> Executor::ResolveRoute(const RouteSpec& route, const std::vector<Value>& params) {
+  std::vector<int> out;
+  const int n = shards_->size();
+  switch (route.kind) {
+    case RouteSpec::Kind::kCoordinator:
+      return out;
+    case RouteSpec::Kind::kAnyOneShard:
+      out.push_back(static_cast<int>(reference_read_rr_++ % static_cast<uint64_t>(n)));
+      return out;
+    case RouteSpec::Kind::kAllShards:
+      for (int i = 0; i < n; ++i) out.push_back(i);
+      return out;
+    case RouteSpec::Kind::kKeyTuples:
+      break;
+  }
+  std::set<int> shards;
+  for (const auto& tuple : route.tuples) {
+    Row row(route.table->columns.size());
+    bool has_null = false;
+    for (size_t i = 0; i < tuple.size(); ++i) {
+      SB_ASSIGN_OR_RETURN(Value v, SourceValue(tuple[i], params));
+      has_null = has_null || IsNull(v);
+      row[route.table->shard_key[i]] = std::move(v);
+    }
+    if (has_null) {
+      // key = NULL matches no row; any one shard gives the right (empty) answer.
+      shards.insert(0);
+      continue;
+    }
+    SB_ASSIGN_OR_RETURN(uint32_t vnode, VnodeOfKey(*route.table, row));
+    shards.insert(static_cast<int>(map_.ShardOfVnode(vnode)));
+  }
+  out.assign(shards.begin(), shards.end());
+  return out;
+}
+
+Result<std::vector<std::vector<Row>>> Executor::RunOnShards(const std::vector<int>& shards,
+                                                            const std::string& sql,
+                                                            const std::vector<Value>& params,
+                                                            TxnState* txn, const ExecOptions& opts,
+                                                            std::vector<ShardStat>* stats) {
+  std::vector<std::vector<Row>> results(shards.size());
+  std::vector<Status> statuses(shards.size());
+  std::vector<ShardStat> local_stats(shards.size());
+  auto run_one = [&](size_t i) {
+    const int shard = shards[i];
+    auto start = Clock::now();
+    StatementContextScope scope(opts.context);
+    std::unique_ptr<storage::ShardConnection> owned;
+    storage::ShardConnection* conn = nullptr;
+    if (txn != nullptr && txn->conn && txn->bound_shard == shard) {
+      conn = txn->conn.get();  // read your own writes inside the transaction
+    } else {
+      auto c = shards_->shard(shard).Acquire();
+      if (!c.ok()) {
+        statuses[i] = c.status();
+        return;
+      }
+      owned = std::move(*c);
+      conn = owned.get();
+    }
+    CancelGuard guard(conn, opts.cancel);
+    auto& rows = results[i];
+    statuses[i] = conn->Execute(sql, params, [&rows](const Row& r) {
+      rows.push_back(r);
+      return Status::Ok();
+    });
+    local_stats[i] = {shard, static_cast<int64_t>(rows.size()),
+                      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count()};
+    if (!statuses[i].ok() && opts.cancel != nullptr && shards.size() > 1) {
+      opts.cancel->Cancel();  // no partial results: stop the other shards early
+    }
+  };
+  if (shards.size() == 1) {
+    run_one(0);
+  } else {
+    std::vector<std::future<void>> futures;
+    futures.reserve(shards.size());
+    for (size_t i = 0; i < shards.size(); ++i) futures.push_back(pool_.Submit([&, i] { run_one(i); }));
+    for (auto& f : futures) f.get();
+  }
+  if (stats != nullptr) *stats = local_stats;
+  // Report the first real failure (not the cancellations it caused).
+  const Status* first = nullptr;
+  for (size_t i = 0; i < shards.size(); ++i) {
+    if (statuses[i].ok()) continue;
+    if (first == nullptr || (first->code() == sqlstate::kQueryCanceled &&
+                             statuses[i].code() != sqlstate::kQueryCanceled)) {
+      first = &statuses[i];
+    }
+  }
+  if (first != nullptr) {
+    size_t idx = static_cast<size_t>(first - statuses.data());
+    Status st = CancelError(NormalizeError(*first), opts);
+    const std::string shard_name = meta::ShardMap::ShardName(static_cast<uint32_t>(shards[idx]));
+    if (st.code() == sqlstate::kInternalError || st.code() == sqlstate::kIoError ||
+        st.code() == sqlstate::kDataCorrupted || st.code() == sqlstate::kShardUnavailable) {
+      return Status(st.code(),
+                    fmt::format("Distributed query failed due to subplan failure on shard {}: {}",
+                                shard_name, st.message()),
+                    st.hint());
+    }
+    if (shards.size() > 1) st.WithDetail("on shard " + shard_name);
+    return st;
+  }
+  return results;
+}
+
+Result<std::vector<Row>> Executor::RunOnCoordinator(const std::string& sql,
+                                                    const std::vector<Value>& params,
+                                                    const std::vector<std::vector<Row>>* partials,
+                                                    int width, const ExecOptions& opts) {
+  SB_ASSIGN_OR_RETURN(sqlite3* db, CoordinatorDb());
+  StatementContextScope scope(opts.context);
+  std::vector<Row> out;
+  auto exec = [&](const std::string& s) -> Status {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db, s.c_str(), nullptr, nullptr, &err);
+    std::string msg = err ? err : "";
+    sqlite3_free(err);
+    if (rc != SQLITE_OK) return Status::Internal("merge stage failed: " + msg);
+    return Status::Ok();
+  };
+  if (partials != nullptr) {
+    std::string create = "DROP TABLE IF EXISTS _p; CREATE TABLE _p(";
+    std::string insert = "INSERT INTO _p VALUES (";
+    for (int i = 0; i < width; ++i) {
+      create += (i ? ", c" : "c") + std::to_string(i);
+      insert += i ? ", ?" : "?";
+    }
+    SB_RETURN_IF_ERROR(exec(create + ")"));
+    SB_RETURN_IF_ERROR(exec("BEGIN"));
+    sqlite3_stmt* ins = nullptr;
+    if (sqlite3_prepare_v2(db, (insert + ")").c_str(), -1, &ins, nullptr) != SQLITE_OK) {
+      Status st = SqliteStatus(db, SQLITE_ERROR);
+      (void)exec("ROLLBACK");
+      return st;
+    }
+    for (const auto& run : *partials) {
+      for (const auto& row : run) {
+        for (int i = 0; i < width; ++i) BindValue(ins, i + 1, row[i]);
+        sqlite3_step(ins);
+        sqlite3_reset(ins);
+      }
+    }
+    sqlite3_finalize(ins);
+    SB_RETURN_IF_ERROR(exec("COMMIT"));
+  }
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
+  if (rc != SQLITE_OK) return SqliteStatus(db, rc);
+  const int nparams = sqlite3_bind_parameter_count(stmt);
+  for (int i = 0; i < nparams && i < static_cast<int>(params.size()); ++i) BindValue(stmt, i + 1, params[i]);
+  if (opts.cancel != nullptr) sqlite3_progress_handler(db, 1000, ProgressHandler, opts.cancel);
+  const int ncols = sqlite3_column_count(stmt);
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    Row r;
+    r.reserve(ncols);
+    for (int i = 0; i < ncols; ++i) r.push_back(ColumnValue(stmt, i));
+    out.push_back(std::move(r));
+  }
+  sqlite3_progress_handler(db, 0, nullptr, nullptr);
+  Status st = rc == SQLITE_DONE ? Status::Ok() : SqliteStatus(db, rc);
+  sqlite3_finalize(stmt);
+  if (partials != nullptr) (void)exec("DROP TABLE IF EXISTS _p");
+  if (!st.ok()) return CancelError(st, opts);
+  return out;
+}
+
+Result<ExecResult> Executor::Select(const SelectPlan& plan, const std::vector<Value>& params,
+                                    TxnState* txn, const ExecOptions& opts) {
+  ExecResult result;
+  SB_ASSIGN_OR_RETURN(std::vector<int> shards, ResolveRoute(plan.route, params));
+  std::vector<Row> rows;
+  if (plan.route.kind == RouteSpec::Kind::kCoordinator) {
+    SB_ASSIGN_OR_RETURN(rows, RunOnCoordinator(plan.shard_sql, params, nullptr, 0, opts));
+  } else {
+    SB_ASSIGN_OR_RETURN(auto runs, RunOnShards(shards, plan.shard_sql, params, txn, opts, &result.stats));
+    int64_t offset = 0;
+    std::optional<int64_t> limit;
+    if (plan.merge != SelectPlan::Merge::kCoordinator) {
+      if (plan.offset) {
+        SB_ASSIGN_OR_RETURN(Value v, SourceValue(*plan.offset, params));
+        if (!IsNull(v)) offset = std::get<int64_t>(v);
+      }
+      if (plan.limit) {
+        SB_ASSIGN_OR_RETURN(Value v, SourceValue(*plan.limit, params));
+        if (!IsNull(v)) limit = std::get<int64_t>(v);
+      }
+    }
+    switch (plan.merge) {
+      case SelectPlan::Merge::kConcat:
+        for (auto& run : runs) {
+          for (auto& r : run) {
+            if (limit && static_cast<int64_t>(rows.size()) >= *limit) break;
+            if (offset > 0) {
+              --offset;
+              continue;
+            }
+            rows.push_back(std::move(r));
+          }
+        }
+        break;
+      case SelectPlan::Merge::kSortMerge:
+        rows = MergeSorted(std::move(runs), plan.sort_keys, offset, limit);
+        break;
+      case SelectPlan::Merge::kCoordinator:
+        SB_ASSIGN_OR_RETURN(rows, RunOnCoordinator(plan.coordinator_sql, params, &runs, plan.shard_width, opts));
+        break;
+    }
+  }
+  const size_t width = plan.output.size();
+  for (auto& r : rows) {
+    if (r.size() > width) r.resize(width);
+  }
+  result.rows = std::move(rows);
+  return result;
+}
+
+Result<std::vector<int>> Executor::WriteTargets(const meta::TableDef& table, bool multi_ok,
+                                                const std::vector<int>& shards, TxnState* txn,
+                                                const char* what) const {
+  if (txn->in_block) {
+    if (table.replicated) {
+      return Status(sqlstate::kFeatureNotSupported,
+                    fmt::format("writing to reference table \"{}\" inside a transaction block is not supported",
+                                table.name),
+                    "Reference tables are copied to every shard; write them in autocommit mode.");
+    }
+    if (shards.size() > 1) {
+      return Status(sqlstate::kFeatureNotSupported,
+                    fmt::format("this {} writes to {} shards; a transaction can write to only one shard",
+                                what, shards.size()),
+                    "Split the statement so that each transaction writes rows with the same shard key "
+                    "(or run it in autocommit mode).");
+    }
+    if (txn->bound_shard >= 0 && !shards.empty() && shards[0] != txn->bound_shard) {
+      return Status(
+          sqlstate::kFeatureNotSupported,
+          fmt::format("cross-shard transactions are not supported: this transaction is bound to {} by its "
+                      "first write, and this {} writes to {}",
+                      meta::ShardMap::ShardName(txn->bound_shard), what,
+                      meta::ShardMap::ShardName(static_cast<uint32_t>(shards[0]))),
+          "All writes of a transaction must have the same shard key value (or co-located keys). "
+          "ROLLBACK, then write the rows of each shard in its own transaction.");
+    }
+    return shards;
+  }
+  if (shards.size() > 1 && !multi_ok) {
+    std::string keys;
+    for (int k : table.shard_key) keys += (keys.empty() ? "" : ", ") + table.columns[k].name;
+    return Status(sqlstate::kFeatureNotSupported,
+                  fmt::format("{} on sharded table \"{}\" must target a single shard", what, table.name),
+                  fmt::format("Add equality conditions on the shard key ({}) to the WHERE clause, or SET "
+                              "scratchbird.allow_multi_shard_writes = on to run it on every shard "
+                              "separately (not atomic across shards).",
+                              keys));
+  }
+  return shards;
+}
+
+namespace {
+
+// Runs `body` on each target shard inside a write transaction: the session's
+// bound transaction in a block, else one transaction per shard committed only
+// after every shard succeeded.
+Result<ExecResult> WriteOnShards(
+    storage::ShardSet* set, const std::vector<int>& shards, TxnState* txn, const ExecOptions& opts,
+    const std::function<Status(storage::ShardConnection*, int shard, ExecResult*)>& body) {
+  ExecResult result;
+  StatementContextScope scope(opts.context);
+  if (txn->in_block) {
+    if (shards.empty()) return result;
+    if (!txn->conn) {
+      SB_ASSIGN_OR_RETURN(txn->conn, set->shard(shards[0]).Acquire());
+      Status st = txn->conn->BeginWrite();
+      if (!st.ok()) {
+        txn->conn.reset();
+        return st;
+      }
+      txn->bound_shard = shards[0];
+    }
+    CancelGuard guard(txn->conn.get(), opts.cancel);
+    SB_RETURN_IF_ERROR(CancelError(NormalizeError(body(txn->conn.get(), shards[0], &result)), opts));
+    return result;
+  }
+  std::vector<std::unique_ptr<storage::ShardConnection>> conns;
+  auto rollback_all = [&]() {
+    for (auto& c : conns) (void)c->Rollback();
+  };
+  for (int s : shards) {  // ascending order: writers never wait on each other in a cycle
+    auto c = set->shard(s).Acquire();
+    if (!c.ok()) {
+      rollback_all();
+      return c.status();
+    }
+    Status st = (*c)->BeginWrite();
+    if (!st.ok()) {
+      rollback_all();
+      return st;
+    }
+    conns.push_back(std::move(*c));
+  }
+  for (size_t i = 0; i < shards.size(); ++i) {
+    CancelGuard guard(conns[i].get(), opts.cancel);
+    Status st = body(conns[i].get(), shards[i], &result);
+    if (!st.ok()) {
+      rollback_all();
+      return CancelError(NormalizeError(st), opts);
+    }
+  }
+  const uint64_t hlc = static_cast<uint64_t>(NowMicros());
+  for (size_t i = 0; i < conns.size(); ++i) {
+    auto lsn = conns[i]->Commit(hlc);
+    if (!lsn.ok()) {
+      for (size_t j = i + 1; j < conns.size(); ++j) (void)conns[j]->Rollback();
+      Status st = lsn.status();
+      if (i > 0) {
+        st.WithDetail(fmt::format("{} of {} shards had already committed", i, conns.size()));
+      }
+      return st;
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
+Result<ExecResult> Executor::WriteRows(const meta::TableDef& table, std::vector<Row> rows,
+                                       const std::string& returning_sql, TxnState* txn,
+                                       const ExecOptions& opts) {
+  std::map<int, std::vector<Row*>> by_shard;
+  const int vnode_col = table.FindColumn(meta::kVnodeColumn);
+  for (auto& row : rows) {
+    if (table.replicated) {
+      for (int s = 0; s < shards_->size(); ++s) by_shard[s].push_back(&row);
+      continue;
+    }
+    SB_ASSIGN_OR_RETURN(uint32_t vnode, VnodeOfKey(table, row));
+    if (vnode_col >= 0) row[vnode_col] = static_cast<int64_t>(vnode);
+    by_shard[static_cast<int>(map_.ShardOfVnode(vnode))].push_back(&row);
+  }
+  std::vector<int> shards;
+  for (const auto& [s, _] : by_shard) shards.push_back(s);
+  SB_ASSIGN_OR_RETURN(shards, WriteTargets(table, /*multi_ok=*/!txn->in_block, shards, txn,
+                                           "INSERT"));
+  const size_t ncols = table.columns.size();
+  const size_t chunk = std::max<size_t>(1, std::min<size_t>(500, 30000 / ncols));
+  const int first_shard = shards.empty() ? -1 : shards[0];
+  auto body = [&](storage::ShardConnection* conn, int shard, ExecResult* result) -> Status {
+    const auto& list = by_shard[shard];
+    for (size_t off = 0; off < list.size(); off += chunk) {
+      size_t n = std::min(chunk, list.size() - off);
+      std::vector<Value> params;
+      params.reserve(n * ncols);
+      for (size_t r = 0; r < n; ++r) {
+        for (const auto& v : *list[off + r]) params.push_back(v);
+      }
+      bool keep = !table.replicated || shard == first_shard;
+      SB_RETURN_IF_ERROR(conn->Execute(InsertSql(table, n, returning_sql), params,
+                                       [&](const Row& r) {
+                                         if (keep) result->rows.push_back(r);
+                                         return Status::Ok();
+                                       }));
+      if (keep) result->affected += static_cast<int64_t>(n);
+    }
+    return Status::Ok();
+  };
+  return WriteOnShards(shards_, shards, txn, opts, body);
+}
+
+Result<ExecResult> Executor::Insert(const InsertPlan& plan, const std::vector<Value>& params,
+                                    TxnState* txn, const ExecOptions& opts) {
+  const meta::TableDef& t = *plan.table;
+  std::vector<Row> rows;
+  rows.reserve(plan.rows.size());
+  const int rowid_col = t.FindColumn(meta::kRowidColumn);
+  for (const auto& src : plan.rows) {
+    Row row(t.columns.size());
+    std::vector<bool> given(t.columns.size(), false);
+    for (size_t i = 0; i < src.size(); ++i) {
+      const int c = plan.columns[i];
+      given[c] = true;
+      if (src[i].param == -1) {  // DEFAULT
+        SB_ASSIGN_OR_RETURN(row[c], DefaultValue(t.columns[c], opts));
+      } else {
+        SB_ASSIGN_OR_RETURN(row[c], SourceValue(src[i], params));
+      }
+    }
+    for (size_t c = 0; c < t.columns.size(); ++c) {
+      if (given[c] || t.columns[c].hidden) continue;
+      SB_ASSIGN_OR_RETURN(row[c], DefaultValue(t.columns[c], opts));
+    }
+    if (rowid_col >= 0) row[rowid_col] = NextRowid();
+    rows.push_back(std::move(row));
+  }
+  return WriteRows(t, std::move(rows), plan.returning_sql, txn, opts);
+}
+
+Result<ExecResult> Executor::Modify(const ModifyPlan& plan, const std::vector<Value>& params,
+                                    TxnState* txn, const ExecOptions& opts) {
+  const meta::TableDef& t = *plan.table;
+  SB_ASSIGN_OR_RETURN(std::vector<int> shards, ResolveRoute(plan.route, params));
+  const char* what = plan.is_update ? "UPDATE" : "DELETE";
+  SB_ASSIGN_OR_RETURN(shards, WriteTargets(t, t.replicated || opts.allow_multi_shard_writes, shards, txn, what));
+  const int first_shard = shards.empty() ? -1 : shards[0];
+  auto body = [&](storage::ShardConnection* conn, int shard, ExecResult* result) -> Status {
+    bool keep = !t.replicated || shard == first_shard;
+    int64_t changes = 0;
+    SB_RETURN_IF_ERROR(conn->Execute(plan.shard_sql, params,
+                                     [&](const Row& r) {
+                                       if (keep) result->rows.push_back(r);
+                                       return Status::Ok();
+                                     },
+                                     &changes));
+    if (keep) result->affected += changes;
+    return Status::Ok();
+  };
+  return WriteOnShards(shards_, shards, txn, opts, body);
+}
+
+Result<ExecResult> Executor::Copy(const CopyPlan& plan, std::string_view data, TxnState* txn,
+                                  const ExecOptions& opts) {
+  const meta::TableDef& t = *plan.table;
+  auto parsed = plan.csv ? ParseCopyCsv(data, plan) : ParseCopyText(data, plan);
+  if (!parsed.ok()) return parsed.status();
+  std::vector<Row> rows;
+  rows.reserve(parsed->size());
+  const int rowid_col = t.FindColumn(meta::kRowidColumn);
+  int line = plan.header ? 1 : 0;
+  for (const auto& fields : *parsed) {
+    ++line;
+    if (fields.size() != plan.columns.size()) {
+      return Status(sqlstate::kBadCopyFileFormat,
+                    fields.size() < plan.columns.size() ? "missing data for column \"" +
+                                                              t.columns[plan.columns[fields.size()]].name + "\""
+                                                        : std::string("extra data after last expected column"))
+          .WithDetail(fmt::format("COPY {}, line {}", t.name, line));
+    }
+    Row row(t.columns.size());
+    std::vector<bool> given(t.columns.size(), false);
+    for (size_t i = 0; i < fields.size(); ++i) {
+      const int c = plan.columns[i];
+      given[c] = true;
+      if (!fields[i]) continue;
+      auto v = ParseTextValue(t.columns[c].type, *fields[i]);
+      if (!v.ok()) {
+        Status st = v.status();
+        return st.WithDetail(fmt::format("COPY {}, line {}, column {}: \"{}\"", t.name, line,
+                                         t.columns[c].name, *fields[i]));
+      }
+      row[c] = std::move(*v);
+    }
+    for (size_t c = 0; c < t.columns.size(); ++c) {
+      if (given[c] || t.columns[c].hidden) continue;
+      SB_ASSIGN_OR_RETURN(row[c], DefaultValue(t.columns[c], opts));
+    }
+    if (rowid_col >= 0) row[rowid_col] = NextRowid();
+    rows.push_back(std::move(row));
+  }
+  return WriteRows(t, std::move(rows), "", txn, opts);
+}
+
+Status Executor::Commit(TxnState* txn) {
+  Status st;
+  if (txn->conn) {
+    auto lsn = txn->conn->Commit(static_cast<uint64_t>(NowMicros()));
+    if (!lsn.ok()) {
+      (void)txn->conn->Rollback();
+      st = lsn.status();
+    }
+  }
+  txn->conn.reset();
+  txn->bound_shard = -1;
+  txn->in_block = false;
+  txn->failed = false;
+  return st;
+}
+
+void Executor::Rollback(TxnState* txn) {
+  if (txn->conn) (void)txn->conn->Rollback();
+  txn->conn.reset();
+  txn->bound_shard = -1;
+  txn->in_block = false;
+  txn->failed = false;
+}
+
+Status Executor::InitCatalogTables() {
+  return shards_->ApplyDdlEverywhere(
+      {"CREATE TABLE IF NOT EXISTS _sb_catalog(name TEXT PRIMARY KEY, definition TEXT NOT NULL) STRICT",
+       "CREATE TABLE IF NOT EXISTS _sb_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT"});
+}
+
+Status Executor::ApplyDdl(const DdlPlan& plan, uint64_t new_schema_version) {
+  std::vector<std::string> stmts = plan.shard_statements;
+  auto quote = [](const std::string& s) {
+    std::string o = "'";
+    for (char c : s) {
+      if (c == '\'') o += '\'';
+      o += c;
+    }
+    return o + "'";
+  };
+  if (plan.kind == DdlPlan::Kind::kDropTable) {
+    stmts.push_back("DELETE FROM _sb_catalog WHERE name = " + quote(plan.table_name));
+  } else if (plan.new_table) {
+    stmts.push_back("INSERT OR REPLACE INTO _sb_catalog(name, definition) VALUES (" +
+                    quote(plan.table_name) + ", " + quote(meta::TableToJson(*plan.new_table).dump()) + ")");
+  }
+  stmts.push_back("INSERT OR REPLACE INTO _sb_meta(key, value) VALUES ('schema_version', '" +
+                  std::to_string(new_schema_version) + "')");
+  return shards_->ApplyDdlEverywhere(stmts);
+}
+
+Result<meta::Catalog> Executor::LoadCatalog() {
+  meta::Catalog catalog;
+  std::string reference;
+  for (int s = 0; s < shards_->size(); ++s) {
+    SB_ASSIGN_OR_RETURN(auto conn, shards_->shard(s).Acquire());
+    std::string dump;
+    std::vector<std::pair<std::string, std::string>> entries;
+    SB_RETURN_IF_ERROR(conn->Execute("SELECT name, definition FROM _sb_catalog ORDER BY name", {},
+                                     [&](const Row& r) {
+                                       entries.emplace_back(std::get<std::string>(r[0]),
+                                                            std::get<std::string>(r[1]));
+                                       return Status::Ok();
+                                     }));
+    std::string version = "0";
+    SB_RETURN_IF_ERROR(conn->Execute("SELECT value FROM _sb_meta WHERE key = 'schema_version'", {},
+                                     [&](const Row& r) {
+                                       version = std::get<std::string>(r[0]);
+                                       return Status::Ok();
+                                     }));
+    for (const auto& [n, d] : entries) dump += n + "\n" + d + "\n";
+    dump += version;
+    if (s == 0) {
+      reference = dump;
+      for (const auto& [n, d] : entries) {
+        auto j = nlohmann::json::parse(d, nullptr, false);
+        if (j.is_discarded()) {
+          return Status(sqlstate::kDataCorrupted, "catalog entry for table \"" + n + "\" is not valid JSON");
+        }
+        SB_ASSIGN_OR_RETURN(meta::TableDef t, meta::TableFromJson(j));
+        catalog.PutTable(std::move(t));
+      }
+      catalog.set_schema_version(std::stoull(version));
+    } else if (dump != reference) {
+      return Status(sqlstate::kDataCorrupted,
+                    fmt::format("the catalog of {} differs from shard_001's; the data directory is "
+                                "inconsistent (was a schema change interrupted?)",
+                                meta::ShardMap::ShardName(static_cast<uint32_t>(s))),
+                    "Restore the data directory from a backup.");
+    }
+  }
+  return catalog;
+}
+
+}  // namespace sb::exec

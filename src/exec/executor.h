@@ -1,0 +1,134 @@
+// Runs distributed plans against the local shards: routing at Bind, parallel
+// dispatch with one deadline and cancellation, the merge, and the
+// single-shard transaction rules (R05-14, R06-07/09/10/11).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "exec/plan.h"
+#include "exec/sql_functions.h"
+#include "exec/thread_pool.h"
+#include "meta/catalog.h"
+#include "meta/shard_map.h"
+#include "storage/shard_set.h"
+
+namespace sb::exec {
+
+// One session's cancellation state: CancelRequest and statement_timeout stop
+// every running shard statement (sqlite3 progress handler + interrupt).
+class CancelState {
+ public:
+  void Reset(std::chrono::milliseconds timeout);
+  void Cancel();
+  bool ShouldStop() const;
+  bool timed_out() const;
+  void Register(storage::ShardConnection* c);
+  void Unregister(storage::ShardConnection* c);
+
+ private:
+  std::atomic<bool> cancelled_{false};
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  mutable std::mutex mu_;
+  std::vector<storage::ShardConnection*> running_;
+};
+
+// A session's transaction: the first write binds it to one shard.
+struct TxnState {
+  bool in_block = false;  // inside BEGIN ... COMMIT
+  bool failed = false;    // an error happened inside the block
+  int bound_shard = -1;
+  std::unique_ptr<storage::ShardConnection> conn;  // the bound shard's write transaction
+};
+
+struct ExecOptions {
+  bool allow_multi_shard_writes = false;
+  const StatementContext* context = nullptr;
+  CancelState* cancel = nullptr;
+};
+
+struct ShardStat {
+  int shard;
+  int64_t rows;
+  int64_t micros;
+};
+
+struct ExecResult {
+  std::vector<Row> rows;
+  int64_t affected = 0;
+  std::vector<ShardStat> stats;
+};
+
+class Executor {
+ public:
+  Executor(storage::ShardSet* shards, meta::ShardMap map, size_t parallelism);
+
+  const meta::ShardMap& shard_map() const { return map_; }
+  int shard_count() const { return shards_->size(); }
+
+  // The shards a route reaches with these parameter values (sorted, unique).
+  Result<std::vector<int>> ResolveRoute(const RouteSpec& route, const std::vector<Value>& params);
+
+  Result<ExecResult> Select(const SelectPlan& plan, const std::vector<Value>& params, TxnState* txn,
+                            const ExecOptions& opts);
+  Result<ExecResult> Insert(const InsertPlan& plan, const std::vector<Value>& params, TxnState* txn,
+                            const ExecOptions& opts);
+  Result<ExecResult> Modify(const ModifyPlan& plan, const std::vector<Value>& params, TxnState* txn,
+                            const ExecOptions& opts);
+  // COPY FROM STDIN: `data` is the whole stream.
+  Result<ExecResult> Copy(const CopyPlan& plan, std::string_view data, TxnState* txn,
+                          const ExecOptions& opts);
+
+  Status Commit(TxnState* txn);
+  void Rollback(TxnState* txn);
+
+  // Applies DDL on every shard and records the table definition (or its
+  // removal) in each shard's _sb_catalog in the same transaction.
+  Status ApplyDdl(const DdlPlan& plan, uint64_t new_schema_version);
+  // Reads the catalog back from the shards (shard 0 is authoritative; the
+  // others must agree).
+  Result<meta::Catalog> LoadCatalog();
+  // Creates the catalog tables on every shard if missing.
+  Status InitCatalogTables();
+
+ private:
+  struct Prepared;
+  Result<Value> SourceValue(const ValueSource& v, const std::vector<Value>& params) const;
+  Result<uint32_t> VnodeOfKey(const meta::TableDef& table, const Row& row) const;
+  Result<std::vector<std::vector<Row>>> RunOnShards(const std::vector<int>& shards,
+                                                    const std::string& sql,
+                                                    const std::vector<Value>& params, TxnState* txn,
+                                                    const ExecOptions& opts,
+                                                    std::vector<ShardStat>* stats);
+  Result<std::vector<Row>> RunOnCoordinator(const std::string& sql, const std::vector<Value>& params,
+                                            const std::vector<std::vector<Row>>* partials, int width,
+                                            const ExecOptions& opts);
+  // Writes full rows (all table columns) to their shards, atomically across
+  // shards in autocommit, or inside the session's bound transaction.
+  Result<ExecResult> WriteRows(const meta::TableDef& table, std::vector<Row> rows,
+                               const std::string& returning_sql, TxnState* txn,
+                               const ExecOptions& opts);
+  Result<std::vector<int>> WriteTargets(const meta::TableDef& table, bool multi_ok,
+                                        const std::vector<int>& shards, TxnState* txn,
+                                        const char* what) const;
+  int64_t NextRowid();
+
+  storage::ShardSet* shards_;
+  meta::ShardMap map_;
+  ThreadPool pool_;
+  std::atomic<uint64_t> reference_read_rr_{0};
+  std::mutex rowid_mu_;
+  int64_t last_rowid_ = 0;
+};
+
+// Rewrites errors raised by ScratchBird's SQL functions ("sb:NNNNN:msg") into
+// their SQLSTATE and message.
+Status NormalizeError(Status st);
+
+}  // namespace sb::exec

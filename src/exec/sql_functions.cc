@@ -1,0 +1,193 @@
+#include "exec/sql_functions.h"
+
+#include <cstring>
+#include <limits>
+
+#include "common/decimal.h"
+#include "common/sql_type.h"
+#include "common/value_codec.h"
+
+namespace sb::exec {
+namespace {
+
+thread_local const StatementContext* tls_context = nullptr;
+
+void ResultError(sqlite3_context* ctx, const std::string& code, const std::string& message) {
+  std::string m = "sb:" + code + ":" + message;
+  sqlite3_result_error(ctx, m.c_str(), static_cast<int>(m.size()));
+}
+
+Value FromSqlite(sqlite3_value* v) {
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER:
+      return static_cast<int64_t>(sqlite3_value_int64(v));
+    case SQLITE_FLOAT:
+      return sqlite3_value_double(v);
+    case SQLITE_TEXT:
+      return std::string(reinterpret_cast<const char*>(sqlite3_value_text(v)),
+                         static_cast<size_t>(sqlite3_value_bytes(v)));
+    case SQLITE_BLOB: {
+      const void* p = sqlite3_value_blob(v);
+      return Blob{std::string(static_cast<const char*>(p), static_cast<size_t>(sqlite3_value_bytes(v)))};
+    }
+    default:
+      return std::monostate{};
+  }
+}
+
+void ToSqlite(sqlite3_context* ctx, const Value& v) {
+  if (auto* i = std::get_if<int64_t>(&v)) {
+    sqlite3_result_int64(ctx, *i);
+  } else if (auto* d = std::get_if<double>(&v)) {
+    sqlite3_result_double(ctx, *d);
+  } else if (auto* s = std::get_if<std::string>(&v)) {
+    sqlite3_result_text(ctx, s->data(), static_cast<int>(s->size()), SQLITE_TRANSIENT);
+  } else if (auto* b = std::get_if<Blob>(&v)) {
+    sqlite3_result_blob(ctx, b->bytes.data(), static_cast<int>(b->bytes.size()), SQLITE_TRANSIENT);
+  } else {
+    sqlite3_result_null(ctx);
+  }
+}
+
+SqlType TypeFromCode(int64_t code) {
+  SqlType t;
+  t.id = static_cast<TypeId>(code / 1000000);
+  t.precision = static_cast<int>((code / 1000) % 1000) - 1;
+  t.scale = static_cast<int>(code % 1000);
+  return t;
+}
+
+// sb_cast(value, from_type_code, to_type_code)
+void CastFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return sqlite3_result_null(ctx);
+  SqlType from = TypeFromCode(sqlite3_value_int64(argv[1]));
+  SqlType to = TypeFromCode(sqlite3_value_int64(argv[2]));
+  auto r = CastValue(FromSqlite(argv[0]), from, to);
+  if (!r.ok()) return ResultError(ctx, r.status().code(), r.status().message());
+  ToSqlite(ctx, *r);
+}
+
+bool AnyNull(int argc, sqlite3_value** argv) {
+  for (int i = 0; i < argc; ++i) {
+    if (sqlite3_value_type(argv[i]) == SQLITE_NULL) return true;
+  }
+  return false;
+}
+
+bool IsInt(sqlite3_value* v) { return sqlite3_value_type(v) == SQLITE_INTEGER; }
+
+// sb_div(a, b): integer division truncating toward zero, or float division;
+// division by zero is an error as in PostgreSQL (SQLite returns NULL).
+void DivFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
+  if (IsInt(argv[0]) && IsInt(argv[1])) {
+    int64_t a = sqlite3_value_int64(argv[0]), b = sqlite3_value_int64(argv[1]);
+    if (b == 0) return ResultError(ctx, "22012", "division by zero");
+    if (a == std::numeric_limits<int64_t>::min() && b == -1) {
+      return ResultError(ctx, "22003", "bigint out of range");
+    }
+    return sqlite3_result_int64(ctx, a / b);
+  }
+  double b = sqlite3_value_double(argv[1]);
+  if (b == 0) return ResultError(ctx, "22012", "division by zero");
+  sqlite3_result_double(ctx, sqlite3_value_double(argv[0]) / b);
+}
+
+void ModFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
+  int64_t a = sqlite3_value_int64(argv[0]), b = sqlite3_value_int64(argv[1]);
+  if (b == 0) return ResultError(ctx, "22012", "division by zero");
+  if (b == -1) return sqlite3_result_int64(ctx, 0);
+  sqlite3_result_int64(ctx, a % b);
+}
+
+// sb_mul(a, b): integer multiplication that fails on overflow instead of
+// silently turning into a float as SQLite does.
+void MulFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
+  if (IsInt(argv[0]) && IsInt(argv[1])) {
+    int64_t r;
+    if (__builtin_mul_overflow(sqlite3_value_int64(argv[0]), sqlite3_value_int64(argv[1]), &r)) {
+      return ResultError(ctx, "22003", "value out of range: overflow");
+    }
+    return sqlite3_result_int64(ctx, r);
+  }
+  sqlite3_result_double(ctx, sqlite3_value_double(argv[0]) * sqlite3_value_double(argv[1]));
+}
+
+Decimal DecimalArg(sqlite3_value* v, int scale) {
+  Decimal d;
+  d.unscaled = static_cast<__int128>(sqlite3_value_int64(v));
+  d.scale = scale;
+  return d;
+}
+
+// sb_numdiv(a, a_scale, b, b_scale): exact numeric division as PostgreSQL,
+// returning the decimal text (unconstrained numeric).
+void NumDivFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
+  auto r = DecimalDivLikePostgres(DecimalArg(argv[0], sqlite3_value_int(argv[1])),
+                                  DecimalArg(argv[2], sqlite3_value_int(argv[3])));
+  if (!r.ok()) return ResultError(ctx, r.status().code(), r.status().message());
+  std::string s = FormatDecimal(*r);
+  sqlite3_result_text(ctx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+}
+
+// sb_numavg(sum, count, scale): avg(integer or numeric) = sum / count with
+// PostgreSQL's result scale; NULL when count is 0.
+void NumAvgFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL ||
+      sqlite3_value_int64(argv[1]) == 0) {
+    return sqlite3_result_null(ctx);
+  }
+  if (sqlite3_value_type(argv[0]) != SQLITE_INTEGER) {
+    return ResultError(ctx, "22003", "numeric sum out of range");
+  }
+  auto r = DecimalDivLikePostgres(DecimalArg(argv[0], sqlite3_value_int(argv[2])),
+                                  DecimalArg(argv[1], 0));
+  if (!r.ok()) return ResultError(ctx, r.status().code(), r.status().message());
+  std::string s = FormatDecimal(*r);
+  sqlite3_result_text(ctx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+}
+
+void SettingFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  const char* name = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+  if (tls_context == nullptr || name == nullptr) return sqlite3_result_null(ctx);
+  auto it = tls_context->values.find(name);
+  if (it == tls_context->values.end()) {
+    return ResultError(ctx, "42704", std::string("unrecognized configuration parameter \"") + name + "\"");
+  }
+  sqlite3_result_text(ctx, it->second.data(), static_cast<int>(it->second.size()), SQLITE_TRANSIENT);
+}
+
+}  // namespace
+
+StatementContextScope::StatementContextScope(const StatementContext* ctx) : previous_(tls_context) {
+  tls_context = ctx;
+}
+StatementContextScope::~StatementContextScope() { tls_context = previous_; }
+
+const StatementContext* CurrentStatementContext() { return tls_context; }
+
+void RegisterSqlFunctions(sqlite3* db) {
+  const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
+  sqlite3_create_function(db, "sb_cast", 3, flags, nullptr, CastFn, nullptr, nullptr);
+  sqlite3_create_function(db, "sb_div", 2, flags, nullptr, DivFn, nullptr, nullptr);
+  sqlite3_create_function(db, "sb_mod", 2, flags, nullptr, ModFn, nullptr, nullptr);
+  sqlite3_create_function(db, "sb_mul", 2, flags, nullptr, MulFn, nullptr, nullptr);
+  sqlite3_create_function(db, "sb_numdiv", 4, flags, nullptr, NumDivFn, nullptr, nullptr);
+  sqlite3_create_function(db, "sb_numavg", 3, flags, nullptr, NumAvgFn, nullptr, nullptr);
+  sqlite3_create_function(db, "sb_setting", 1, SQLITE_UTF8, nullptr, SettingFn, nullptr, nullptr);
+  // PostgreSQL's LIKE is case-sensitive; SQLite's is not by default.
+  sqlite3_exec(db, "PRAGMA case_sensitive_like = ON", nullptr, nullptr, nullptr);
+}
+
+bool SplitSqlstatePrefix(const std::string& message, std::string* code, std::string* text) {
+  size_t p = message.find("sb:");
+  if (p == std::string::npos || message.size() < p + 9 || message[p + 8] != ':') return false;
+  *code = message.substr(p + 3, 5);
+  *text = message.substr(p + 9);
+  return true;
+}
+
+}  // namespace sb::exec

@@ -1,0 +1,44 @@
+// SQL functions ScratchBird registers in every SQLite connection (shards and
+// the coordinator's merge database). They give SQLite PostgreSQL semantics
+// where its own operators differ: exact numeric division and averages,
+// division by zero as an error, integer overflow as an error, and casts that
+// follow PostgreSQL's text formats and rounding.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <map>
+#include <string>
+
+namespace sb::exec {
+
+// Per-statement values read by sb_setting(name): session_user,
+// statement_timestamp, server_version_full and the session's settings.
+// Set on the thread that runs SQLite for the statement.
+struct StatementContext {
+  std::map<std::string, std::string> values;
+};
+
+// Makes `ctx` visible to sb_setting() on the calling thread until the guard
+// is destroyed.
+class StatementContextScope {
+ public:
+  explicit StatementContextScope(const StatementContext* ctx);
+  ~StatementContextScope();
+  StatementContextScope(const StatementContextScope&) = delete;
+  StatementContextScope& operator=(const StatementContextScope&) = delete;
+
+ private:
+  const StatementContext* previous_;
+};
+
+const StatementContext* CurrentStatementContext();
+
+// Registers the functions and PostgreSQL-compatible pragmas on a connection.
+void RegisterSqlFunctions(sqlite3* db);
+
+// Errors raised by these functions carry their SQLSTATE as a message prefix
+// "sb:NNNNN:"; this splits it off again (returns false if absent).
+bool SplitSqlstatePrefix(const std::string& message, std::string* code, std::string* text);
+
+}  // namespace sb::exec
