@@ -615,6 +615,12 @@ Result<Value> CastValue(const Value& stored, const SqlType& from, const SqlType&
   if (f_float && t == TypeId::kNumeric) {
     const auto* d = std::get_if<double>(&stored);
     if (d == nullptr) return StoredMismatch(from);
+    if (std::isinf(*d) && to.precision >= 1) {
+      Status st(sqlstate::kNumericValueOutOfRange, "numeric field overflow");
+      st.WithDetail("A field with precision " + std::to_string(to.precision) + ", scale " +
+                    std::to_string(to.scale) + " cannot hold an infinite value.");
+      return st;
+    }
     if (std::isnan(*d) || std::isinf(*d)) {
       return Status::NotSupported("cannot convert " + FormatFloat8(*d) + " to numeric",
                                   "numeric NaN and Infinity are not supported.");

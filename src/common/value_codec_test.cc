@@ -351,6 +351,15 @@ TEST(CastValueTest, FloatCasts) {
       *Cast(Value(static_cast<double>(1.234567f)), T(TypeId::kFloat4), SqlType::Numeric(-1, 0)),
       Value(std::string("1.23457")));
   EXPECT_EQ(*Cast(Value(1.1), T(TypeId::kFloat8), SqlType::Numeric(5, 2)), Value(int64_t{110}));
+  // Non-finite floats: PostgreSQL 15 rejects infinity for numeric(p,s) with 22003;
+  // NaN and unconstrained infinity have no stored form here (0A000).
+  Result<Value> inf = Cast(Value(std::numeric_limits<double>::infinity()), T(TypeId::kFloat8),
+                           SqlType::Numeric(5, 2));
+  EXPECT_EQ(inf.status().code(), "22003");
+  EXPECT_EQ(inf.status().detail(),
+            "A field with precision 5, scale 2 cannot hold an infinite value.");
+  EXPECT_EQ(Cast(Value(std::nan("")), T(TypeId::kFloat8), SqlType::Numeric(-1, 0)).status().code(),
+            "0A000");
   // numeric / int -> float.
   EXPECT_EQ(*Cast(Value(int64_t{150}), SqlType::Numeric(5, 2), T(TypeId::kFloat8)), Value(1.5));
   EXPECT_EQ(*Cast(Value(int64_t{3}), T(TypeId::kInt4), T(TypeId::kFloat4)), Value(3.0));
