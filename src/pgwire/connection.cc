@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -228,7 +229,9 @@ bool Connection::RunRefusal(const Status& reason) {
 }
 
 bool Connection::Startup(const Status* refusal, bool* refused) {
-  SetReceiveTimeout(fd_, options_.startup_timeout_ms);
+  // Refused clients get less time: they only occupy one of a few refusal slots.
+  SetReceiveTimeout(fd_, refusal != nullptr ? std::min(options_.startup_timeout_ms, 5000)
+                                            : options_.startup_timeout_ms);
   // A client may try SSL and GSS encryption before the real startup packet.
   for (int round = 0; round < 3; ++round) {
     std::string_view body;

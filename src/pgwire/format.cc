@@ -3,9 +3,12 @@
 #include <bit>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
+#include <vector>
 
+#include "common/datetime.h"
 #include "pgwire/messages.h"
 #include "pgwire/session.h"
 
@@ -197,6 +200,219 @@ bool DecodeUuidText(std::string_view text, std::string* out) {
   return true;
 }
 
+// --- date / timestamp -------------------------------------------------------
+// Binary dates are days and timestamps microseconds since 2000-01-01 (UTC for
+// timestamptz); +/-infinity are the extreme integer values.
+constexpr int64_t kPgEpochDays = 10957;  // 2000-01-01 minus 1970-01-01
+constexpr int64_t kPgEpochMicros = kPgEpochDays * kMicrosPerDay;
+
+bool IsInfinity(std::string_view t, bool* negative) {
+  t = Trim(t);
+  *negative = !t.empty() && t.front() == '-';
+  if (!t.empty() && (t.front() == '-' || t.front() == '+')) t.remove_prefix(1);
+  return EqualsIgnoreCase(t, "infinity");
+}
+
+Status DateBinaryToText(std::string_view bin, int index, std::string* text) {
+  auto d = static_cast<int32_t>(GetUint32(bin.data()));
+  if (d == std::numeric_limits<int32_t>::max()) {
+    *text = "infinity";
+    return Status::Ok();
+  }
+  if (d == std::numeric_limits<int32_t>::min()) {
+    *text = "-infinity";
+    return Status::Ok();
+  }
+  int64_t days = int64_t{d} + kPgEpochDays;
+  if (days < MinStorableDays() || days > MaxStorableDays()) {
+    return Status(sqlstate::kDatetimeFieldOverflow,
+                  "date out of range in bind parameter " + std::to_string(index));
+  }
+  *text = DaysToDate(static_cast<int32_t>(days));
+  return Status::Ok();
+}
+
+Status TimestampBinaryToText(std::string_view bin, bool tz, int index, std::string* text) {
+  auto v = static_cast<int64_t>(GetUint64(bin.data()));
+  if (v == std::numeric_limits<int64_t>::max()) {
+    *text = "infinity";
+    return Status::Ok();
+  }
+  if (v == std::numeric_limits<int64_t>::min()) {
+    *text = "-infinity";
+    return Status::Ok();
+  }
+  if (v < MinStorableMicros() - kPgEpochMicros || v > MaxStorableMicros() - kPgEpochMicros) {
+    return Status(sqlstate::kDatetimeFieldOverflow,
+                  "timestamp out of range in bind parameter " + std::to_string(index));
+  }
+  *text = FormatTimestampOutput(v + kPgEpochMicros);
+  if (tz) text->append("+00");
+  return Status::Ok();
+}
+
+bool DateTextToBinary(std::string_view text, std::string* out) {
+  bool negative = false;
+  if (IsInfinity(text, &negative)) {
+    PutInt32(out,
+             negative ? std::numeric_limits<int32_t>::min() : std::numeric_limits<int32_t>::max());
+    return true;
+  }
+  Result<int32_t> days = ParseDateInput(text);
+  if (!days.ok()) return false;
+  PutInt32(out, static_cast<int32_t>(*days - kPgEpochDays));
+  return true;
+}
+
+bool TimestampTextToBinary(std::string_view text, bool tz, std::string* out) {
+  bool negative = false;
+  if (IsInfinity(text, &negative)) {
+    PutInt64(out,
+             negative ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max());
+    return true;
+  }
+  Result<int64_t> micros = ParseTimestampInput(text, tz);
+  if (!micros.ok()) return false;
+  PutInt64(out, *micros - kPgEpochMicros);
+  return true;
+}
+
+// --- numeric ----------------------------------------------------------------
+// Binary numeric: int16 ndigits, int16 weight, uint16 sign, int16 dscale, then
+// ndigits base-10000 digits; value = sum(digit[i] * 10000^(weight - i)).
+constexpr uint16_t kNumericPos = 0x0000;
+constexpr uint16_t kNumericNeg = 0x4000;
+constexpr uint16_t kNumericNaN = 0xC000;
+constexpr uint16_t kNumericPInf = 0xD000;
+constexpr uint16_t kNumericNInf = 0xF000;
+constexpr int kNumericMaxDscale = 0x3FFF;
+
+void PutNumericHeader(std::string* out, size_t ndigits, int weight, uint16_t sign, int dscale) {
+  PutInt16(out, static_cast<int16_t>(ndigits));
+  PutInt16(out, static_cast<int16_t>(weight));
+  PutInt16(out, static_cast<int16_t>(sign));
+  PutInt16(out, static_cast<int16_t>(dscale));
+}
+
+bool NumericTextToBinary(std::string_view text, std::string* out) {
+  text = Trim(text);
+  if (EqualsIgnoreCase(text, "nan")) {
+    PutNumericHeader(out, 0, 0, kNumericNaN, 0);
+    return true;
+  }
+  bool negative = false;
+  if (!text.empty() && (text.front() == '-' || text.front() == '+')) {
+    negative = text.front() == '-';
+    text.remove_prefix(1);
+  }
+  if (EqualsIgnoreCase(text, "infinity") || EqualsIgnoreCase(text, "inf")) {
+    PutNumericHeader(out, 0, 0, negative ? kNumericNInf : kNumericPInf, 0);
+    return true;
+  }
+  size_t dot = text.find('.');
+  std::string_view int_part = text.substr(0, dot);
+  std::string_view frac_part =
+      dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
+  if (int_part.empty() && frac_part.empty()) return false;
+  for (std::string_view part : {int_part, frac_part}) {
+    for (char c : part) {
+      if (c < '0' || c > '9') return false;
+    }
+  }
+  while (!int_part.empty() && int_part.front() == '0') int_part.remove_prefix(1);
+  if (frac_part.size() > static_cast<size_t>(kNumericMaxDscale)) return false;
+  const int dscale = static_cast<int>(frac_part.size());
+  // Digits padded to whole base-10000 groups around the decimal point.
+  std::string digits((4 - int_part.size() % 4) % 4, '0');
+  digits.append(int_part);
+  const int int_groups = static_cast<int>(digits.size() / 4);
+  if (int_groups > 0x7FFF) return false;
+  digits.append(frac_part);
+  digits.append((4 - frac_part.size() % 4) % 4, '0');
+  std::vector<int16_t> groups;
+  groups.reserve(digits.size() / 4);
+  for (size_t i = 0; i < digits.size(); i += 4) {
+    groups.push_back(static_cast<int16_t>((digits[i] - '0') * 1000 + (digits[i + 1] - '0') * 100 +
+                                          (digits[i + 2] - '0') * 10 + (digits[i + 3] - '0')));
+  }
+  int weight = int_groups - 1;
+  size_t first = 0;
+  while (first < groups.size() && groups[first] == 0) {
+    ++first;
+    --weight;
+  }
+  size_t last = groups.size();
+  while (last > first && groups[last - 1] == 0) --last;
+  if (first == last) {
+    PutNumericHeader(out, 0, 0, kNumericPos, dscale);
+    return true;
+  }
+  if (weight < -0x8000) return false;
+  PutNumericHeader(out, last - first, weight, negative ? kNumericNeg : kNumericPos, dscale);
+  for (size_t i = first; i < last; ++i) PutInt16(out, groups[i]);
+  return true;
+}
+
+Status NumericBinaryToText(std::string_view bin, int index, std::string* text) {
+  auto bad = [&](const std::string& why) { return BadBinary(oid::kNumeric, index, why); };
+  if (bin.size() < 8) return bad("expected at least 8 bytes, got " + std::to_string(bin.size()));
+  auto ndigits = static_cast<int16_t>(GetUint16(bin.data()));
+  auto weight = static_cast<int16_t>(GetUint16(bin.data() + 2));
+  uint16_t sign = GetUint16(bin.data() + 4);
+  auto dscale = static_cast<int16_t>(GetUint16(bin.data() + 6));
+  if (ndigits < 0 || bin.size() != 8 + 2 * static_cast<size_t>(ndigits)) {
+    return bad("digit count does not match length");
+  }
+  if (dscale < 0 || dscale > kNumericMaxDscale) return bad("invalid scale");
+  switch (sign) {
+    case kNumericNaN:
+      *text = "NaN";
+      return Status::Ok();
+    case kNumericPInf:
+      *text = "Infinity";
+      return Status::Ok();
+    case kNumericNInf:
+      *text = "-Infinity";
+      return Status::Ok();
+    case kNumericPos:
+    case kNumericNeg:
+      break;
+    default:
+      return bad("invalid sign");
+  }
+  std::vector<int> digits(ndigits);
+  for (int i = 0; i < ndigits; ++i) {
+    digits[i] = GetUint16(bin.data() + 8 + 2 * i);
+    if (digits[i] > 9999) return bad("invalid digit");
+  }
+  auto digit_at = [&](int i) { return i >= 0 && i < ndigits ? digits[i] : 0; };
+  text->clear();
+  if (sign == kNumericNeg && ndigits > 0) text->push_back('-');
+  char buf[8];
+  if (weight < 0) {
+    text->push_back('0');
+  } else {
+    for (int i = 0; i <= weight; ++i) {
+      if (i == 0) {
+        text->append(std::to_string(digit_at(i)));
+      } else {
+        std::snprintf(buf, sizeof(buf), "%04d", digit_at(i));
+        text->append(buf);
+      }
+    }
+  }
+  if (dscale > 0) {
+    text->push_back('.');
+    size_t frac_start = text->size();
+    for (int i = weight + 1; static_cast<int>(text->size() - frac_start) < dscale; ++i) {
+      std::snprintf(buf, sizeof(buf), "%04d", digit_at(i));
+      text->append(buf);
+    }
+    text->resize(frac_start + dscale);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string TypeName(uint32_t type_oid) {
@@ -257,6 +473,10 @@ bool SupportsBinary(uint32_t type_oid) {
     case oid::kFloat4:
     case oid::kFloat8:
     case oid::kUuid:
+    case oid::kDate:
+    case oid::kTimestamp:
+    case oid::kTimestamptz:
+    case oid::kNumeric:
       return true;
     default:
       return IsTextLike(type_oid);
@@ -322,6 +542,15 @@ Status BinaryToText(uint32_t type_oid, std::string_view bin, int index, std::str
       }
       return Status::Ok();
     }
+    case oid::kDate:
+      SB_RETURN_IF_ERROR(want(4));
+      return DateBinaryToText(bin, index, text);
+    case oid::kTimestamp:
+    case oid::kTimestamptz:
+      SB_RETURN_IF_ERROR(want(8));
+      return TimestampBinaryToText(bin, type_oid == oid::kTimestamptz, index, text);
+    case oid::kNumeric:
+      return NumericBinaryToText(bin, index, text);
     default:
       break;
   }
@@ -392,6 +621,18 @@ Status TextToBinary(uint32_t type_oid, std::string_view text, std::string* out) 
       return Status::Ok();
     case oid::kUuid:
       if (!DecodeUuidText(text, out)) return BadText(type_oid, text);
+      return Status::Ok();
+    case oid::kDate:
+      if (!DateTextToBinary(text, out)) return BadText(type_oid, text);
+      return Status::Ok();
+    case oid::kTimestamp:
+    case oid::kTimestamptz:
+      if (!TimestampTextToBinary(text, type_oid == oid::kTimestamptz, out)) {
+        return BadText(type_oid, text);
+      }
+      return Status::Ok();
+    case oid::kNumeric:
+      if (!NumericTextToBinary(text, out)) return BadText(type_oid, text);
       return Status::Ok();
     default:
       break;

@@ -19,8 +19,9 @@ inline constexpr int16_t kFormatBinary = 1;
 std::string TypeName(uint32_t oid);
 
 // True if values of this type can be sent/received in binary format:
-// bool, bytea, int2, int4, int8, oid, float4, float8, text, varchar, bpchar,
-// name, char, json, unknown and uuid.
+// bool, bytea, int2, int4, int8, oid, float4, float8, numeric, date,
+// timestamp, timestamptz, uuid, and the text-like types (text, varchar,
+// bpchar, name, char, json, unknown).
 bool SupportsBinary(uint32_t oid);
 
 // Decodes a binary-format parameter of type oid into PostgreSQL text format.

@@ -65,9 +65,38 @@ TEST(BinaryToText, WrongLengthIs22P03NamingParameter) {
 
 TEST(BinaryToText, UnsupportedTypeIs0A000NamingType) {
   std::string text;
-  Status st = BinaryToText(oid::kNumeric, Bin({0, 0, 0, 0, 0, 0, 0, 0}), 1, &text);
+  Status st = BinaryToText(1186 /* interval */, Bin({0, 0, 0, 0, 0, 0, 0, 0}), 1, &text);
   EXPECT_EQ(st.code(), "0A000");
-  EXPECT_NE(st.message().find("numeric"), std::string::npos);
+  EXPECT_NE(st.message().find("OID 1186"), std::string::npos);
+}
+
+TEST(BinaryToText, DatesAndTimestampsCountFrom2000) {
+  EXPECT_EQ(ToText(oid::kDate, Bin({0, 0, 0, 1})), "2000-01-02");
+  EXPECT_EQ(ToText(oid::kDate, Bin({0xFF, 0xFF, 0xFF, 0xFF})), "1999-12-31");
+  EXPECT_EQ(ToText(oid::kDate, Bin({0x7F, 0xFF, 0xFF, 0xFF})), "infinity");
+  // 1 second and 1.5 seconds after the epoch.
+  EXPECT_EQ(ToText(oid::kTimestamp, Bin({0, 0, 0, 0, 0, 0x0F, 0x42, 0x40})), "2000-01-01 00:00:01");
+  EXPECT_EQ(ToText(oid::kTimestamptz, Bin({0, 0, 0, 0, 0, 0x16, 0xE3, 0x60})),
+            "2000-01-01 00:00:01.5+00");
+  EXPECT_EQ(ToText(oid::kTimestamp, Bin({0x80, 0, 0, 0, 0, 0, 0, 0})), "-infinity");
+  std::string text;
+  EXPECT_EQ(BinaryToText(oid::kDate, Bin({0x10, 0, 0, 0}), 2, &text).code(), "22008");
+}
+
+TEST(BinaryToText, NumericDigitsWeightAndScale) {
+  // 1.5: ndigits 2, weight 0, sign +, dscale 1, digits 1 5000.
+  EXPECT_EQ(ToText(oid::kNumeric, Bin({0, 2, 0, 0, 0, 0, 0, 1, 0, 1, 0x13, 0x88})), "1.5");
+  // -0.00001: ndigits 1, weight -2, sign -, dscale 5, digits 1000.
+  EXPECT_EQ(ToText(oid::kNumeric, Bin({0, 1, 0xFF, 0xFE, 0x40, 0, 0, 5, 0x03, 0xE8})), "-0.00001");
+  // 1000000: ndigits 1, weight 1, digits 100.
+  EXPECT_EQ(ToText(oid::kNumeric, Bin({0, 1, 0, 1, 0, 0, 0, 0, 0, 100})), "1000000");
+  EXPECT_EQ(ToText(oid::kNumeric, Bin({0, 0, 0, 0, 0, 0, 0, 2})), "0.00");
+  EXPECT_EQ(ToText(oid::kNumeric, Bin({0, 0, 0, 0, 0xC0, 0, 0, 0})), "NaN");
+  std::string text;
+  EXPECT_EQ(BinaryToText(oid::kNumeric, Bin({0, 2, 0, 0, 0, 0, 0, 0, 0, 1}), 1, &text).code(),
+            "22P03");
+  EXPECT_EQ(BinaryToText(oid::kNumeric, Bin({0, 1, 0, 0, 0, 0, 0, 0, 0x27, 0x10}), 1, &text).code(),
+            "22P03");  // digit 10000
 }
 
 TEST(TextToBinary, IntegersAndRangeChecks) {
@@ -113,12 +142,37 @@ TEST(TextToBinary, FailureLeavesOutputUntouchedForScalars) {
   EXPECT_EQ(out, "keep");
 }
 
+TEST(TextToBinary, NumericRoundTripsThroughBinary) {
+  for (const char* v : {"1.5", "-0.00001", "1000000", "0.00", "123456789.123456789", "NaN",
+                        "Infinity", "-Infinity", "0.0001", "99990000"}) {
+    EXPECT_EQ(ToText(oid::kNumeric, ToBinary(oid::kNumeric, v)), v);
+  }
+  EXPECT_EQ(ToBinary(oid::kNumeric, "1.5"), Bin({0, 2, 0, 0, 0, 0, 0, 1, 0, 1, 0x13, 0x88}));
+  EXPECT_EQ(ToText(oid::kNumeric, ToBinary(oid::kNumeric, "007.50")), "7.50");
+  std::string out;
+  EXPECT_EQ(TextToBinary(oid::kNumeric, "1.2.3", &out).code(), "22P02");
+  EXPECT_EQ(TextToBinary(oid::kNumeric, "-", &out).code(), "22P02");
+}
+
+TEST(TextToBinary, DatesAndTimestamps) {
+  EXPECT_EQ(ToBinary(oid::kDate, "2000-01-02"), Bin({0, 0, 0, 1}));
+  EXPECT_EQ(ToBinary(oid::kDate, "infinity"), Bin({0x7F, 0xFF, 0xFF, 0xFF}));
+  EXPECT_EQ(ToBinary(oid::kTimestamp, "2000-01-01 00:00:01"),
+            Bin({0, 0, 0, 0, 0, 0x0F, 0x42, 0x40}));
+  // The zone offset is applied for timestamptz: 01:00:01+01 is 00:00:01 UTC.
+  EXPECT_EQ(ToBinary(oid::kTimestamptz, "2000-01-01 01:00:01+01"),
+            Bin({0, 0, 0, 0, 0, 0x0F, 0x42, 0x40}));
+  std::string out;
+  EXPECT_EQ(TextToBinary(oid::kDate, "not a date", &out).code(), "22P02");
+}
+
 TEST(TextToBinary, UnsupportedTypesAre0A000) {
   std::string out;
-  Status st = TextToBinary(oid::kTimestamptz, "2024-01-01 00:00:00+00", &out);
+  Status st = TextToBinary(1186 /* interval */, "1 day", &out);
   EXPECT_EQ(st.code(), "0A000");
-  EXPECT_NE(st.message().find("timestamp with time zone"), std::string::npos);
-  EXPECT_FALSE(SupportsBinary(oid::kNumeric));
+  EXPECT_NE(st.message().find("OID 1186"), std::string::npos);
+  EXPECT_FALSE(SupportsBinary(1186));
+  EXPECT_TRUE(SupportsBinary(oid::kNumeric));
   EXPECT_TRUE(SupportsBinary(oid::kInt8));
   EXPECT_TRUE(SupportsBinary(oid::kUuid));
 }

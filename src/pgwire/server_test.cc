@@ -62,11 +62,22 @@ struct EngineState {
   std::atomic<int> sleeping{0};
 };
 
+constexpr uint32_t kIntervalOid = 1186;  // a type without binary support
+
 const std::vector<std::pair<std::string, uint32_t>> kTypeNames = {
-    {"int2", oid::kInt2},     {"int4", oid::kInt4},       {"int8", oid::kInt8},
-    {"float4", oid::kFloat4}, {"float8", oid::kFloat8},   {"bool", oid::kBool},
-    {"text", oid::kText},     {"varchar", oid::kVarchar}, {"bytea", oid::kBytea},
-    {"uuid", oid::kUuid},     {"numeric", oid::kNumeric}};
+    {"int2", oid::kInt2},
+    {"int4", oid::kInt4},
+    {"int8", oid::kInt8},
+    {"float4", oid::kFloat4},
+    {"float8", oid::kFloat8},
+    {"bool", oid::kBool},
+    {"text", oid::kText},
+    {"varchar", oid::kVarchar},
+    {"bytea", oid::kBytea},
+    {"uuid", oid::kUuid},
+    {"numeric", oid::kNumeric},
+    {"date", oid::kDate},
+    {"timestamptz", oid::kTimestamptz}};
 
 class FakePrepared : public PreparedStatement {
  public:
@@ -136,8 +147,8 @@ class FakeSession : public Session {
     } else if (s.rfind("SELECT", 0) == 0) {
       info.columns = SelectColumns();
       info.returns_rows = true;
-    } else if (s == "NUMERIC") {
-      info.columns = {{"x", oid::kNumeric, -1, -1}};
+    } else if (s == "INTERVAL") {
+      info.columns = {{"x", kIntervalOid, -1, -1}};
       info.returns_rows = true;
     } else if (s == "FAIL") {
       return Status(sqlstate::kSyntaxError, "syntax error at or near \"FAIL\"");
@@ -209,10 +220,10 @@ class FakeSession : public Session {
       r.command_tag = "SELECT " + std::to_string(n);
       return r;
     }
-    if (s == "NUMERIC") {
-      r.columns = {{"x", oid::kNumeric, -1, -1}};
+    if (s == "INTERVAL") {
+      r.columns = {{"x", kIntervalOid, -1, -1}};
       r.returns_rows = true;
-      r.rows.push_back({std::string("1.5")});
+      r.rows.push_back({std::string("1 day")});
       r.command_tag = "SELECT 1";
       return r;
     }
@@ -648,16 +659,37 @@ TEST_F(ServerTest, BinaryResultsAreEncodedPerType) {
             std::string("\x12\x34\x56\x78\x9a\xbc\xde\xf0\x01\x23\x45\x67\x89\xab\xcd\xef", 16));
 }
 
+TEST_F(ServerTest, BinaryNumericDateAndTimestamptzRoundTrip) {
+  Conn c = Connect();
+  Res p(PQprepare(c.get(), "s", "ECHO numeric date timestamptz", 0, nullptr));
+  ASSERT_EQ(PQresultStatus(p.get()), PGRES_COMMAND_OK);
+  std::vector<std::string> bin = {
+      std::string("\x00\x02\x00\x00\x00\x00\x00\x01\x00\x01\x13\x88", 12),  // 1.5
+      std::string("\x00\x00\x00\x01", 4),                                   // 2000-01-02
+      std::string("\x00\x00\x00\x00\x00\x0F\x42\x40", 8)};                  // +1 s
+  const char* values[] = {bin[0].data(), bin[1].data(), bin[2].data()};
+  int lengths[] = {12, 4, 8};
+  int formats[] = {1, 1, 1};
+  Res r(PQexecPrepared(c.get(), "s", 3, values, lengths, formats, 1));
+  ASSERT_EQ(PQresultStatus(r.get()), PGRES_TUPLES_OK) << PQresultErrorMessage(r.get());
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(std::string(PQgetvalue(r.get(), 0, i), PQgetlength(r.get(), 0, i)), bin[i]) << i;
+  }
+  std::lock_guard lock(state_.mu);
+  EXPECT_EQ(state_.last_params,
+            (std::vector<TextValue>{"1.5", "2000-01-02", "2000-01-01 00:00:01+00"}));
+}
+
 TEST_F(ServerTest, BinaryResultForUnsupportedTypeIs0A000) {
   Conn c = Connect();
-  Res r(PQexecParams(c.get(), "NUMERIC", 0, nullptr, nullptr, nullptr, nullptr, 1));
+  Res r(PQexecParams(c.get(), "INTERVAL", 0, nullptr, nullptr, nullptr, nullptr, 1));
   ASSERT_EQ(PQresultStatus(r.get()), PGRES_FATAL_ERROR);
   EXPECT_EQ(ErrField(r.get(), PG_DIAG_SQLSTATE), "0A000");
-  EXPECT_NE(ErrField(r.get(), PG_DIAG_MESSAGE_PRIMARY).find("numeric"), std::string::npos);
+  EXPECT_NE(ErrField(r.get(), PG_DIAG_MESSAGE_PRIMARY).find("OID 1186"), std::string::npos);
   // Text format works for the same statement.
-  Res ok(PQexecParams(c.get(), "NUMERIC", 0, nullptr, nullptr, nullptr, nullptr, 0));
+  Res ok(PQexecParams(c.get(), "INTERVAL", 0, nullptr, nullptr, nullptr, nullptr, 0));
   ASSERT_EQ(PQresultStatus(ok.get()), PGRES_TUPLES_OK);
-  EXPECT_STREQ(PQgetvalue(ok.get(), 0, 0), "1.5");
+  EXPECT_STREQ(PQgetvalue(ok.get(), 0, 0), "1 day");
 }
 
 TEST_F(ServerTest, NamedStatementRedefinitionIs42P05ButUnnamedIsReplaced) {
@@ -1132,6 +1164,38 @@ TEST_F(MalformedTest, DisconnectMidMessageAndMidResultIsHarmless) {
   }
   ASSERT_TRUE(WaitFor([&] { return server_->active_connections() == 1; }));
   EXPECT_TRUE(WaitFor([&] { return state_.copy_aborts.load() == 1; }));
+  EXPECT_EQ(state_.open_sessions.load(), 1);
+  Res r(PQexec(other_.get(), "SELECT 2"));
+  EXPECT_EQ(PQresultStatus(r.get()), PGRES_TUPLES_OK);
+}
+
+TEST_F(MalformedTest, RandomGarbageAfterStartupNeverHurtsTheServer) {
+  uint64_t seed = 777;
+  auto next = [&] {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return seed;
+  };
+  const char types[] = {'Q', 'P', 'B', 'D', 'E', 'C', 'S', 'H', 'd', 'c', 'f', 'F', 'x'};
+  for (int i = 0; i < 40; ++i) {
+    RawClient raw(server_->port());
+    ASSERT_TRUE(raw.Startup());
+    std::string bytes;
+    for (int m = 0; m < 5; ++m) {
+      std::string body(next() % 24, '\0');
+      for (char& c : body) c = static_cast<char>(next() % 4 == 0 ? next() : next() % 3);
+      bytes += Msg(types[next() % sizeof(types)], body);
+    }
+    if (i % 3 == 0) bytes = bytes.substr(0, next() % (bytes.size() + 1));  // cut anywhere
+    raw.Send(bytes);
+    if (i % 2 == 0) raw.Send(Msg('S'));
+    // Whatever the server answered, the connection ends or stays usable.
+    BackendMessage m;
+    while (raw.Read(&m, 200)) {
+    }
+  }
+  ASSERT_TRUE(WaitFor([&] { return server_->active_connections() == 1; }));
   EXPECT_EQ(state_.open_sessions.load(), 1);
   Res r(PQexec(other_.get(), "SELECT 2"));
   EXPECT_EQ(PQresultStatus(r.get()), PGRES_TUPLES_OK);
