@@ -156,6 +156,7 @@ ParseOutcome ParseDateTimeFields(std::string_view s, DateTimeFields* out) {
   size_t pos = 0;
   ParseOutcome rc = ParseDatePart(s, &pos, &out->date);
   if (rc != ParseOutcome::kOk) return rc;
+  bool has_time = false;
   if (pos < s.size() && (s[pos] == ' ' || s[pos] == 'T' || s[pos] == 't')) {
     size_t p = pos + 1;
     while (p < s.size() && s[p] == ' ') ++p;
@@ -184,10 +185,14 @@ ParseOutcome ParseDateTimeFields(std::string_view s, DateTimeFields* out) {
       }
       out->time_micros = (int64_t{h} * 3600 + m * 60 + sec) * kMicrosPerSecond + fsec;
       pos = p;
+      has_time = true;
     }
   }
   size_t p = pos;
   while (p < s.size() && s[p] == ' ') ++p;
+  // "2026-01-05-02" is ambiguous with the date's own separators: PostgreSQL
+  // rejects a '-' zone glued to a bare date.
+  if (p == pos && p < s.size() && s[p] == '-' && !has_time) return ParseOutcome::kSyntax;
   if (p < s.size()) return ParseZone(s.substr(p), &out->offset_seconds);
   if (p != pos)
     return ParseOutcome::kSyntax;  // trailing blank without a zone cannot happen (trimmed)

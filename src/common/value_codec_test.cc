@@ -245,6 +245,9 @@ TEST(ValueCodecTest, DatetimeInputVariantsPostgresAccepts) {
   EXPECT_EQ(RoundTrip(ts, "20260105 10:00"), "2026-01-05 10:00:00");
   EXPECT_EQ(RoundTrip(T(TypeId::kTimestamptz), "2026-01-05 10:00:00+02:3"),
             "2026-01-05 07:57:00+00");
+  EXPECT_EQ(RoundTrip(T(TypeId::kTimestamptz), "2026-01-05+02"), "2026-01-04 22:00:00+00");
+  EXPECT_EQ(RoundTrip(T(TypeId::kTimestamptz), "2026-01-05Z"), "2026-01-05 00:00:00+00");
+  EXPECT_EQ(ParseError(T(TypeId::kTimestamptz), "2026-01-05-02").code(), "22007");
   EXPECT_EQ(ParseError(ts, "2026-01-05 24:00:00.5").code(), "22008");
   EXPECT_EQ(ParseError(ts, "2026-01-05 23:59:60.9999999").code(), "22008");
   EXPECT_EQ(ParseError(ts, "2026-01-05 10:60").code(), "22008");
