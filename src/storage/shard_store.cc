@@ -258,6 +258,7 @@ Status ShardConnection::BeginRead() {
     return Status(sqlstate::kActiveSqlTransaction, "there is already a transaction in progress");
   }
   SB_RETURN_IF_ERROR(ExecSimple(db_, "BEGIN"));
+  begin_total_changes_ = sqlite3_total_changes64(db_);
   in_txn_ = true;
   write_txn_ = false;
   return Status::Ok();
@@ -367,9 +368,10 @@ Result<uint64_t> ShardConnection::Commit(uint64_t hlc) {
     } else {
       sqlite3_free(data);
     }
-  } else if (sqlite3_txn_state(db_, "main") == SQLITE_TXN_WRITE && in_txn_ && !write_txn_) {
-    // A transaction begun with BeginRead wrote data: those changes were not
-    // captured, and committing them would leave replicas silently behind.
+  } else if (in_txn_ && !write_txn_ && sqlite3_total_changes64(db_) != begin_total_changes_) {
+    // A transaction begun with BeginRead changed rows (DDL does not count):
+    // those changes were not captured, and committing them would leave
+    // replicas silently behind.
     (void)Rollback();
     return Status(sqlstate::kInternalError,
                   "shard write inside a read transaction cannot be logged; rolled back");

@@ -92,6 +92,9 @@ class ShardConnection {
   // which would bypass the write-after log.
   bool committing_ = false;
   static int CommitGuard(void* ctx);
+  // sqlite3_total_changes64() at BeginRead: DML in a read transaction is
+  // refused at Commit (it would not be logged).
+  int64_t begin_total_changes_ = 0;
 };
 
 struct WalRecord {

@@ -536,6 +536,11 @@ TEST_F(ShardStoreWal, WriteInsideReadTransactionIsRefusedNotSilentlyUnlogged) {
   EXPECT_FALSE(conn_->in_transaction());
   EXPECT_TRUE(Query(*conn_, "SELECT * FROM t").empty());
   EXPECT_EQ(LastLsn(*store_), 0u);
+  // DDL alone in a read transaction is allowed (it is never logged anyway).
+  ASSERT_TRUE(conn_->BeginRead().ok());
+  Exec(*conn_, "CREATE TABLE t2(id INTEGER PRIMARY KEY)");
+  EXPECT_EQ(CommitOk(*conn_, 1), 0u);
+  EXPECT_TRUE(Query(*conn_, "SELECT * FROM t2").empty());
 }
 
 TEST_F(ShardStoreWal, CommitThroughExecuteIsRefusedSoNothingEscapesTheLog) {
