@@ -724,7 +724,7 @@ bool Connection::HandleExecute(std::string_view body) {
     portal.started = true;
     Result<StatementResult> r = session_->ExecutePrepared(*portal.prepared, portal.params);
     if (!r.ok()) {
-      portal.done = true;
+      portal.done = portal.unrunnable = true;
       ExtendedError(r.status());
       return true;
     }
@@ -733,19 +733,22 @@ bool Connection::HandleExecute(std::string_view body) {
     if (portal.result.returns_rows) {
       Status st = CheckResultFormats(portal.result_formats, portal.result.columns);
       if (!st.ok()) {
-        portal.done = true;
+        portal.done = portal.unrunnable = true;
         ExtendedError(st);
         return true;
       }
     }
     if (portal.result.copy_in) {
       // RunCopyIn only reads COPY messages, so `portal` stays valid.
-      portal.done = true;
+      portal.done = portal.unrunnable = true;
       Status error;
       if (!RunCopyIn(portal.result, &error)) return false;
       if (!error.ok()) ExtendedError(error);
       return true;
     }
+  } else if (portal.unrunnable) {
+    ExtendedError(Status("55000", "portal \"" + it->first + "\" cannot be run"));
+    return true;
   } else if (portal.done) {
     // Re-executing a finished portal returns no more rows.
     w_.CommandComplete(portal.result.returns_rows ? BatchTag(portal.result.command_tag, 0)
@@ -763,7 +766,7 @@ bool Connection::HandleExecute(std::string_view body) {
   while (portal.next_row < res.rows.size() && sent < max_rows) {
     Status st = WriteDataRow(res.rows[portal.next_row], res.columns, portal.result_formats);
     if (!st.ok()) {
-      portal.done = true;
+      portal.done = portal.unrunnable = true;
       ExtendedError(st);
       return true;
     }

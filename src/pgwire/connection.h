@@ -58,6 +58,7 @@ class Connection {
     bool started = false;
     bool done = false;
     bool suspended = false;
+    bool unrunnable = false;  // failed, or a finished COPY: cannot run again
     StatementResult result;
     size_t next_row = 0;
   };

@@ -9,6 +9,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -187,35 +188,47 @@ struct Server::Impl final : ConnectionHost {
   }
 
   void AcceptLoop() {
+    std::vector<pollfd> fds;
+    for (int fd : listen_fds) fds.push_back({fd, POLLIN, 0});
+    fds.push_back({wake_read, POLLIN, 0});
     while (!stop_requested.load()) {
-      pollfd fds[2] = {{listen_fd, POLLIN, 0}, {wake_read, POLLIN, 0}};
-      int n = poll(fds, 2, -1);
+      for (pollfd& p : fds) p.revents = 0;
+      int n = poll(fds.data(), fds.size(), -1);
       if (n < 0) {
         if (errno == EINTR) continue;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
         continue;
       }
-      if (fds[1].revents != 0) {
+      if (fds.back().revents != 0) {
         char buf[256];
         while (read(wake_read, buf, sizeof(buf)) > 0) {
         }
         Reap();
       }
       if (stop_requested.load()) break;
-      if ((fds[0].revents & POLLIN) == 0) continue;
-      int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd < 0) {
-        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-          // Out of descriptors or memory: back off instead of spinning.
-          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      for (size_t i = 0; i + 1 < fds.size(); ++i) {
+        if ((fds[i].revents & POLLIN) == 0) continue;
+        // Listening sockets are non-blocking: a client that vanished between
+        // poll and accept gives EAGAIN instead of blocking the loop.
+        int fd = accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd < 0) {
+          if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            // Out of descriptors or memory: back off instead of spinning.
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          }
+          continue;
         }
-        continue;
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+        Spawn(fd);
       }
-      int one = 1;
-      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-      setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-      Spawn(fd);
     }
+  }
+
+  void CloseListeners() {
+    for (int fd : listen_fds) close(fd);
+    listen_fds.clear();
   }
 
   Status Start() {
@@ -236,43 +249,57 @@ struct Server::Impl final : ConnectionHost {
     if (rc != 0) {
       return Status::IoError("could not resolve listen address " + where + ": " + gai_strerror(rc));
     }
+    // Listen on every address the host resolves to (e.g. 127.0.0.1 and ::1
+    // for "localhost"), all on the same port; at least one must work.
     std::string last_error = "no usable address";
+    uint16_t port = options.port;
     for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-      int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+      if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
+      int fd =
+          socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
       if (fd < 0) {
         last_error = std::strerror(errno);
         continue;
       }
       int one = 1;
       setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-      if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+      sockaddr_storage want{};
+      std::memcpy(&want, ai->ai_addr, std::min<size_t>(ai->ai_addrlen, sizeof(want)));
+      if (ai->ai_family == AF_INET6) {
+        // Keep IPv6 sockets IPv6-only so "::" and "0.0.0.0" can coexist.
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+        reinterpret_cast<sockaddr_in6*>(&want)->sin6_port = htons(port);
+      } else {
+        reinterpret_cast<sockaddr_in*>(&want)->sin_port = htons(port);
+      }
+      if (bind(fd, reinterpret_cast<sockaddr*>(&want), ai->ai_addrlen) != 0 ||
+          listen(fd, 1024) != 0) {
         last_error = std::strerror(errno);
         close(fd);
         continue;
       }
-      listen_fd = fd;
-      break;
+      if (port == 0) {
+        // Ephemeral: the first bind picks the port, the others reuse it.
+        sockaddr_storage got{};
+        socklen_t len = sizeof(got);
+        if (getsockname(fd, reinterpret_cast<sockaddr*>(&got), &len) == 0) {
+          port = got.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&got)->sin6_port)
+                                           : ntohs(reinterpret_cast<sockaddr_in*>(&got)->sin_port);
+        }
+      }
+      listen_fds.push_back(fd);
     }
     freeaddrinfo(res);
-    if (listen_fd < 0) {
+    if (listen_fds.empty()) {
       return Status(sqlstate::kIoError, "could not listen on " + where + ": " + last_error,
                     "Check that the address is local and the port is free.");
     }
-    sockaddr_storage addr{};
-    socklen_t len = sizeof(addr);
-    if (getsockname(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      if (addr.ss_family == AF_INET) {
-        bound_port = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-      } else if (addr.ss_family == AF_INET6) {
-        bound_port = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
-      }
-    }
+    bound_port = port;
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) != 0) {
       Status st =
           Status::IoError(std::string("could not create wake-up pipe: ") + std::strerror(errno));
-      close(listen_fd);
-      listen_fd = -1;
+      CloseListeners();
       return st;
     }
     wake_read = pipefd[0];
@@ -280,8 +307,7 @@ struct Server::Impl final : ConnectionHost {
     try {
       accept_thread = std::thread(&Impl::AcceptLoop, this);
     } catch (const std::system_error& e) {
-      close(listen_fd);
-      listen_fd = -1;
+      CloseListeners();
       return Status::Internal(std::string("could not start accept thread: ") + e.what());
     }
     return Status::Ok();
@@ -296,10 +322,7 @@ struct Server::Impl final : ConnectionHost {
     stop_requested.store(true);
     Wake();
     if (accept_thread.joinable()) accept_thread.join();
-    if (listen_fd >= 0) {
-      close(listen_fd);
-      listen_fd = -1;
-    }
+    CloseListeners();
     std::unique_lock lock(mu);
     // Tell every connection to finish: reads see EOF, running statements are
     // cancelled. Connections answer with FATAL 57P01 and exit.
@@ -332,7 +355,7 @@ struct Server::Impl final : ConnectionHost {
   const ServerOptions options;
   SessionFactory* const factory;
 
-  int listen_fd = -1;
+  std::vector<int> listen_fds;
   int wake_read = -1;
   int wake_write = -1;
   std::thread accept_thread;

@@ -817,6 +817,21 @@ TEST_F(ServerTest, NamedPortalsAreIndependentAndClosable) {
   EXPECT_EQ(ErrorFields(msgs[1].body)['C'], "34000");
 }
 
+TEST_F(ServerTest, FailedPortalCannotBeRunAgain) {
+  RawClient raw(server_->port());
+  ASSERT_TRUE(raw.Startup());
+  ASSERT_TRUE(raw.Send(Msg('Q', Body().Str("BEGIN").str())));
+  ASSERT_EQ(ReadTypes(raw, 'Z'), "CZ");
+  ASSERT_TRUE(raw.Send(ParseMsg("", "BOGUS") + BindMsg("f", "") + ExecuteMsg("f", 0) + SyncMsg()));
+  std::vector<BackendMessage> msgs;
+  EXPECT_EQ(ReadTypes(raw, 'Z', &msgs), "12EZ");
+  EXPECT_EQ(ErrorFields(msgs[2].body)['C'], "42601");
+  msgs.clear();
+  ASSERT_TRUE(raw.Send(ExecuteMsg("f", 0) + SyncMsg()));
+  EXPECT_EQ(ReadTypes(raw, 'Z', &msgs), "EZ");
+  EXPECT_EQ(ErrorFields(msgs[0].body)['C'], "55000");
+}
+
 TEST_F(ServerTest, ErrorDiscardsMessagesUntilSyncAndCallsOnError) {
   RawClient raw(server_->port());
   ASSERT_TRUE(raw.Startup());
@@ -1232,6 +1247,24 @@ TEST_F(ServerTest, StartFailsCleanlyWhenPortIsTaken) {
   Status st = second.Start();
   EXPECT_EQ(st.code(), "58030");
   EXPECT_NE(st.message().find("could not listen"), std::string::npos);
+}
+
+TEST_F(ServerTest, ListensOnEveryAddressOfAHostName) {
+  ServerOptions o;
+  o.host = "localhost";
+  o.port = 0;
+  Server named(o, factory_.get());
+  ASSERT_TRUE(named.Start().ok());
+  EXPECT_EQ(named.Start().code(), "XX000");  // a second Start is refused
+  // libpq tries every address of "localhost"; any of them must answer.
+  Conn c(PQconnectdb(("host=localhost port=" + std::to_string(named.port()) +
+                      " user=alice dbname=db connect_timeout=5 sslmode=disable")
+                         .c_str()));
+  ASSERT_EQ(PQstatus(c.get()), CONNECTION_OK) << PQerrorMessage(c.get());
+  Res r(PQexec(c.get(), "SELECT 1"));
+  EXPECT_EQ(PQresultStatus(r.get()), PGRES_TUPLES_OK);
+  c.reset();
+  named.Stop();
 }
 
 TEST_F(ServerTest, ManyConcurrentClientsEachGetTheirOwnResults) {
