@@ -104,7 +104,7 @@ Connection::~Connection() {
 // ---------------------------------------------------------------------------
 // I/O
 
-bool Connection::Fill() {
+bool Connection::Fill(size_t want_total) {
   if (in_begin_ == in_end_) {
     in_begin_ = in_end_ = 0;
     if (in_.size() > kShrinkInputAbove) {
@@ -116,7 +116,13 @@ bool Connection::Fill() {
     in_end_ -= in_begin_;
     in_begin_ = 0;
   }
-  if (in_.size() - in_end_ < kMinReadBytes) in_.resize(in_.size() * 2);
+  // Make room for the whole pending message when its length is known (its
+  // size was already checked against max_message_bytes), else grow by doubling.
+  if (want_total > in_.size()) {
+    in_.resize(want_total);
+  } else if (in_.size() - in_end_ < kMinReadBytes) {
+    in_.resize(in_.size() * 2);
+  }
   while (true) {
     ssize_t n = recv(fd_, in_.data() + in_end_, in_.size() - in_end_, 0);
     if (n > 0) {
@@ -170,7 +176,9 @@ bool Connection::ReadFrame(Frame* frame) {
     }
     // About to block: make sure the client has everything we produced.
     if (!out_.empty()) Flush();
-    if (!Fill()) {
+    size_t want_total = 0;
+    if (buf.size() >= 5) want_total = 1 + size_t{GetUint32(buf.data() + 1)};
+    if (!Fill(want_total)) {
       if (host_->stopping()) {
         SendFatal(Status(sqlstate::kAdminShutdown,
                          "terminating connection due to administrator command"));
@@ -197,7 +205,7 @@ bool Connection::ReadStartupBody(std::string_view* body) {
         break;
     }
     if (!out_.empty()) Flush();
-    if (!Fill()) return false;  // incomplete startup packet: just close
+    if (!Fill(0)) return false;  // incomplete startup packet: just close
   }
   return false;
 }

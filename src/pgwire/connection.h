@@ -67,7 +67,9 @@ class Connection {
   // error, or a protocol error that has already been reported).
   bool ReadFrame(Frame* frame);
   bool ReadStartupBody(std::string_view* body);
-  bool Fill();
+  // Receives more input; want_total is the size of the message being read
+  // (0 if not yet known).
+  bool Fill(size_t want_total);
   void Flush();
   void MaybeFlush();
   void SendFatal(const Status& status);

@@ -910,6 +910,27 @@ TEST_F(ServerTest, CopyFromStdinTextCountsRows) {
   EXPECT_FALSE(state_.last_copy_csv);
 }
 
+TEST_F(ServerTest, LargeMessagesWithinTheLimitAreAccepted) {
+  Conn c = Connect();
+  Res r(PQexec(c.get(), "COPY t FROM STDIN"));
+  ASSERT_EQ(PQresultStatus(r.get()), PGRES_COPY_IN);
+  std::string line(99, 'x');
+  line += '\n';
+  std::string data;
+  for (int i = 0; i < 30000; ++i) data += line;  // 3 MB in one CopyData message
+  ASSERT_EQ(PQputCopyData(c.get(), data.data(), static_cast<int>(data.size())), 1);
+  ASSERT_EQ(PQputCopyEnd(c.get(), nullptr), 1);
+  Res done(PQgetResult(c.get()));
+  ASSERT_EQ(PQresultStatus(done.get()), PGRES_COMMAND_OK) << PQresultErrorMessage(done.get());
+  EXPECT_STREQ(PQcmdTuples(done.get()), "30000");
+  while (PGresult* extra = PQgetResult(c.get())) PQclear(extra);
+  // And a 2 MB query string.
+  std::string sql = "SELECT 2" + std::string(2 << 20, ' ');
+  Res q(PQexec(c.get(), sql.c_str()));
+  ASSERT_EQ(PQresultStatus(q.get()), PGRES_TUPLES_OK);
+  EXPECT_EQ(PQntuples(q.get()), 2);
+}
+
 TEST_F(ServerTest, CopyFromStdinCsv) {
   Conn c = Connect();
   Res r(PQexec(c.get(), "COPY t FROM STDIN CSV"));
