@@ -196,9 +196,10 @@ Status ShardConnection::Execute(const std::string& sql, const std::vector<Value>
   if (changes != nullptr) *changes = 0;
   // Fast path: a cached single statement that is not running right now (a sink
   // may re-enter Execute with the same text; that gets a fresh statement).
-  if (stmts_ != nullptr) {
-    auto it = stmts_->find(sql);
-    if (it != stmts_->end() && !sqlite3_stmt_busy(it->second)) {
+  auto* stmts = handle_ != nullptr ? &handle_->statements : nullptr;
+  if (stmts != nullptr) {
+    auto it = stmts->find(sql);
+    if (it != stmts->end() && !sqlite3_stmt_busy(it->second)) {
       sqlite3_stmt* stmt = it->second;
       Status st = BindParams(db_, stmt, params);
       if (st.ok()) st = StepAll(db_, stmt, sink, changes);
@@ -227,23 +228,23 @@ Status ShardConnection::Execute(const std::string& sql, const std::vector<Value>
     int64_t stmt_changes = 0;
     if (st.ok()) st = StepAll(db_, stmt, sink, &stmt_changes);
     if (changes != nullptr) *changes = stmt_changes;
-    const bool cacheable = single && stmts_ != nullptr && stmts_->find(sql) == stmts_->end();
+    const bool cacheable = single && stmts != nullptr && stmts->find(sql) == stmts->end();
     if (cacheable) {
       sqlite3_reset(stmt);
       sqlite3_clear_bindings(stmt);
-      if (stmts_->size() >= kMaxCachedStatements) {
+      if (stmts->size() >= kMaxCachedStatements) {
         // Simple bound: drop idle entries wholesale (busy ones belong to
         // callers further up this stack and are kept).
-        for (auto e = stmts_->begin(); e != stmts_->end();) {
+        for (auto e = stmts->begin(); e != stmts->end();) {
           if (!sqlite3_stmt_busy(e->second)) {
             sqlite3_finalize(e->second);
-            e = stmts_->erase(e);
+            e = stmts->erase(e);
           } else {
             ++e;
           }
         }
       }
-      stmts_->emplace(sql, stmt);
+      stmts->emplace(sql, stmt);
     } else {
       sqlite3_finalize(stmt);
     }
@@ -305,11 +306,7 @@ Result<uint64_t> ShardConnection::Commit(uint64_t hlc) {
     // their changes would leave replicas silently behind.
     for (const std::string& table : captured_tables_) {
       bool has_pk = false;
-      Status st = Execute("SELECT 1 FROM pragma_table_info(?1, 'main') WHERE pk > 0 LIMIT 1",
-                          {table}, [&](const Row&) {
-                            has_pk = true;
-                            return Status::Ok();
-                          });
+      Status st = HasPrimaryKey(table, &has_pk);
       if (st.ok() && !has_pk) {
         st = Status(sqlstate::kFeatureNotSupported,
                     "table \"" + table +
@@ -387,6 +384,34 @@ Result<uint64_t> ShardConnection::Commit(uint64_t hlc) {
   write_txn_ = false;
   captured_tables_.clear();
   return lsn;
+}
+
+// Cached per handle until the schema changes: a pragma per table per commit
+// would cost more than the rest of the logging.
+Status ShardConnection::HasPrimaryKey(const std::string& table, bool* has_pk) {
+  int64_t version = -1;
+  SB_RETURN_IF_ERROR(Execute("PRAGMA main.schema_version", {}, [&](const Row& r) {
+    if (const auto* v = std::get_if<int64_t>(&r[0])) version = *v;
+    return Status::Ok();
+  }));
+  if (version != handle_->schema_version || version < 0) {
+    handle_->has_primary_key.clear();
+    handle_->schema_version = version;
+  }
+  auto it = handle_->has_primary_key.find(table);
+  if (it != handle_->has_primary_key.end()) {
+    *has_pk = it->second;
+    return Status::Ok();
+  }
+  bool found = false;
+  SB_RETURN_IF_ERROR(Execute("SELECT 1 FROM pragma_table_info(?1, 'main') WHERE pk > 0 LIMIT 1",
+                             {table}, [&](const Row&) {
+                               found = true;
+                               return Status::Ok();
+                             }));
+  handle_->has_primary_key[table] = found;
+  *has_pk = found;
+  return Status::Ok();
 }
 
 Status ShardConnection::Rollback() {
@@ -471,7 +496,7 @@ Result<sqlite3*> ShardStore::OpenConnection() {
   if (options_.on_open) options_.on_open(db);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stmt_caches_[db];
+    handles_[db];
   }
   return db;
 }
@@ -480,10 +505,10 @@ void ShardStore::CloseConnection(sqlite3* db) {
   std::unordered_map<std::string, sqlite3_stmt*> stmts;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = stmt_caches_.find(db);
-    if (it != stmt_caches_.end()) {
-      stmts.swap(it->second);
-      stmt_caches_.erase(it);
+    auto it = handles_.find(db);
+    if (it != handles_.end()) {
+      stmts.swap(it->second.statements);
+      handles_.erase(it);
     }
   }
   for (auto& [sql, stmt] : stmts) sqlite3_finalize(stmt);
@@ -523,7 +548,7 @@ Result<std::unique_ptr<ShardConnection>> ShardStore::Acquire() {
   std::unique_ptr<ShardConnection> conn(new ShardConnection(this, db));
   {
     std::lock_guard<std::mutex> lock(mu_);
-    conn->stmts_ = &stmt_caches_[db];
+    conn->handle_ = &handles_[db];
   }
   return conn;
 }

@@ -26,6 +26,18 @@ struct sqlite3_session;
 
 namespace sb::storage {
 
+namespace internal {
+// Per-SQLite-handle state the pool keeps across borrows (addition).
+struct HandleState {
+  // Prepared statements by SQL text.
+  std::unordered_map<std::string, sqlite3_stmt*> statements;
+  // Which tables have a PRIMARY KEY, valid while PRAGMA schema_version is
+  // schema_version.
+  int64_t schema_version = -1;
+  std::unordered_map<std::string, bool> has_primary_key;
+};
+}  // namespace internal
+
 struct ShardOptions {
   std::string path;                  // database file
   std::string synchronous = "FULL";  // PRAGMA synchronous: OFF|NORMAL|FULL|EXTRA
@@ -80,9 +92,9 @@ class ShardConnection {
   sqlite3* db_;
   struct sqlite3_session* session_ = nullptr;
   bool in_txn_ = false;
-  // Additions: prepared statements cached per SQLite handle (owned by the
-  // store, outlives this borrow), and whether the open txn began with BeginWrite.
-  std::unordered_map<std::string, sqlite3_stmt*>* stmts_ = nullptr;
+  // Additions: the handle's cached state (owned by the store, outlives this
+  // borrow), and whether the open txn began with BeginWrite.
+  internal::HandleState* handle_ = nullptr;
   bool write_txn_ = false;
   // Tables the session started capturing in this transaction (checked for a
   // primary key at Commit: the session extension silently skips tables without).
@@ -92,6 +104,7 @@ class ShardConnection {
   // which would bypass the write-after log.
   bool committing_ = false;
   static int CommitGuard(void* ctx);
+  Status HasPrimaryKey(const std::string& table, bool* has_pk);
   // sqlite3_total_changes64() at BeginRead: DML in a read transaction is
   // refused at Commit (it would not be logged).
   int64_t begin_total_changes_ = 0;
@@ -133,9 +146,9 @@ class ShardStore {
   ShardOptions options_;
   std::mutex mu_;
   std::vector<sqlite3*> idle_;
-  // Additions: statement cache of every open handle (idle or borrowed), keyed
-  // by handle; entries are erased only when the handle is closed.
-  std::unordered_map<sqlite3*, std::unordered_map<std::string, sqlite3_stmt*>> stmt_caches_;
+  // Additions: state of every open handle (idle or borrowed); an entry is
+  // erased only when its handle is closed.
+  std::unordered_map<sqlite3*, internal::HandleState> handles_;
   void CloseConnection(sqlite3* db);
 };
 

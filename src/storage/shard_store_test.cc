@@ -602,6 +602,19 @@ TEST_F(ShardStoreWal, WritesToATableWithoutPrimaryKeyAreRefused) {
   ASSERT_TRUE(conn_->BeginWrite().ok());
   Exec(*conn_, "INSERT INTO t VALUES (1, 'v', 0)");
   EXPECT_EQ(CommitOk(*conn_, 1), 1u);
+  // The answer is cached per handle but follows schema changes made elsewhere.
+  auto other = AcquireOk(*store_);
+  Exec(*other, "DROP TABLE nopk; CREATE TABLE nopk(a INTEGER PRIMARY KEY, b TEXT)");
+  Exec(*other, "DROP TABLE t; CREATE TABLE t(id INTEGER, v TEXT, n REAL)");
+  ASSERT_TRUE(conn_->BeginWrite().ok());
+  Exec(*conn_, "INSERT INTO nopk VALUES (1, 'x')");
+  EXPECT_EQ(CommitOk(*conn_, 2), 2u);
+  ASSERT_TRUE(conn_->BeginWrite().ok());
+  Exec(*conn_, "INSERT INTO t VALUES (1, 'v', 0)");
+  lsn = conn_->Commit(3);
+  ASSERT_FALSE(lsn.ok());
+  EXPECT_NE(lsn.status().message().find("\"t\" has no primary key"), std::string::npos);
+  EXPECT_EQ(LastLsn(*store_), 2u);
 }
 
 TEST_F(ShardStoreWal, AlteringATableAfterWritingItInTheSameTransactionFailsCleanly) {
