@@ -447,6 +447,41 @@ TEST(ShardStoreInterrupt, LongQueryInterruptedFromAnotherThreadIs57014) {
   ASSERT_EQ(rows.size(), 1u);
 }
 
+TEST(ShardStoreInterrupt, InterruptedWriteAbortsTheTransaction) {
+  TempDir dir;
+  auto store = OpenStore(dir.File("s.db"));
+  ASSERT_NE(store, nullptr);
+  auto conn = AcquireOk(*store);
+  Exec(*conn, "CREATE TABLE t(id INTEGER PRIMARY KEY)");
+  ASSERT_TRUE(conn->BeginWrite().ok());
+  Exec(*conn, "INSERT INTO t VALUES (0)");
+  std::atomic<bool> done{false};
+  Status result;
+  std::thread runner([&] {
+    result = conn->Execute(
+        "INSERT INTO t WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+        "WHERE x < 10000000000) SELECT x FROM c",
+        {}, nullptr);
+    done = true;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  while (!done && std::chrono::steady_clock::now() < deadline) {
+    conn->Interrupt();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  runner.join();
+  EXPECT_EQ(result.code(), sqlstate::kQueryCanceled) << result.ToString();
+  // SQLite rolled the whole transaction back; Commit says so and logs nothing.
+  EXPECT_TRUE(conn->in_transaction());
+  auto lsn = conn->Commit(1);
+  ASSERT_FALSE(lsn.ok());
+  EXPECT_EQ(lsn.status().code(), sqlstate::kInFailedTransaction);
+  EXPECT_FALSE(conn->in_transaction());
+  EXPECT_TRUE(Query(*conn, "SELECT * FROM t").empty());
+  EXPECT_EQ(LastLsn(*store), 0u);
+}
+
 // ---------------------------------------------------------------------------
 // Transactions and the write-after log
 
