@@ -652,6 +652,22 @@ TEST_F(ShardStoreWal, WritesToATableWithoutPrimaryKeyAreRefused) {
   EXPECT_EQ(LastLsn(*store_), 2u);
 }
 
+TEST_F(ShardStoreWal, DroppingATableAfterWritingItInTheSameTransactionFailsCleanly) {
+  // The session extension cannot build a changeset for it; the error must say
+  // what happened (not "has no primary key") and nothing may be committed.
+  ASSERT_TRUE(conn_->BeginWrite().ok());
+  Exec(*conn_, "CREATE TABLE scratch(id INTEGER PRIMARY KEY)");
+  Exec(*conn_, "INSERT INTO scratch VALUES (1)");
+  Exec(*conn_, "INSERT INTO t VALUES (1, 'x', 0)");
+  Exec(*conn_, "DROP TABLE scratch");
+  auto lsn = conn_->Commit(1);
+  ASSERT_FALSE(lsn.ok());
+  EXPECT_EQ(lsn.status().code(), sqlstate::kFeatureNotSupported) << lsn.status().ToString();
+  EXPECT_NE(lsn.status().message().find("dropping"), std::string::npos);
+  EXPECT_TRUE(Query(*conn_, "SELECT id FROM t").empty());
+  EXPECT_EQ(LastLsn(*store_), 0u);
+}
+
 TEST_F(ShardStoreWal, AlteringATableAfterWritingItInTheSameTransactionFailsCleanly) {
   ASSERT_TRUE(conn_->BeginWrite().ok());
   Exec(*conn_, "INSERT INTO t VALUES (1, 'a', 0)");
