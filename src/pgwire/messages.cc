@@ -504,10 +504,10 @@ void BackendWriter::CopyInResponse(int columns) {
   End();
 }
 
-void BackendWriter::NegotiateProtocolVersion(int32_t newest_minor,
+void BackendWriter::NegotiateProtocolVersion(int32_t newest_version,
                                              const std::vector<std::string>& options) {
   Begin('v');
-  Int32(newest_minor);
+  Int32(newest_version);
   Int32(static_cast<int32_t>(options.size()));
   for (const std::string& o : options) CString(o);
   End();

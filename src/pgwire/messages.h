@@ -148,7 +148,9 @@ class BackendWriter {
   void CloseComplete();
   void PortalSuspended();
   void CopyInResponse(int columns);
-  void NegotiateProtocolVersion(int32_t newest_minor,
+  // newest_version is the full version word (3 << 16 | minor), as PostgreSQL
+  // and libpq use it.
+  void NegotiateProtocolVersion(int32_t newest_version,
                                 const std::vector<std::string>& unrecognized_options);
   // ErrorResponse ('E') with S/V/C/M and D/H/P when present. severity is
   // "ERROR" or "FATAL".

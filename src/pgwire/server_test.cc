@@ -817,6 +817,34 @@ TEST_F(ServerTest, NamedPortalsAreIndependentAndClosable) {
   EXPECT_EQ(ErrorFields(msgs[1].body)['C'], "34000");
 }
 
+TEST_F(ServerTest, LibpqPipelineAbortsAfterErrorUntilSync) {
+  Conn c = Connect();
+  ASSERT_EQ(PQenterPipelineMode(c.get()), 1);
+  ASSERT_EQ(PQsendQueryParams(c.get(), "SELECT 2", 0, nullptr, nullptr, nullptr, nullptr, 0), 1);
+  ASSERT_EQ(PQsendQueryParams(c.get(), "BOGUS", 0, nullptr, nullptr, nullptr, nullptr, 0), 1);
+  ASSERT_EQ(PQsendQueryParams(c.get(), "SELECT 3", 0, nullptr, nullptr, nullptr, nullptr, 0), 1);
+  ASSERT_EQ(PQpipelineSync(c.get()), 1);
+  ASSERT_EQ(PQsendQueryParams(c.get(), "SELECT 4", 0, nullptr, nullptr, nullptr, nullptr, 1), 1);
+  ASSERT_EQ(PQpipelineSync(c.get()), 1);
+  std::vector<ExecStatusType> statuses;
+  std::vector<int> rows;
+  // Each query's result is followed by a NULL; each sync by PGRES_PIPELINE_SYNC.
+  int syncs = 0;
+  for (int i = 0; i < 100 && syncs < 2; ++i) {
+    PGresult* r = PQgetResult(c.get());
+    if (r == nullptr) continue;
+    statuses.push_back(PQresultStatus(r));
+    if (PQresultStatus(r) == PGRES_TUPLES_OK) rows.push_back(PQntuples(r));
+    if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) ++syncs;
+    PQclear(r);
+  }
+  EXPECT_EQ(statuses, (std::vector<ExecStatusType>{PGRES_TUPLES_OK, PGRES_FATAL_ERROR,
+                                                   PGRES_PIPELINE_ABORTED, PGRES_PIPELINE_SYNC,
+                                                   PGRES_TUPLES_OK, PGRES_PIPELINE_SYNC}));
+  EXPECT_EQ(rows, (std::vector<int>{2, 4}));
+  EXPECT_EQ(PQexitPipelineMode(c.get()), 1);
+}
+
 TEST_F(ServerTest, FailedPortalCannotBeRunAgain) {
   RawClient raw(server_->port());
   ASSERT_TRUE(raw.Startup());
