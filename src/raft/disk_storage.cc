@@ -73,10 +73,16 @@ uint32_t Le32(const std::string& s, size_t off) {
   return v;
 }
 
-bool AllZero(const std::string& s, size_t from) {
-  for (size_t i = from; i < s.size(); ++i)
-    if (s[i] != 0) return false;
-  return true;
+// True if some offset >= from starts a record whose checksum verifies.
+bool IntactRecordAfter(const std::string& raw, size_t from) {
+  for (size_t p = from; p + kHeader <= raw.size(); ++p) {
+    uint32_t len = Le32(raw, p);
+    if (len > raw.size() - p - kHeader) continue;
+    uint8_t type = static_cast<uint8_t>(raw[p + 8]);
+    if (type < 1 || type > 3) continue;
+    if (Crc32c(std::string_view(raw).substr(p + 8, len + 1)) == Le32(raw, p + 4)) return true;
+  }
+  return false;
 }
 
 std::string SegName(uint64_t seq) {
@@ -191,18 +197,10 @@ Result<InitialState> DiskStorage::Load() {
         }
       }
       if (bad) {
-        // A torn tail: only in the newest segment, and only when nothing but
-        // zeros follows the damaged record.
-        bool torn = false;
-        if (last_seg) {
-          if (why == "short record header" || why == "record extends past end of file") {
-            torn = true;
-          } else if (why == "implausible record length") {
-            torn = AllZero(raw, off + kHeader);
-          } else {
-            torn = AllZero(raw, off + kHeader + len);
-          }
-        }
+        // A torn tail: only in the newest segment, and only when no intact
+        // record follows the damaged one (a crash interrupted the last write).
+        // Anything else is corruption and stops the node.
+        bool torn = last_seg && !IntactRecordAfter(raw, off + 1);
         if (!torn) return Corrupt(seg.path, off, why);
         int fd = ::open(seg.path.c_str(), O_WRONLY | O_CLOEXEC);
         if (fd < 0) return Errno("open", seg.path);
