@@ -155,6 +155,7 @@ void Connection::MaybeFlush() {
 }
 
 void Connection::SendFatal(const Status& status) {
+  sent_fatal_ = true;
   w_.ErrorResponse(status, "FATAL");
   Flush();
 }

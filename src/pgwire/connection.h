@@ -46,6 +46,10 @@ class Connection {
   // Returns true if the refusal was sent (false for cancels and bad packets).
   bool RunRefusal(const Status& reason);
 
+  // True if a FATAL error was sent: the server then closes gently so that the
+  // message is not lost to a TCP reset caused by unread client input.
+  bool sent_fatal() const { return sent_fatal_; }
+
  private:
   struct Statement {
     std::shared_ptr<PreparedStatement> prepared;  // null for an empty query
@@ -108,6 +112,7 @@ class Connection {
   std::string out_;
   BackendWriter w_;
   bool broken_ = false;  // socket write failed; stop producing output
+  bool sent_fatal_ = false;
 
   std::unique_ptr<Session> session_;
   bool attached_ = false;

@@ -113,6 +113,7 @@ struct Server::Impl final : ConnectionHost {
 
   void Serve(Worker* w, int32_t pid) {
     bool refused = false;
+    bool linger = false;
     {
       Connection conn(w->fd, pid, options, factory, this);
       if (w->refusal) {
@@ -122,8 +123,9 @@ struct Server::Impl final : ConnectionHost {
       } else {
         conn.Run();
       }
+      linger = conn.sent_fatal();
     }  // the session is detached and destroyed here
-    LingeringClose(w->fd);
+    if (linger) LingeringClose(w->fd);
     {
       std::lock_guard lock(mu);
       close(w->fd);
