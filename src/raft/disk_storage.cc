@@ -287,10 +287,10 @@ Status DiskStorage::OpenNewSegment() {
   return SyncDir();
 }
 
-Status DiskStorage::WriteAndSync(const std::string& buf) {
+Status DiskStorage::WriteAndSync(const std::string& buf, bool sync) {
   SB_RETURN_IF_ERROR(WriteAll(fd_, buf.data(), buf.size(), fd_size_, segments_.back().path));
   fd_size_ += buf.size();
-  if (opts_.sync) {
+  if (opts_.sync && sync) {
     if (::fdatasync(fd_) != 0) return Errno("fdatasync", segments_.back().path);
     ++syncs_;
   }
@@ -298,7 +298,7 @@ Status DiskStorage::WriteAndSync(const std::string& buf) {
 }
 
 Status DiskStorage::Save(const HardState* hs, const std::vector<Entry>& entries,
-                         const Snapshot* installed) {
+                         const Snapshot* installed, bool sync) {
   if (!loaded_) return Status::Internal("raft storage: Save() before Load()");
   if (installed) {
     SB_RETURN_IF_ERROR(WriteSnapshotFile(*installed));
@@ -329,7 +329,7 @@ Status DiskStorage::Save(const HardState* hs, const std::vector<Entry>& entries,
     AppendRecord(buf, kRecHardState, w.Take());
     hs_ = *hs;
   }
-  return WriteAndSync(buf);
+  return WriteAndSync(buf, sync || installed != nullptr);
 }
 
 Status DiskStorage::WriteSnapshotFile(const Snapshot& snap) {

@@ -38,8 +38,8 @@ class DiskStorage : public Storage {
 
   // Creates the directory if needed. Must be called (once) before Save().
   Result<InitialState> Load() override;
-  Status Save(const HardState* hs, const std::vector<Entry>& entries,
-              const Snapshot* installed) override;
+  Status Save(const HardState* hs, const std::vector<Entry>& entries, const Snapshot* installed,
+              bool sync = true) override;
   Status Compact(const Snapshot& snap) override;
 
   // Statistics.
@@ -54,7 +54,7 @@ class DiskStorage : public Storage {
     std::string path;
   };
   Status OpenNewSegment();
-  Status WriteAndSync(const std::string& buf);
+  Status WriteAndSync(const std::string& buf, bool sync = true);
   Status SyncDir();
   Status WriteSnapshotFile(const Snapshot& snap);
   void AppendRecord(std::string& buf, uint8_t type, const std::string& payload);

@@ -1134,6 +1134,7 @@ Ready Raft::GetReady() {
   HardState hs = CurrentHardState();
   if (!(hs == last_hs_)) {
     rd.hard_state = hs;
+    if (hs.term != last_hs_.term || hs.vote != last_hs_.vote) rd.must_sync = true;
     last_hs_ = hs;
   }
   if (pending_snapshot_) {
@@ -1146,8 +1147,13 @@ Ready Raft::GetReady() {
   for (Index i = std::max(ready_applied_to_, offset_) + 1; i <= commit_; ++i)
     rd.committed_entries.push_back(*EntryAt(i));
   ready_applied_to_ = std::max(ready_applied_to_, commit_);
-  rd.messages = std::move(msgs_);
+  for (Message& m : msgs_) {
+    bool early = m.type == MsgType::kAppend || m.type == MsgType::kHeartbeat ||
+                 m.type == MsgType::kSnapshot || m.type == MsgType::kTimeoutNow;
+    (early ? rd.early_messages : rd.messages).push_back(std::move(m));
+  }
   msgs_.clear();
+  if (!rd.entries.empty() || rd.snapshot) rd.must_sync = true;
   rd.read_states = std::move(read_states_);
   read_states_.clear();
   return rd;

@@ -68,9 +68,11 @@ struct Cluster {
         }
         for (auto& e : rd.committed_entries) applied[id].push_back(e);
         for (auto& r : rd.read_states) reads[id].push_back(r);
-        for (auto& m : rd.messages) {
-          sent.push_back(m);
-          net.push_back(m);
+        for (auto* list : {&rd.early_messages, &rd.messages}) {
+          for (auto& m : *list) {
+            sent.push_back(m);
+            net.push_back(m);
+          }
         }
         n->Advance(rd);
       }

@@ -18,9 +18,10 @@ class Storage {
   virtual Result<InitialState> Load() = 0;
   // Persists one Ready: an installed snapshot (replaces the whole log), then
   // entries (each overwriting any suffix from its index), then the hard state,
-  // made durable with one sync (group commit). Returns only once durable.
+  // made durable with one sync (group commit) when `sync` is set (pass
+  // Ready::MustSync()). Returns only once durable.
   virtual Status Save(const HardState* hs, const std::vector<Entry>& entries,
-                      const Snapshot* installed) = 0;
+                      const Snapshot* installed, bool sync = true) = 0;
   // Persists an application snapshot at snap.meta.index and drops the log
   // prefix it covers; later entries are kept.
   virtual Status Compact(const Snapshot& snap) = 0;

@@ -118,9 +118,13 @@ struct ReadState {
 };
 
 // One batch of work for the application. Process in this order:
+//  0. early_messages may be sent at once, in parallel with persisting (they
+//     are the leader's appends/heartbeats; the leader counts itself towards a
+//     quorum only after its own entries are durable);
 //  1. persist snapshot (if any), then entries (overwriting any suffix from
-//     entries[0].index), then hard_state, with one sync (group commit);
-//  2. send messages;
+//     entries[0].index), then hard_state, with one sync if must_sync (group
+//     commit); a commit-index-only change needs no sync;
+//  2. send messages (votes and acknowledgements depend on step 1);
 //  3. apply snapshot (if any) then committed_entries to the state machine;
 //  4. call Raft::Advance(ready).
 struct Ready {
@@ -129,12 +133,14 @@ struct Ready {
   std::optional<Snapshot> snapshot;
   std::vector<Entry> entries;
   std::vector<Entry> committed_entries;
+  std::vector<Message> early_messages;
   std::vector<Message> messages;
   std::vector<ReadState> read_states;
-  bool MustSync() const { return hard_state.has_value() || !entries.empty() || snapshot; }
+  bool must_sync = false;
+  bool MustSync() const { return must_sync; }
 };
 
-// What the node recovered from its storage on (re)start.
+// What a node recovered from its storage on (re)start.
 struct InitialState {
   HardState hard_state;
   Snapshot snapshot;           // meta.conf holds the bootstrap configuration for a fresh node

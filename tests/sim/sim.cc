@@ -46,7 +46,7 @@ static void AppendEntries(SimStorage& s, const std::vector<Entry>& ents, size_t 
 }
 
 Status SimStorage::Save(const HardState* h, const std::vector<Entry>& entries,
-                        const Snapshot* installed) {
+                        const Snapshot* installed, bool /*sync*/) {
   if (installed) {
     snap = *installed;
     log.clear();
@@ -399,6 +399,7 @@ void Simulation::Process(SimNode& n) {
     if (!n.raft->HasReady()) break;
     Ready rd = n.raft->GetReady();
     CheckReady(n, rd);
+    for (const Message& m : rd.early_messages) SendMsg(m);
     if (rd.MustSync()) {
       n.busy = true;
       uint64_t lat = disk_base_us_ + rng_.Range(0, disk_base_us_);

@@ -49,7 +49,7 @@ class SimStorage : public raft::Storage {
  public:
   Result<raft::InitialState> Load() override;
   Status Save(const raft::HardState* hs, const std::vector<raft::Entry>& entries,
-              const raft::Snapshot* installed) override;
+              const raft::Snapshot* installed, bool sync = true) override;
   Status Compact(const raft::Snapshot& snap) override;
   // Applies the first `records` records of a Ready (snapshot, entries..., hard state).
   void SaveTorn(const raft::Ready& rd, size_t records);
