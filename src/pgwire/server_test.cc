@@ -1289,6 +1289,22 @@ TEST_F(ServerTest, StopClosesConnectionsAndCancelsRunningStatements) {
   server_->Stop();  // idempotent
 }
 
+TEST_F(ServerTest, StopTellsIdleClientsWhy57P01) {
+  RawClient raw(server_->port());
+  ASSERT_TRUE(raw.Startup());
+  server_->Stop();
+  BackendMessage m;
+  ASSERT_TRUE(raw.Read(&m));
+  ASSERT_EQ(m.type, 'E');
+  auto f = ErrorFields(m.body);
+  EXPECT_EQ(f['S'], "FATAL");
+  EXPECT_EQ(f['C'], "57P01");
+  EXPECT_TRUE(raw.WaitForClose());
+  // No new connections after Stop.
+  RawClient late(server_->port());
+  EXPECT_FALSE(late.connected() && late.Startup());
+}
+
 TEST_F(ServerTest, StartFailsCleanlyWhenPortIsTaken) {
   ServerOptions o;
   o.port = server_->port();
