@@ -1,8 +1,8 @@
 #include "exec/executor.h"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <sqlite3.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <map>
@@ -50,7 +50,8 @@ Status CancelError(const Status& st, const ExecOptions& opts) {
 
 std::string InsertSql(const meta::TableDef& t, size_t rows, const std::string& returning) {
   std::string sql = "INSERT INTO \"" + t.name + "\" (";
-  for (size_t i = 0; i < t.columns.size(); ++i) sql += (i ? ", \"" : "\"") + t.columns[i].name + "\"";
+  for (size_t i = 0; i < t.columns.size(); ++i)
+    sql += (i ? ", \"" : "\"") + t.columns[i].name + "\"";
   sql += ") VALUES ";
   int n = 1;
   for (size_t r = 0; r < rows; ++r) {
@@ -88,7 +89,8 @@ Result<std::vector<std::vector<std::optional<std::string>>>> ParseCopyText(std::
   int line_no = 0;
   while (pos < data.size()) {
     size_t eol = data.find('\n', pos);
-    std::string_view line = data.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
+    std::string_view line =
+        data.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
     pos = eol == std::string_view::npos ? data.size() : eol + 1;
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -119,18 +121,33 @@ Result<std::vector<std::vector<std::optional<std::string>>>> ParseCopyText(std::
       char n = line[++i];
       raw += n;
       switch (n) {
-        case 'b': val += '\b'; break;
-        case 'f': val += '\f'; break;
-        case 'n': val += '\n'; break;
-        case 'r': val += '\r'; break;
-        case 't': val += '\t'; break;
-        case 'v': val += '\v'; break;
+        case 'b':
+          val += '\b';
+          break;
+        case 'f':
+          val += '\f';
+          break;
+        case 'n':
+          val += '\n';
+          break;
+        case 'r':
+          val += '\r';
+          break;
+        case 't':
+          val += '\t';
+          break;
+        case 'v':
+          val += '\v';
+          break;
         case 'x': {
           int v = 0, k = 0;
-          while (k < 2 && i + 1 < line.size() && std::isxdigit(static_cast<unsigned char>(line[i + 1]))) {
+          while (k < 2 && i + 1 < line.size() &&
+                 std::isxdigit(static_cast<unsigned char>(line[i + 1]))) {
             char h = line[++i];
             raw += h;
-            v = v * 16 + (std::isdigit(static_cast<unsigned char>(h)) ? h - '0' : (std::tolower(h) - 'a' + 10));
+            v = v * 16 + (std::isdigit(static_cast<unsigned char>(h))
+                              ? h - '0'
+                              : (std::tolower(h) - 'a' + 10));
             ++k;
           }
           val += static_cast<char>(v);
@@ -242,8 +259,10 @@ Result<sqlite3*> CoordinatorDb() {
 
 Status SqliteStatus(sqlite3* db, int rc) {
   std::string msg = sqlite3_errmsg(db);
-  if (rc == SQLITE_INTERRUPT) return Status(sqlstate::kQueryCanceled, "canceling statement due to user request");
-  if ((rc & 0xff) == SQLITE_NOMEM) return Status(sqlstate::kOutOfMemory, "out of memory in the merge stage");
+  if (rc == SQLITE_INTERRUPT)
+    return Status(sqlstate::kQueryCanceled, "canceling statement due to user request");
+  if ((rc & 0xff) == SQLITE_NOMEM)
+    return Status(sqlstate::kOutOfMemory, "out of memory in the merge stage");
   return NormalizeError(Status(sqlstate::kInternalError, "merge stage failed: " + msg));
 }
 
@@ -359,7 +378,8 @@ Result<uint32_t> Executor::VnodeOfKey(const meta::TableDef& table, const Row& ro
   return map_.VnodeOfHash(HashShardKey(key));
 }
 
-Result<std::vector<int>> Executor::ResolveRoute(const RouteSpec& route, const std::vector<Value>& params) {
+Result<std::vector<int>> Executor::ResolveRoute(const RouteSpec& route,
+                                                const std::vector<Value>& params) {
   std::vector<int> out;
   const int n = shards_->size();
   switch (route.kind) {
@@ -426,8 +446,9 @@ Result<std::vector<std::vector<Row>>> Executor::RunOnShards(const std::vector<in
       rows.push_back(r);
       return Status::Ok();
     });
-    local_stats[i] = {shard, static_cast<int64_t>(rows.size()),
-                      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count()};
+    local_stats[i] = {
+        shard, static_cast<int64_t>(rows.size()),
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count()};
     if (!statuses[i].ok() && opts.cancel != nullptr && shards.size() > 1) {
       opts.cancel->Cancel();  // no partial results: stop the other shards early
     }
@@ -437,7 +458,8 @@ Result<std::vector<std::vector<Row>>> Executor::RunOnShards(const std::vector<in
   } else {
     std::vector<std::future<void>> futures;
     futures.reserve(shards.size());
-    for (size_t i = 0; i < shards.size(); ++i) futures.push_back(pool_.Submit([&, i] { run_one(i); }));
+    for (size_t i = 0; i < shards.size(); ++i)
+      futures.push_back(pool_.Submit([&, i] { run_one(i); }));
     for (auto& f : futures) f.get();
   }
   if (stats != nullptr) *stats = local_stats;
@@ -471,7 +493,7 @@ Result<std::vector<Row>> Executor::RunOnCoordinator(const std::string& sql,
                                                     const std::vector<Value>& params,
                                                     const std::vector<std::vector<Row>>* partials,
                                                     int width, const ExecOptions& opts) {
-  SB_ASSIGN_OR_RETURN(sqlite3* db, CoordinatorDb());
+  SB_ASSIGN_OR_RETURN(sqlite3 * db, CoordinatorDb());
   StatementContextScope scope(opts.context);
   std::vector<Row> out;
   auto exec = [&](const std::string& s) -> Status {
@@ -511,7 +533,8 @@ Result<std::vector<Row>> Executor::RunOnCoordinator(const std::string& sql,
   int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
   if (rc != SQLITE_OK) return SqliteStatus(db, rc);
   const int nparams = sqlite3_bind_parameter_count(stmt);
-  for (int i = 0; i < nparams && i < static_cast<int>(params.size()); ++i) BindValue(stmt, i + 1, params[i]);
+  for (int i = 0; i < nparams && i < static_cast<int>(params.size()); ++i)
+    BindValue(stmt, i + 1, params[i]);
   if (opts.cancel != nullptr) sqlite3_progress_handler(db, 1000, ProgressHandler, opts.cancel);
   const int ncols = sqlite3_column_count(stmt);
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -536,7 +559,8 @@ Result<ExecResult> Executor::Select(const SelectPlan& plan, const std::vector<Va
   if (plan.route.kind == RouteSpec::Kind::kCoordinator) {
     SB_ASSIGN_OR_RETURN(rows, RunOnCoordinator(plan.shard_sql, params, nullptr, 0, opts));
   } else {
-    SB_ASSIGN_OR_RETURN(auto runs, RunOnShards(shards, plan.shard_sql, params, txn, opts, &result.stats));
+    SB_ASSIGN_OR_RETURN(auto runs,
+                        RunOnShards(shards, plan.shard_sql, params, txn, opts, &result.stats));
     int64_t offset = 0;
     std::optional<int64_t> limit;
     if (plan.merge != SelectPlan::Merge::kCoordinator) {
@@ -566,7 +590,8 @@ Result<ExecResult> Executor::Select(const SelectPlan& plan, const std::vector<Va
         rows = MergeSorted(std::move(runs), plan.sort_keys, offset, limit);
         break;
       case SelectPlan::Merge::kCoordinator:
-        SB_ASSIGN_OR_RETURN(rows, RunOnCoordinator(plan.coordinator_sql, params, &runs, plan.shard_width, opts));
+        SB_ASSIGN_OR_RETURN(
+            rows, RunOnCoordinator(plan.coordinator_sql, params, &runs, plan.shard_width, opts));
         break;
     }
   }
@@ -583,25 +608,29 @@ Result<std::vector<int>> Executor::WriteTargets(const meta::TableDef& table, boo
                                                 const char* what) const {
   if (txn->in_block) {
     if (table.replicated) {
-      return Status(sqlstate::kFeatureNotSupported,
-                    fmt::format("writing to reference table \"{}\" inside a transaction block is not supported",
-                                table.name),
-                    "Reference tables are copied to every shard; write them in autocommit mode.");
+      return Status(
+          sqlstate::kFeatureNotSupported,
+          fmt::format(
+              "writing to reference table \"{}\" inside a transaction block is not supported",
+              table.name),
+          "Reference tables are copied to every shard; write them in autocommit mode.");
     }
     if (shards.size() > 1) {
-      return Status(sqlstate::kFeatureNotSupported,
-                    fmt::format("this {} writes to {} shards; a transaction can write to only one shard",
-                                what, shards.size()),
-                    "Split the statement so that each transaction writes rows with the same shard key "
-                    "(or run it in autocommit mode).");
+      return Status(
+          sqlstate::kFeatureNotSupported,
+          fmt::format("this {} writes to {} shards; a transaction can write to only one shard",
+                      what, shards.size()),
+          "Split the statement so that each transaction writes rows with the same shard key "
+          "(or run it in autocommit mode).");
     }
     if (txn->bound_shard >= 0 && !shards.empty() && shards[0] != txn->bound_shard) {
       return Status(
           sqlstate::kFeatureNotSupported,
-          fmt::format("cross-shard transactions are not supported: this transaction is bound to {} by its "
-                      "first write, and this {} writes to {}",
-                      meta::ShardMap::ShardName(txn->bound_shard), what,
-                      meta::ShardMap::ShardName(static_cast<uint32_t>(shards[0]))),
+          fmt::format(
+              "cross-shard transactions are not supported: this transaction is bound to {} by its "
+              "first write, and this {} writes to {}",
+              meta::ShardMap::ShardName(txn->bound_shard), what,
+              meta::ShardMap::ShardName(static_cast<uint32_t>(shards[0]))),
           "All writes of a transaction must have the same shard key value (or co-located keys). "
           "ROLLBACK, then write the rows of each shard in its own transaction.");
     }
@@ -610,12 +639,13 @@ Result<std::vector<int>> Executor::WriteTargets(const meta::TableDef& table, boo
   if (shards.size() > 1 && !multi_ok) {
     std::string keys;
     for (int k : table.shard_key) keys += (keys.empty() ? "" : ", ") + table.columns[k].name;
-    return Status(sqlstate::kFeatureNotSupported,
-                  fmt::format("{} on sharded table \"{}\" must target a single shard", what, table.name),
-                  fmt::format("Add equality conditions on the shard key ({}) to the WHERE clause, or SET "
-                              "scratchbird.allow_multi_shard_writes = on to run it on every shard "
-                              "separately (not atomic across shards).",
-                              keys));
+    return Status(
+        sqlstate::kFeatureNotSupported,
+        fmt::format("{} on sharded table \"{}\" must target a single shard", what, table.name),
+        fmt::format("Add equality conditions on the shard key ({}) to the WHERE clause, or SET "
+                    "scratchbird.allow_multi_shard_writes = on to run it on every shard "
+                    "separately (not atomic across shards).",
+                    keys));
   }
   return shards;
 }
@@ -642,7 +672,8 @@ Result<ExecResult> WriteOnShards(
       txn->bound_shard = shards[0];
     }
     CancelGuard guard(txn->conn.get(), opts.cancel);
-    SB_RETURN_IF_ERROR(CancelError(NormalizeError(body(txn->conn.get(), shards[0], &result)), opts));
+    SB_RETURN_IF_ERROR(
+        CancelError(NormalizeError(body(txn->conn.get(), shards[0], &result)), opts));
     return result;
   }
   std::vector<std::unique_ptr<storage::ShardConnection>> conns;
@@ -703,8 +734,8 @@ Result<ExecResult> Executor::WriteRows(const meta::TableDef& table, std::vector<
   }
   std::vector<int> shards;
   for (const auto& [s, _] : by_shard) shards.push_back(s);
-  SB_ASSIGN_OR_RETURN(shards, WriteTargets(table, /*multi_ok=*/!txn->in_block, shards, txn,
-                                           "INSERT"));
+  SB_ASSIGN_OR_RETURN(shards,
+                      WriteTargets(table, /*multi_ok=*/!txn->in_block, shards, txn, "INSERT"));
   const size_t ncols = table.columns.size();
   const size_t chunk = std::max<size_t>(1, std::min<size_t>(500, 30000 / ncols));
   const int first_shard = shards.empty() ? -1 : shards[0];
@@ -718,11 +749,11 @@ Result<ExecResult> Executor::WriteRows(const meta::TableDef& table, std::vector<
         for (const auto& v : *list[off + r]) params.push_back(v);
       }
       bool keep = !table.replicated || shard == first_shard;
-      SB_RETURN_IF_ERROR(conn->Execute(InsertSql(table, n, returning_sql), params,
-                                       [&](const Row& r) {
-                                         if (keep) result->rows.push_back(r);
-                                         return Status::Ok();
-                                       }));
+      SB_RETURN_IF_ERROR(
+          conn->Execute(InsertSql(table, n, returning_sql), params, [&](const Row& r) {
+            if (keep) result->rows.push_back(r);
+            return Status::Ok();
+          }));
       if (keep) result->affected += static_cast<int64_t>(n);
     }
     return Status::Ok();
@@ -763,17 +794,19 @@ Result<ExecResult> Executor::Modify(const ModifyPlan& plan, const std::vector<Va
   const meta::TableDef& t = *plan.table;
   SB_ASSIGN_OR_RETURN(std::vector<int> shards, ResolveRoute(plan.route, params));
   const char* what = plan.is_update ? "UPDATE" : "DELETE";
-  SB_ASSIGN_OR_RETURN(shards, WriteTargets(t, t.replicated || opts.allow_multi_shard_writes, shards, txn, what));
+  SB_ASSIGN_OR_RETURN(
+      shards, WriteTargets(t, t.replicated || opts.allow_multi_shard_writes, shards, txn, what));
   const int first_shard = shards.empty() ? -1 : shards[0];
   auto body = [&](storage::ShardConnection* conn, int shard, ExecResult* result) -> Status {
     bool keep = !t.replicated || shard == first_shard;
     int64_t changes = 0;
-    SB_RETURN_IF_ERROR(conn->Execute(plan.shard_sql, params,
-                                     [&](const Row& r) {
-                                       if (keep) result->rows.push_back(r);
-                                       return Status::Ok();
-                                     },
-                                     &changes));
+    SB_RETURN_IF_ERROR(conn->Execute(
+        plan.shard_sql, params,
+        [&](const Row& r) {
+          if (keep) result->rows.push_back(r);
+          return Status::Ok();
+        },
+        &changes));
     if (keep) result->affected += changes;
     return Status::Ok();
   };
@@ -793,9 +826,10 @@ Result<ExecResult> Executor::Copy(const CopyPlan& plan, std::string_view data, T
     ++line;
     if (fields.size() != plan.columns.size()) {
       return Status(sqlstate::kBadCopyFileFormat,
-                    fields.size() < plan.columns.size() ? "missing data for column \"" +
-                                                              t.columns[plan.columns[fields.size()]].name + "\""
-                                                        : std::string("extra data after last expected column"))
+                    fields.size() < plan.columns.size()
+                        ? "missing data for column \"" +
+                              t.columns[plan.columns[fields.size()]].name + "\""
+                        : std::string("extra data after last expected column"))
           .WithDetail(fmt::format("COPY {}, line {}", t.name, line));
     }
     Row row(t.columns.size());
@@ -848,7 +882,8 @@ void Executor::Rollback(TxnState* txn) {
 
 Status Executor::InitCatalogTables() {
   return shards_->ApplyDdlEverywhere(
-      {"CREATE TABLE IF NOT EXISTS _sb_catalog(name TEXT PRIMARY KEY, definition TEXT NOT NULL) STRICT",
+      {"CREATE TABLE IF NOT EXISTS _sb_catalog(name TEXT PRIMARY KEY, definition TEXT NOT NULL) "
+       "STRICT",
        "CREATE TABLE IF NOT EXISTS _sb_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT"});
 }
 
@@ -866,7 +901,8 @@ Status Executor::ApplyDdl(const DdlPlan& plan, uint64_t new_schema_version) {
     stmts.push_back("DELETE FROM _sb_catalog WHERE name = " + quote(plan.table_name));
   } else if (plan.new_table) {
     stmts.push_back("INSERT OR REPLACE INTO _sb_catalog(name, definition) VALUES (" +
-                    quote(plan.table_name) + ", " + quote(meta::TableToJson(*plan.new_table).dump()) + ")");
+                    quote(plan.table_name) + ", " +
+                    quote(meta::TableToJson(*plan.new_table).dump()) + ")");
   }
   stmts.push_back("INSERT OR REPLACE INTO _sb_meta(key, value) VALUES ('schema_version', '" +
                   std::to_string(new_schema_version) + "')");
@@ -880,12 +916,11 @@ Result<meta::Catalog> Executor::LoadCatalog() {
     SB_ASSIGN_OR_RETURN(auto conn, shards_->shard(s).Acquire());
     std::string dump;
     std::vector<std::pair<std::string, std::string>> entries;
-    SB_RETURN_IF_ERROR(conn->Execute("SELECT name, definition FROM _sb_catalog ORDER BY name", {},
-                                     [&](const Row& r) {
-                                       entries.emplace_back(std::get<std::string>(r[0]),
-                                                            std::get<std::string>(r[1]));
-                                       return Status::Ok();
-                                     }));
+    SB_RETURN_IF_ERROR(conn->Execute(
+        "SELECT name, definition FROM _sb_catalog ORDER BY name", {}, [&](const Row& r) {
+          entries.emplace_back(std::get<std::string>(r[0]), std::get<std::string>(r[1]));
+          return Status::Ok();
+        }));
     std::string version = "0";
     SB_RETURN_IF_ERROR(conn->Execute("SELECT value FROM _sb_meta WHERE key = 'schema_version'", {},
                                      [&](const Row& r) {
@@ -899,7 +934,8 @@ Result<meta::Catalog> Executor::LoadCatalog() {
       for (const auto& [n, d] : entries) {
         auto j = nlohmann::json::parse(d, nullptr, false);
         if (j.is_discarded()) {
-          return Status(sqlstate::kDataCorrupted, "catalog entry for table \"" + n + "\" is not valid JSON");
+          return Status(sqlstate::kDataCorrupted,
+                        "catalog entry for table \"" + n + "\" is not valid JSON");
         }
         SB_ASSIGN_OR_RETURN(meta::TableDef t, meta::TableFromJson(j));
         catalog.PutTable(std::move(t));

@@ -106,9 +106,10 @@ class Executor {
                                                     const std::vector<Value>& params, TxnState* txn,
                                                     const ExecOptions& opts,
                                                     std::vector<ShardStat>* stats);
-  Result<std::vector<Row>> RunOnCoordinator(const std::string& sql, const std::vector<Value>& params,
-                                            const std::vector<std::vector<Row>>* partials, int width,
-                                            const ExecOptions& opts);
+  Result<std::vector<Row>> RunOnCoordinator(const std::string& sql,
+                                            const std::vector<Value>& params,
+                                            const std::vector<std::vector<Row>>* partials,
+                                            int width, const ExecOptions& opts);
   // Writes full rows (all table columns) to their shards, atomically across
   // shards in autocommit, or inside the session's bound transaction.
   Result<ExecResult> WriteRows(const meta::TableDef& table, std::vector<Row> rows,

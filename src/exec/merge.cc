@@ -19,8 +19,10 @@ int CompareValues(const Value& a, const Value& b) {
       int64_t x = std::get<int64_t>(a), y = std::get<int64_t>(b);
       return x < y ? -1 : x > y ? 1 : 0;
     }
-    double x = std::holds_alternative<int64_t>(a) ? static_cast<double>(std::get<int64_t>(a)) : std::get<double>(a);
-    double y = std::holds_alternative<int64_t>(b) ? static_cast<double>(std::get<int64_t>(b)) : std::get<double>(b);
+    double x = std::holds_alternative<int64_t>(a) ? static_cast<double>(std::get<int64_t>(a))
+                                                  : std::get<double>(a);
+    double y = std::holds_alternative<int64_t>(b) ? static_cast<double>(std::get<int64_t>(b))
+                                                  : std::get<double>(b);
     return x < y ? -1 : x > y ? 1 : 0;
   }
   if (ra == 2 || ra == 3) {

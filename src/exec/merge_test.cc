@@ -5,11 +5,14 @@
 namespace sb::exec {
 namespace {
 
-Row R(Value v, int64_t tag) { return Row{std::move(v), tag}; }
+Row R(Value v, int64_t tag) {
+  return Row{std::move(v), tag};
+}
 
 TEST(MergeTest, AscendingPutsNullsLastByDefault) {
-  std::vector<std::vector<Row>> runs = {{R(int64_t{1}, 0), R(int64_t{5}, 1), R(std::monostate{}, 2)},
-                                        {R(int64_t{2}, 3), R(std::monostate{}, 4)}};
+  std::vector<std::vector<Row>> runs = {
+      {R(int64_t{1}, 0), R(int64_t{5}, 1), R(std::monostate{}, 2)},
+      {R(int64_t{2}, 3), R(std::monostate{}, 4)}};
   auto out = MergeSorted(runs, {{0, false, false}}, 0, std::nullopt);
   ASSERT_EQ(out.size(), 5u);
   EXPECT_EQ(std::get<int64_t>(out[0][0]), 1);
@@ -20,8 +23,8 @@ TEST(MergeTest, AscendingPutsNullsLastByDefault) {
 }
 
 TEST(MergeTest, DescendingWithNullsFirst) {
-  std::vector<std::vector<Row>> runs = {{R(std::monostate{}, 0), R(int64_t{9}, 1), R(int64_t{3}, 2)},
-                                        {R(int64_t{7}, 3)}};
+  std::vector<std::vector<Row>> runs = {
+      {R(std::monostate{}, 0), R(int64_t{9}, 1), R(int64_t{3}, 2)}, {R(int64_t{7}, 3)}};
   auto out = MergeSorted(runs, {{0, true, true}}, 0, std::nullopt);
   ASSERT_EQ(out.size(), 4u);
   EXPECT_TRUE(IsNull(out[0][0]));

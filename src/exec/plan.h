@@ -17,23 +17,23 @@ namespace sb::exec {
 // A value known at plan time (stored form) or a statement parameter ($n),
 // which is typed at plan time and converted to stored form at Bind.
 struct ValueSource {
-  SqlType type;                    // the type the value must have
-  std::optional<Value> constant;   // set when known at plan time
-  int param = 0;                   // 1-based $n when not constant
-  SqlType param_type;              // the parameter's own type ($n::int, or inferred)
+  SqlType type;                   // the type the value must have
+  std::optional<Value> constant;  // set when known at plan time
+  int param = 0;                  // 1-based $n when not constant
+  SqlType param_type;             // the parameter's own type ($n::int, or inferred)
 };
 
 // Where a statement must run.
 struct RouteSpec {
   enum class Kind {
-    kAllShards,      // scatter to every shard
-    kKeyTuples,      // the shards of the given shard-key tuples
-    kAnyOneShard,    // reference tables only: any single shard holds all rows
-    kCoordinator,    // no table: evaluate at the coordinator
+    kAllShards,    // scatter to every shard
+    kKeyTuples,    // the shards of the given shard-key tuples
+    kAnyOneShard,  // reference tables only: any single shard holds all rows
+    kCoordinator,  // no table: evaluate at the coordinator
   };
   Kind kind = Kind::kAllShards;
-  const meta::TableDef* table = nullptr;          // whose shard key the tuples are
-  std::vector<std::vector<ValueSource>> tuples;   // one value per shard-key column
+  const meta::TableDef* table = nullptr;         // whose shard key the tuples are
+  std::vector<std::vector<ValueSource>> tuples;  // one value per shard-key column
 };
 
 struct OutputColumn {
@@ -59,20 +59,20 @@ struct SelectPlan {
   };
   Merge merge = Merge::kConcat;
   std::vector<SortKey> sort_keys;
-  std::optional<ValueSource> limit;   // applied at the coordinator (kConcat/kSortMerge)
+  std::optional<ValueSource> limit;  // applied at the coordinator (kConcat/kSortMerge)
   std::optional<ValueSource> offset;
   std::string coordinator_sql;
-  std::vector<OutputColumn> output;   // the first output.size() columns are returned
+  std::vector<OutputColumn> output;  // the first output.size() columns are returned
   // True when the whole query runs on exactly one shard (no merge work).
   bool single_shard = false;
-  std::string merge_description;      // for EXPLAIN
+  std::string merge_description;  // for EXPLAIN
 };
 
 struct InsertPlan {
   const meta::TableDef* table = nullptr;
-  std::vector<int> columns;                       // table column indices given by the user
-  std::vector<std::vector<ValueSource>> rows;     // per row, one per entry of `columns`
-  std::string returning_sql;                      // " RETURNING ..." or empty
+  std::vector<int> columns;                    // table column indices given by the user
+  std::vector<std::vector<ValueSource>> rows;  // per row, one per entry of `columns`
+  std::string returning_sql;                   // " RETURNING ..." or empty
   std::vector<OutputColumn> returning;
 };
 
@@ -97,12 +97,12 @@ struct CopyPlan {
 struct DdlPlan {
   enum class Kind { kCreateTable, kDropTable, kCreateIndex, kDropIndex, kAddColumn };
   Kind kind;
-  std::string command_tag;                 // "CREATE TABLE", ...
+  std::string command_tag;  // "CREATE TABLE", ...
   std::string table_name;
-  std::optional<meta::TableDef> new_table;  // the table's definition after the change
+  std::optional<meta::TableDef> new_table;    // the table's definition after the change
   std::vector<std::string> shard_statements;  // SQLite DDL run on every shard
-  bool if_exists_noop = false;             // IF [NOT] EXISTS matched: nothing to do
-  std::string notice;                      // sent to the client when non-empty
+  bool if_exists_noop = false;                // IF [NOT] EXISTS matched: nothing to do
+  std::string notice;                         // sent to the client when non-empty
 };
 
 }  // namespace sb::exec

@@ -28,7 +28,8 @@ Value FromSqlite(sqlite3_value* v) {
                          static_cast<size_t>(sqlite3_value_bytes(v)));
     case SQLITE_BLOB: {
       const void* p = sqlite3_value_blob(v);
-      return Blob{std::string(static_cast<const char*>(p), static_cast<size_t>(sqlite3_value_bytes(v)))};
+      return Blob{
+          std::string(static_cast<const char*>(p), static_cast<size_t>(sqlite3_value_bytes(v)))};
     }
     default:
       return std::monostate{};
@@ -74,7 +75,9 @@ bool AnyNull(int argc, sqlite3_value** argv) {
   return false;
 }
 
-bool IsInt(sqlite3_value* v) { return sqlite3_value_type(v) == SQLITE_INTEGER; }
+bool IsInt(sqlite3_value* v) {
+  return sqlite3_value_type(v) == SQLITE_INTEGER;
+}
 
 // sb_div(a, b): integer division truncating toward zero, or float division;
 // division by zero is an error as in PostgreSQL (SQLite returns NULL).
@@ -155,9 +158,11 @@ void SettingFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
   if (tls_context == nullptr || name == nullptr) return sqlite3_result_null(ctx);
   auto it = tls_context->values.find(name);
   if (it == tls_context->values.end()) {
-    return ResultError(ctx, "42704", std::string("unrecognized configuration parameter \"") + name + "\"");
+    return ResultError(ctx, "42704",
+                       std::string("unrecognized configuration parameter \"") + name + "\"");
   }
-  sqlite3_result_text(ctx, it->second.data(), static_cast<int>(it->second.size()), SQLITE_TRANSIENT);
+  sqlite3_result_text(ctx, it->second.data(), static_cast<int>(it->second.size()),
+                      SQLITE_TRANSIENT);
 }
 
 }  // namespace
@@ -165,9 +170,13 @@ void SettingFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
 StatementContextScope::StatementContextScope(const StatementContext* ctx) : previous_(tls_context) {
   tls_context = ctx;
 }
-StatementContextScope::~StatementContextScope() { tls_context = previous_; }
+StatementContextScope::~StatementContextScope() {
+  tls_context = previous_;
+}
 
-const StatementContext* CurrentStatementContext() { return tls_context; }
+const StatementContext* CurrentStatementContext() {
+  return tls_context;
+}
 
 void RegisterSqlFunctions(sqlite3* db) {
   const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;

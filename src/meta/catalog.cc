@@ -53,8 +53,12 @@ nlohmann::json TableToJson(const TableDef& t) {
   for (const auto& i : t.indexes) {
     idx.push_back({{"name", i.name}, {"columns", i.columns}, {"unique", i.unique}});
   }
-  return {{"name", t.name},         {"columns", cols},           {"shard_key", t.shard_key},
-          {"primary_key", t.primary_key}, {"replicated", t.replicated}, {"indexes", idx}};
+  return {{"name", t.name},
+          {"columns", cols},
+          {"shard_key", t.shard_key},
+          {"primary_key", t.primary_key},
+          {"replicated", t.replicated},
+          {"indexes", idx}};
 }
 
 Result<TableDef> TableFromJson(const nlohmann::json& j) {

@@ -9,20 +9,23 @@
 namespace sb::sql {
 namespace {
 
-int Loc(const Json& body) { return body.is_object() ? body.value("location", -1) + 1 : 0; }
+int Loc(const Json& body) {
+  return body.is_object() ? body.value("location", -1) + 1 : 0;
+}
 
 Status NotSupported(const std::string& what, int position = 0, std::string hint = {}) {
-  return Status(sqlstate::kFeatureNotSupported, what + " is not supported", std::move(hint), position);
+  return Status(sqlstate::kFeatureNotSupported, what + " is not supported", std::move(hint),
+                position);
 }
 
 Result<SqlType> ColumnType(const Json& type_name, std::string_view text) {
   if (type_name.contains("arrayBounds")) return NotSupported("array types", Loc(type_name));
   std::vector<int> typmods;
-  for (const auto& m : type_name["typmods"]) {
+  for (const auto& m : Get(type_name, "typmods")) {
     if (!m.contains("A_Const")) return NotSupported("this type modifier", Loc(type_name));
-    typmods.push_back(static_cast<int>(ConstIntValue(m["A_Const"], text)));
+    typmods.push_back(static_cast<int>(ConstIntValue(Get(m, "A_Const"), text)));
   }
-  auto t = ResolveTypeName(NameList(type_name["names"]), typmods);
+  auto t = ResolveTypeName(NameList(Get(type_name, "names")), typmods);
   if (!t.ok()) return Status(t.status()).WithPosition(Loc(type_name));
   return *t;
 }
@@ -30,14 +33,14 @@ Result<SqlType> ColumnType(const Json& type_name, std::string_view text) {
 // DEFAULT must be a constant (kept as its PostgreSQL text form) or now().
 Status ApplyDefault(const Json& raw, meta::ColumnDef* col, std::string_view text) {
   if (raw.contains("FuncCall")) {
-    auto names = NameList(raw["FuncCall"]["funcname"]);
+    auto names = NameList(Get(Get(raw, "FuncCall"), "funcname"));
     if (!names.empty() && (names.back() == "now" || names.back() == "transaction_timestamp")) {
       col->default_now = true;
       return Status::Ok();
     }
   }
   if (raw.contains("SQLValueFunction")) {
-    std::string op = raw["SQLValueFunction"].value("op", "");
+    std::string op = Get(raw, "SQLValueFunction").value("op", "");
     if (op == "SVFOP_CURRENT_TIMESTAMP" || op == "SVFOP_LOCALTIMESTAMP") {
       col->default_now = true;
       return Status::Ok();
@@ -48,7 +51,8 @@ Status ApplyDefault(const Json& raw, meta::ColumnDef* col, std::string_view text
   auto t = tr.Expr(raw);
   if (!t.ok()) return t.status();
   if (!t->is_constant) {
-    return NotSupported("a DEFAULT expression other than a constant or now()", Loc(raw.begin().value()));
+    return NotSupported("a DEFAULT expression other than a constant or now()",
+                        Loc(raw.begin().value()));
   }
   if (IsNull(t->constant)) return Status::Ok();
   auto c = tr.Coerce(std::move(*t), col->type);
@@ -59,10 +63,11 @@ Status ApplyDefault(const Json& raw, meta::ColumnDef* col, std::string_view text
 
 Status CheckKeyType(const meta::ColumnDef& c) {
   if (c.type.id == TypeId::kFloat4 || c.type.id == TypeId::kFloat8) {
-    return Status(sqlstate::kFeatureNotSupported,
-                  fmt::format("column \"{}\" of type {} cannot be a shard key", c.name, c.type.Name()),
-                  "Floating-point values have no canonical encoding; use an integer, text, uuid, "
-                  "date, timestamp or numeric column.");
+    return Status(
+        sqlstate::kFeatureNotSupported,
+        fmt::format("column \"{}\" of type {} cannot be a shard key", c.name, c.type.Name()),
+        "Floating-point values have no canonical encoding; use an integer, text, uuid, "
+        "date, timestamp or numeric column.");
   }
   return Status::Ok();
 }
@@ -82,7 +87,8 @@ std::string SqliteColumnDef(const meta::ColumnDef& c) {
   // Range and length checks PostgreSQL applies on assignment; the names let
   // storage report them with the right SQLSTATE.
   auto check = [&](const char* code, const std::string& cond) {
-    d += " CONSTRAINT " + QuoteIdent(std::string("sb_") + code + "_" + c.name) + " CHECK (" + cond + ")";
+    d += " CONSTRAINT " + QuoteIdent(std::string("sb_") + code + "_" + c.name) + " CHECK (" + cond +
+         ")";
   };
   switch (c.type.id) {
     case TypeId::kInt2:
@@ -92,7 +98,8 @@ std::string SqliteColumnDef(const meta::ColumnDef& c) {
       check("22003", q + " BETWEEN -2147483648 AND 2147483647");
       break;
     case TypeId::kVarchar:
-      if (c.type.precision > 0) check("22001", "length(" + q + ") <= " + std::to_string(c.type.precision));
+      if (c.type.precision > 0)
+        check("22001", "length(" + q + ") <= " + std::to_string(c.type.precision));
       break;
     case TypeId::kNumeric:
       if (NumericIsScaled(c.type) && c.type.precision < kMaxScaledNumericPrecision) {
@@ -111,7 +118,8 @@ std::string SqliteColumnDef(const meta::ColumnDef& c) {
 
 std::string SqliteCreateTable(const meta::TableDef& t) {
   std::string sql = "CREATE TABLE " + QuoteIdent(t.name) + " (";
-  bool rowid_pk = t.primary_key.size() == 1 && t.columns[t.primary_key[0]].name == meta::kRowidColumn;
+  bool rowid_pk =
+      t.primary_key.size() == 1 && t.columns[t.primary_key[0]].name == meta::kRowidColumn;
   for (size_t i = 0; i < t.columns.size(); ++i) {
     sql += (i ? ", " : "") + SqliteColumnDef(t.columns[i]);
     if (rowid_pk && static_cast<int>(i) == t.primary_key[0]) sql += " PRIMARY KEY";
@@ -128,7 +136,7 @@ std::string SqliteCreateTable(const meta::TableDef& t) {
 
 Result<exec::DdlPlan> Planner::PlanCreateTable(const ParsedStatement& stmt, std::string_view text) {
   const Json& b = stmt.body();
-  const Json& rel = b["relation"];
+  const Json& rel = Get(b, "relation");
   std::string schema = rel.value("schemaname", "");
   if (!schema.empty() && schema != "public") {
     return Status(sqlstate::kUndefinedObject, fmt::format("schema \"{}\" does not exist", schema),
@@ -137,7 +145,8 @@ Result<exec::DdlPlan> Planner::PlanCreateTable(const ParsedStatement& stmt, std:
   if (rel.value("relpersistence", "p") == "t") return NotSupported("temporary tables", Loc(rel));
   if (b.contains("inhRelations")) return NotSupported("table inheritance", Loc(rel));
   if (b.contains("partspec")) {
-    return NotSupported("PARTITION BY", Loc(rel), "Use SHARD BY HASH (columns) to distribute a table.");
+    return NotSupported("PARTITION BY", Loc(rel),
+                        "Use SHARD BY HASH (columns) to distribute a table.");
   }
   if (b.contains("ofTypename")) return NotSupported("typed tables", Loc(rel));
   exec::DdlPlan plan;
@@ -157,14 +166,14 @@ Result<exec::DdlPlan> Planner::PlanCreateTable(const ParsedStatement& stmt, std:
       plan.notice = fmt::format("relation \"{}\" already exists, skipping", t.name);
       return plan;
     }
-    return Status(sqlstate::kDuplicateTable, fmt::format("relation \"{}\" already exists", t.name), {},
-                  Loc(rel));
+    return Status(sqlstate::kDuplicateTable, fmt::format("relation \"{}\" already exists", t.name),
+                  {}, Loc(rel));
   }
   std::vector<std::vector<std::string>> uniques;
   std::vector<std::string> pk_names;
-  for (const auto& elt : b["tableElts"]) {
+  for (const auto& elt : Get(b, "tableElts")) {
     if (elt.contains("ColumnDef")) {
-      const Json& cd = elt["ColumnDef"];
+      const Json& cd = Get(elt, "ColumnDef");
       meta::ColumnDef c;
       c.name = cd.value("colname", "");
       if (c.name.rfind("_sb_", 0) == 0) {
@@ -175,19 +184,20 @@ Result<exec::DdlPlan> Planner::PlanCreateTable(const ParsedStatement& stmt, std:
         return Status(sqlstate::kDuplicateColumn,
                       fmt::format("column \"{}\" specified more than once", c.name), {}, Loc(cd));
       }
-      SB_ASSIGN_OR_RETURN(c.type, ColumnType(cd["typeName"], text));
+      SB_ASSIGN_OR_RETURN(c.type, ColumnType(Get(cd, "typeName"), text));
       if (c.type.id == TypeId::kNumeric && c.type.precision < 0) {
         // Unconstrained numeric is stored exactly as text, but SQLite cannot
         // compare or add such values the way PostgreSQL does.
         return NotSupported(fmt::format("column \"{}\" of type numeric without precision", c.name),
-                            Loc(cd["typeName"]), "Declare numeric(p,s) with p <= 18.");
+                            Loc(Get(cd, "typeName")), "Declare numeric(p,s) with p <= 18.");
       }
       if (c.type.id == TypeId::kNumeric && c.type.precision > kMaxScaledNumericPrecision) {
-        return NotSupported(fmt::format("numeric precision {} (column \"{}\")", c.type.precision, c.name),
-                            Loc(cd["typeName"]), "Declare numeric(p,s) with p <= 18.");
+        return NotSupported(
+            fmt::format("numeric precision {} (column \"{}\")", c.type.precision, c.name),
+            Loc(Get(cd, "typeName")), "Declare numeric(p,s) with p <= 18.");
       }
-      for (const auto& con : cd["constraints"]) {
-        const Json& k = con["Constraint"];
+      for (const auto& con : Get(cd, "constraints")) {
+        const Json& k = Get(con, "Constraint");
         std::string type = k.value("contype", "");
         if (type == "CONSTR_NOTNULL") {
           c.not_null = true;
@@ -195,15 +205,16 @@ Result<exec::DdlPlan> Planner::PlanCreateTable(const ParsedStatement& stmt, std:
           c.not_null = false;
         } else if (type == "CONSTR_PRIMARY") {
           if (!pk_names.empty()) {
-            return Status(sqlstate::kInvalidTableDefinition,
-                          fmt::format("multiple primary keys for table \"{}\" are not allowed", t.name), {},
-                          Loc(k));
+            return Status(
+                sqlstate::kInvalidTableDefinition,
+                fmt::format("multiple primary keys for table \"{}\" are not allowed", t.name), {},
+                Loc(k));
           }
           pk_names = {c.name};
         } else if (type == "CONSTR_UNIQUE") {
           uniques.push_back({c.name});
         } else if (type == "CONSTR_DEFAULT") {
-          SB_RETURN_IF_ERROR(ApplyDefault(k["raw_expr"], &c, text));
+          SB_RETURN_IF_ERROR(ApplyDefault(Get(k, "raw_expr"), &c, text));
         } else if (type == "CONSTR_FOREIGN") {
           return NotSupported("FOREIGN KEY constraints", Loc(k),
                               "A shard cannot check rows held by other shards.");
@@ -215,14 +226,15 @@ Result<exec::DdlPlan> Planner::PlanCreateTable(const ParsedStatement& stmt, std:
       }
       t.columns.push_back(std::move(c));
     } else if (elt.contains("Constraint")) {
-      const Json& k = elt["Constraint"];
+      const Json& k = Get(elt, "Constraint");
       std::string type = k.value("contype", "");
-      auto keys = NameList(k["keys"]);
+      auto keys = NameList(Get(k, "keys"));
       if (type == "CONSTR_PRIMARY") {
         if (!pk_names.empty()) {
-          return Status(sqlstate::kInvalidTableDefinition,
-                        fmt::format("multiple primary keys for table \"{}\" are not allowed", t.name), {},
-                        Loc(k));
+          return Status(
+              sqlstate::kInvalidTableDefinition,
+              fmt::format("multiple primary keys for table \"{}\" are not allowed", t.name), {},
+              Loc(k));
         }
         pk_names = keys;
       } else if (type == "CONSTR_UNIQUE") {
@@ -250,18 +262,20 @@ Result<exec::DdlPlan> Planner::PlanCreateTable(const ParsedStatement& stmt, std:
 
   // Distribution: SHARD BY HASH / WITH (shard_key=...) / REPLICATED / PK / hidden rowid.
   std::vector<std::string> key_names = stmt.distribution.shard_by_hash;
-  for (const auto& o : b["options"]) {
-    const Json& d = o["DefElem"];
+  for (const auto& o : Get(b, "options")) {
+    const Json& d = Get(o, "DefElem");
     std::string name = d.value("defname", "");
-    if (name == "shard_key" && d.contains("arg") && d["arg"].contains("String")) {
+    if (name == "shard_key" && d.contains("arg") && Get(d, "arg").contains("String")) {
       if (!key_names.empty()) {
-        return Status(sqlstate::kSyntaxError, "shard key given twice (SHARD BY and WITH (shard_key))");
+        return Status(sqlstate::kSyntaxError,
+                      "shard key given twice (SHARD BY and WITH (shard_key))");
       }
-      std::string v = d["arg"]["String"].value("sval", "");
+      std::string v = Get(Get(d, "arg"), "String").value("sval", "");
       size_t start = 0;
       while (start <= v.size()) {
         size_t comma = v.find(',', start);
-        std::string part = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        std::string part =
+            v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
         part.erase(0, part.find_first_not_of(' '));
         part.erase(part.find_last_not_of(' ') + 1);
         if (!part.empty()) key_names.push_back(part);
@@ -269,7 +283,8 @@ Result<exec::DdlPlan> Planner::PlanCreateTable(const ParsedStatement& stmt, std:
         start = comma + 1;
       }
     } else {
-      return Status(sqlstate::kInvalidParameterValue, fmt::format("unrecognized parameter \"{}\"", name),
+      return Status(sqlstate::kInvalidParameterValue,
+                    fmt::format("unrecognized parameter \"{}\"", name),
                     "ScratchBird accepts WITH (shard_key = 'col, ...').", Loc(d));
     }
   }
@@ -328,11 +343,12 @@ Result<exec::DdlPlan> Planner::PlanCreateTable(const ParsedStatement& stmt, std:
     if (!pk_names.empty()) keys.push_back(pk_names);
     for (const auto& u : keys) {
       if (!covers_key(u)) {
-        return Status(sqlstate::kFeatureNotSupported,
-                      fmt::format("unique constraint on ({}) of sharded table \"{}\" does not include the "
-                                  "shard key",
-                                  fmt::join(u, ", "), t.name),
-                      "Add the shard key columns to the constraint, or make the table REPLICATED.");
+        return Status(
+            sqlstate::kFeatureNotSupported,
+            fmt::format("unique constraint on ({}) of sharded table \"{}\" does not include the "
+                        "shard key",
+                        fmt::join(u, ", "), t.name),
+            "Add the shard key columns to the constraint, or make the table REPLICATED.");
       }
     }
     meta::ColumnDef vnode;
@@ -346,12 +362,15 @@ Result<exec::DdlPlan> Planner::PlanCreateTable(const ParsedStatement& stmt, std:
   for (size_t i = 0; i < uniques.size(); ++i) {
     for (const auto& n : uniques[i]) {
       if (t.FindColumn(n) < 0) {
-        return Status(sqlstate::kUndefinedColumn, fmt::format("column \"{}\" named in key does not exist", n));
+        return Status(sqlstate::kUndefinedColumn,
+                      fmt::format("column \"{}\" named in key does not exist", n));
       }
     }
     meta::IndexDef idx{IndexName(t.name, uniques[i], true), uniques[i], true};
-    std::string sql = "CREATE UNIQUE INDEX " + QuoteIdent(idx.name) + " ON " + QuoteIdent(t.name) + " (";
-    for (size_t j = 0; j < uniques[i].size(); ++j) sql += (j ? ", " : "") + QuoteIdent(uniques[i][j]);
+    std::string sql =
+        "CREATE UNIQUE INDEX " + QuoteIdent(idx.name) + " ON " + QuoteIdent(t.name) + " (";
+    for (size_t j = 0; j < uniques[i].size(); ++j)
+      sql += (j ? ", " : "") + QuoteIdent(uniques[i][j]);
     plan.shard_statements.push_back(sql + ")");
     t.indexes.push_back(std::move(idx));
   }
@@ -363,11 +382,13 @@ Result<exec::DdlPlan> Planner::PlanDrop(const Json& d) {
   std::string type = d.value("removeType", "");
   bool missing_ok = d.value("missing_ok", false);
   exec::DdlPlan plan;
-  if (d["objects"].size() != 1) return NotSupported("dropping several objects in one statement");
-  auto names = NameList(d["objects"][0]["List"]["items"]);
+  if (Get(d, "objects").size() != 1)
+    return NotSupported("dropping several objects in one statement");
+  auto names = NameList(Get(Get(At(Get(d, "objects"), 0), "List"), "items"));
   if (names.empty()) return NotSupported("this DROP statement");
   if (names.size() == 2 && names[0] != "public") {
-    return Status(sqlstate::kUndefinedObject, fmt::format("schema \"{}\" does not exist", names[0]));
+    return Status(sqlstate::kUndefinedObject,
+                  fmt::format("schema \"{}\" does not exist", names[0]));
   }
   std::string name = names.back();
   if (type == "OBJECT_TABLE") {
@@ -410,7 +431,7 @@ Result<exec::DdlPlan> Planner::PlanDrop(const Json& d) {
 }
 
 Result<exec::DdlPlan> Planner::PlanCreateIndex(const Json& ix) {
-  SB_ASSIGN_OR_RETURN(const meta::TableDef* table, LookupTable(ix["relation"]));
+  SB_ASSIGN_OR_RETURN(const meta::TableDef* table, LookupTable(Get(ix, "relation")));
   if (ix.contains("whereClause")) return NotSupported("partial indexes");
   if (ix.value("concurrent", false)) return NotSupported("CREATE INDEX CONCURRENTLY");
   std::string method = ix.value("accessMethod", "btree");
@@ -422,8 +443,8 @@ Result<exec::DdlPlan> Planner::PlanCreateIndex(const Json& ix) {
   meta::IndexDef idx;
   idx.unique = ix.value("unique", false);
   std::string cols_sql;
-  for (const auto& e : ix["indexParams"]) {
-    const Json& ie = e["IndexElem"];
+  for (const auto& e : Get(ix, "indexParams")) {
+    const Json& ie = Get(e, "IndexElem");
     if (!ie.contains("name")) return NotSupported("expression indexes");
     std::string col = ie.value("name", "");
     int c = table->FindColumn(col);
@@ -434,7 +455,7 @@ Result<exec::DdlPlan> Planner::PlanCreateIndex(const Json& ix) {
     std::string order = ie.value("ordering", "SORTBY_DEFAULT") == "SORTBY_DESC" ? " DESC" : "";
     cols_sql += (cols_sql.empty() ? "" : ", ") + QuoteIdent(col) + order;
   }
-  idx.name = ix.contains("idxname") ? ix["idxname"].get<std::string>()
+  idx.name = ix.contains("idxname") ? Get(ix, "idxname").get<std::string>()
                                     : IndexName(table->name, idx.columns, idx.unique);
   if (!catalog_->FindIndexTable(idx.name).empty() || catalog_->FindTable(idx.name) != nullptr) {
     if (ix.value("if_not_exists", false)) {
@@ -442,21 +463,25 @@ Result<exec::DdlPlan> Planner::PlanCreateIndex(const Json& ix) {
       plan.notice = fmt::format("relation \"{}\" already exists, skipping", idx.name);
       return plan;
     }
-    return Status(sqlstate::kDuplicateTable, fmt::format("relation \"{}\" already exists", idx.name));
+    return Status(sqlstate::kDuplicateTable,
+                  fmt::format("relation \"{}\" already exists", idx.name));
   }
   if (idx.unique && !table->replicated) {
     for (int k : table->shard_key) {
-      if (std::find(idx.columns.begin(), idx.columns.end(), table->columns[k].name) == idx.columns.end()) {
-        return Status(sqlstate::kFeatureNotSupported,
-                      fmt::format("unique index on sharded table \"{}\" must include the shard key column \"{}\"",
-                                  table->name, table->columns[k].name),
-                      "Uniqueness is checked within one shard.");
+      if (std::find(idx.columns.begin(), idx.columns.end(), table->columns[k].name) ==
+          idx.columns.end()) {
+        return Status(
+            sqlstate::kFeatureNotSupported,
+            fmt::format(
+                "unique index on sharded table \"{}\" must include the shard key column \"{}\"",
+                table->name, table->columns[k].name),
+            "Uniqueness is checked within one shard.");
       }
     }
   }
-  plan.shard_statements.push_back(std::string("CREATE ") + (idx.unique ? "UNIQUE " : "") + "INDEX " +
-                                  QuoteIdent(idx.name) + " ON " + QuoteIdent(table->name) + " (" +
-                                  cols_sql + ")");
+  plan.shard_statements.push_back(std::string("CREATE ") + (idx.unique ? "UNIQUE " : "") +
+                                  "INDEX " + QuoteIdent(idx.name) + " ON " +
+                                  QuoteIdent(table->name) + " (" + cols_sql + ")");
   meta::TableDef t = *table;
   t.indexes.push_back(std::move(idx));
   plan.new_table = std::move(t);
@@ -465,14 +490,15 @@ Result<exec::DdlPlan> Planner::PlanCreateIndex(const Json& ix) {
 
 Result<exec::DdlPlan> Planner::PlanAlterTable(const Json& alter, std::string_view text) {
   if (alter.value("objtype", "") != "OBJECT_TABLE") return NotSupported("this ALTER statement");
-  SB_ASSIGN_OR_RETURN(const meta::TableDef* table, LookupTable(alter["relation"]));
-  if (alter["cmds"].size() != 1) return NotSupported("several ALTER TABLE actions in one statement");
-  const Json& cmd = alter["cmds"][0]["AlterTableCmd"];
+  SB_ASSIGN_OR_RETURN(const meta::TableDef* table, LookupTable(Get(alter, "relation")));
+  if (Get(alter, "cmds").size() != 1)
+    return NotSupported("several ALTER TABLE actions in one statement");
+  const Json& cmd = At(Get(alter, "cmds"), 0)["AlterTableCmd"];
   if (cmd.value("subtype", "") != "AT_AddColumn") {
     return NotSupported("ALTER TABLE " + cmd.value("subtype", "?"), 0,
                         "This release supports ALTER TABLE ... ADD COLUMN.");
   }
-  const Json& cd = cmd["def"]["ColumnDef"];
+  const Json& cd = Get(Get(cmd, "def"), "ColumnDef");
   meta::ColumnDef c;
   c.name = cd.value("colname", "");
   exec::DdlPlan plan;
@@ -482,28 +508,32 @@ Result<exec::DdlPlan> Planner::PlanAlterTable(const Json& alter, std::string_vie
   if (table->FindColumn(c.name) >= 0) {
     if (cmd.value("missing_ok", false)) {
       plan.if_exists_noop = true;
-      plan.notice = fmt::format("column \"{}\" of relation \"{}\" already exists, skipping", c.name, table->name);
+      plan.notice = fmt::format("column \"{}\" of relation \"{}\" already exists, skipping", c.name,
+                                table->name);
       return plan;
     }
-    return Status(sqlstate::kDuplicateColumn,
-                  fmt::format("column \"{}\" of relation \"{}\" already exists", c.name, table->name));
+    return Status(
+        sqlstate::kDuplicateColumn,
+        fmt::format("column \"{}\" of relation \"{}\" already exists", c.name, table->name));
   }
   if (c.name.rfind("_sb_", 0) == 0) {
-    return Status(sqlstate::kInvalidParameterValue, fmt::format("column name \"{}\" is reserved", c.name));
+    return Status(sqlstate::kInvalidParameterValue,
+                  fmt::format("column name \"{}\" is reserved", c.name));
   }
-  SB_ASSIGN_OR_RETURN(c.type, ColumnType(cd["typeName"], text));
-  if (c.type.id == TypeId::kNumeric && (c.type.precision < 0 || c.type.precision > kMaxScaledNumericPrecision)) {
+  SB_ASSIGN_OR_RETURN(c.type, ColumnType(Get(cd, "typeName"), text));
+  if (c.type.id == TypeId::kNumeric &&
+      (c.type.precision < 0 || c.type.precision > kMaxScaledNumericPrecision)) {
     return NotSupported("numeric without precision or with precision above 18", 0,
                         "Declare numeric(p,s) with p <= 18.");
   }
-  for (const auto& con : cd["constraints"]) {
-    const Json& k = con["Constraint"];
+  for (const auto& con : Get(cd, "constraints")) {
+    const Json& k = Get(con, "Constraint");
     std::string type = k.value("contype", "");
     if (type == "CONSTR_NOTNULL") {
       c.not_null = true;
     } else if (type == "CONSTR_NULL") {
     } else if (type == "CONSTR_DEFAULT") {
-      SB_RETURN_IF_ERROR(ApplyDefault(k["raw_expr"], &c, text));
+      SB_RETURN_IF_ERROR(ApplyDefault(Get(k, "raw_expr"), &c, text));
     } else {
       return NotSupported("constraint " + type + " in ADD COLUMN");
     }

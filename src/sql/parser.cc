@@ -89,7 +89,7 @@ std::vector<Token> Lex(std::string_view s) {
       for (auto& ch : w) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
       out.push_back({Token::kWord, b, i, w});
     } else {
-      Token::Kind k = c == '(' ? Token::kOpen
+      Token::Kind k = c == '('   ? Token::kOpen
                       : c == ')' ? Token::kClose
                       : c == ',' ? Token::kComma
                                  : Token::kOther;
@@ -151,12 +151,14 @@ Status PreParseCreateTable(std::string& text, size_t begin, size_t end,
       const Token& method = toks[i + 2];
       if (method.kind != Token::kWord || (method.word != "hash" && method.word != "range")) {
         return Status(sqlstate::kSyntaxError, "syntax error in SHARD BY clause: expected HASH",
-                      "Write SHARD BY HASH (column, ...).", static_cast<int>(begin + method.begin) + 1);
+                      "Write SHARD BY HASH (column, ...).",
+                      static_cast<int>(begin + method.begin) + 1);
       }
       size_t j = i + 3;
       if (j >= toks.size() || toks[j].kind != Token::kOpen) {
         return Status(sqlstate::kSyntaxError, "syntax error in SHARD BY clause: expected '('",
-                      "Write SHARD BY HASH (column, ...).", static_cast<int>(begin + method.end) + 1);
+                      "Write SHARD BY HASH (column, ...).",
+                      static_cast<int>(begin + method.end) + 1);
       }
       std::vector<std::string> cols;
       bool closed = false;
@@ -201,12 +203,25 @@ Status PreParseCreateTable(std::string& text, size_t begin, size_t end,
 
 }  // namespace
 
+const Json& Get(const Json& j, std::string_view key) {
+  static const Json kNull;
+  if (!j.is_object()) return kNull;
+  auto it = j.find(key);
+  return it == j.end() ? kNull : *it;
+}
+
+const Json& At(const Json& j, size_t index) {
+  static const Json kNull;
+  if (!j.is_array() || index >= j.size()) return kNull;
+  return j[index];
+}
+
 std::vector<std::string> NameList(const Json& list) {
   std::vector<std::string> out;
   if (!list.is_array()) return out;
   for (const auto& item : list) {
     if (item.contains("String")) {
-      out.push_back(item["String"].value("sval", ""));
+      out.push_back(Get(item, "String").value("sval", ""));
     } else if (item.contains("A_Star")) {
       out.push_back("*");
     }
@@ -215,8 +230,8 @@ std::vector<std::string> NameList(const Json& list) {
 }
 
 int64_t ConstIntValue(const Json& a_const, std::string_view full_text) {
-  const Json& ival = a_const["ival"];
-  if (ival.contains("ival")) return ival["ival"].get<int64_t>();
+  const Json& ival = Get(a_const, "ival");
+  if (ival.contains("ival")) return Get(ival, "ival").get<int64_t>();
   int loc = a_const.value("location", -1);
   if (loc < 0 || static_cast<size_t>(loc) >= full_text.size()) return 0;
   size_t i = static_cast<size_t>(loc);
@@ -266,9 +281,9 @@ Result<ParsedScript> Parse(std::string_view sql) {
   pg_query_free_parse_result(r);
   if (tree.is_discarded()) return Status::Internal("could not read the parse tree");
   size_t idx = 0;
-  for (auto& raw : tree["stmts"]) {
+  for (auto& raw : Get(tree, "stmts")) {
     ParsedStatement st;
-    st.node = std::move(raw["stmt"]);
+    st.node = std::move(Get(raw, "stmt"));
     st.location = raw.value("stmt_location", 0);
     int len = raw.value("stmt_len", 0);
     st.text = len > 0 ? script.text.substr(st.location, len) : script.text.substr(st.location);

@@ -23,9 +23,9 @@ struct DistributionClause {
 };
 
 struct ParsedStatement {
-  Json node;                  // {"SelectStmt": {...}} etc.
-  std::string text;           // this statement's text (clauses blanked out)
-  int location = 0;           // byte offset of the statement in the whole input
+  Json node;         // {"SelectStmt": {...}} etc.
+  std::string text;  // this statement's text (clauses blanked out)
+  int location = 0;  // byte offset of the statement in the whole input
   DistributionClause distribution;
   std::string kind() const { return node.begin().key(); }
   const Json& body() const { return node.begin().value(); }
@@ -44,6 +44,12 @@ Result<ParsedScript> Parse(std::string_view sql);
 // zero integer values (they print as "ival": {}), so the value is recovered
 // from the statement text at the constant's location.
 int64_t ConstIntValue(const Json& a_const, std::string_view full_text);
+
+// Safe navigation of the parse tree: a missing key, a non-object or an index
+// out of range yields JSON null instead of undefined behaviour, so malformed
+// or unexpected trees turn into clear errors, never crashes.
+const Json& Get(const Json& j, std::string_view key);
+const Json& At(const Json& j, size_t index);
 
 // "String" node list (e.g. ColumnRef fields, TypeName names) to strings;
 // A_Star becomes "*".

@@ -17,7 +17,9 @@ using exec::ValueSource;
 
 constexpr size_t kMaxRouteTuples = 1024;
 
-int Loc(const Json& body) { return body.is_object() ? body.value("location", -1) + 1 : 0; }
+int Loc(const Json& body) {
+  return body.is_object() ? body.value("location", -1) + 1 : 0;
+}
 
 Status NotSupported(const std::string& what, int position = 0, std::string hint = {}) {
   return Status(sqlstate::kFeatureNotSupported, what + " is not supported", std::move(hint),
@@ -61,8 +63,8 @@ void CollectAggregates(const Json& j, std::vector<Json>* out) {
 }
 
 void Conjuncts(const Json& where, std::vector<const Json*>* out) {
-  if (where.contains("BoolExpr") && where["BoolExpr"].value("boolop", "") == "AND_EXPR") {
-    for (const auto& a : where["BoolExpr"]["args"]) Conjuncts(a, out);
+  if (where.contains("BoolExpr") && Get(where, "BoolExpr").value("boolop", "") == "AND_EXPR") {
+    for (const auto& a : Get(Get(where, "BoolExpr"), "args")) Conjuncts(a, out);
     return;
   }
   out->push_back(&where);
@@ -75,7 +77,7 @@ std::optional<ValueSource> RoutingValue(const Json& node, const SqlType& column_
     return std::nullopt;
   }
   if (node.contains("TypeCast")) {
-    const Json& arg = node["TypeCast"]["arg"];
+    const Json& arg = Get(Get(node, "TypeCast"), "arg");
     if (!arg.contains("A_Const") && !arg.contains("ParamRef")) return std::nullopt;
   }
   auto t = tr->Expr(node);
@@ -101,7 +103,7 @@ std::optional<ValueSource> RoutingValue(const Json& node, const SqlType& column_
 }
 
 const Json* ColumnSide(const Json& cmp, bool left) {
-  return &cmp["A_Expr"][left ? "lexpr" : "rexpr"];
+  return &Get(cmp, "A_Expr")[left ? "lexpr" : "rexpr"];
 }
 
 // Finds the shard key values pinned by WHERE (equality or IN on every key
@@ -120,9 +122,9 @@ RouteSpec AnalyzeRoute(const Json* where, const meta::TableDef* table, int rel, 
   std::vector<std::vector<ValueSource>> per_column(table->shard_key.size());
   for (const Json* c : conj) {
     if (!c->contains("A_Expr")) continue;
-    const Json& e = (*c)["A_Expr"];
+    const Json& e = Get((*c), "A_Expr");
     std::string kind = e.value("kind", "");
-    auto names = NameList(e["name"]);
+    auto names = NameList(Get(e, "name"));
     std::string op = names.empty() ? "" : names.back();
     if (op != "=") continue;
     for (bool left : {true, false}) {
@@ -139,9 +141,9 @@ RouteSpec AnalyzeRoute(const Json* where, const meta::TableDef* table, int rel, 
         auto v = RoutingValue(*ColumnSide(*c, !left), ctype, tr);
         if (!v) continue;
         values.push_back(*v);
-      } else if (kind == "AEXPR_IN" && left && e["rexpr"].contains("List")) {
+      } else if (kind == "AEXPR_IN" && left && Get(e, "rexpr").contains("List")) {
         bool all = true;
-        for (const auto& item : e["rexpr"]["List"]["items"]) {
+        for (const auto& item : Get(Get(Get(e, "rexpr"), "List"), "items")) {
           auto v = RoutingValue(item, ctype, tr);
           if (!v) {
             all = false;
@@ -194,17 +196,18 @@ struct Target {
   std::string name;
 };
 
-Result<std::vector<Target>> ExpandTargets(const Json& target_list, const std::vector<Relation>& scope) {
+Result<std::vector<Target>> ExpandTargets(const Json& target_list,
+                                          const std::vector<Relation>& scope) {
   std::vector<Target> out;
   for (const auto& item : target_list) {
-    const Json& rt = item["ResTarget"];
-    const Json& val = rt["val"];
+    const Json& rt = Get(item, "ResTarget");
+    const Json& val = Get(rt, "val");
     if (val.contains("ColumnRef")) {
-      auto fields = NameList(val["ColumnRef"]["fields"]);
+      auto fields = NameList(Get(Get(val, "ColumnRef"), "fields"));
       if (!fields.empty() && fields.back() == "*") {
         if (scope.empty()) {
-          return Status(sqlstate::kSyntaxError, "SELECT * with no tables specified is not valid", {},
-                        Loc(val["ColumnRef"]));
+          return Status(sqlstate::kSyntaxError, "SELECT * with no tables specified is not valid",
+                        {}, Loc(Get(val, "ColumnRef")));
         }
         bool matched = false;
         for (const auto& rel : scope) {
@@ -222,40 +225,43 @@ Result<std::vector<Target>> ExpandTargets(const Json& target_list, const std::ve
         if (!matched) {
           return Status(sqlstate::kUndefinedTable,
                         fmt::format("missing FROM-clause entry for table \"{}\"", fields[0]), {},
-                        Loc(val["ColumnRef"]));
+                        Loc(Get(val, "ColumnRef")));
         }
         continue;
       }
     }
-    out.push_back({val, rt.contains("name") ? rt["name"].get<std::string>() : Translator::ColumnName(val)});
+    out.push_back({val, rt.contains("name") ? Get(rt, "name").get<std::string>()
+                                            : Translator::ColumnName(val)});
   }
   return out;
 }
 
 // ORDER BY items: ordinals and output-column names refer to targets.
-Result<std::vector<SortItem>> ResolveSort(const Json& sort_clause, const std::vector<Target>& targets,
+Result<std::vector<SortItem>> ResolveSort(const Json& sort_clause,
+                                          const std::vector<Target>& targets,
                                           std::string_view text) {
   std::vector<SortItem> out;
   for (const auto& s : sort_clause) {
-    const Json& sb = s["SortBy"];
+    const Json& sb = Get(s, "SortBy");
     SortItem item;
-    item.expr = sb["node"];
+    item.expr = Get(sb, "node");
     std::string dir = sb.value("sortby_dir", "SORTBY_DEFAULT");
     if (dir == "SORTBY_USING") return NotSupported("ORDER BY ... USING", Loc(sb));
     item.descending = dir == "SORTBY_DESC";
     std::string nulls = sb.value("sortby_nulls", "SORTBY_NULLS_DEFAULT");
-    item.nulls_first = nulls == "SORTBY_NULLS_FIRST" ||
-                       (nulls == "SORTBY_NULLS_DEFAULT" && item.descending);
-    if (item.expr.contains("A_Const") && item.expr["A_Const"].contains("ival")) {
-      int64_t k = ConstIntValue(item.expr["A_Const"], text);
+    item.nulls_first =
+        nulls == "SORTBY_NULLS_FIRST" || (nulls == "SORTBY_NULLS_DEFAULT" && item.descending);
+    if (item.expr.contains("A_Const") && Get(item.expr, "A_Const").contains("ival")) {
+      int64_t k = ConstIntValue(Get(item.expr, "A_Const"), text);
       if (k < 1 || k > static_cast<int64_t>(targets.size())) {
-        return Status(sqlstate::kInvalidColumnReference, fmt::format("ORDER BY position {} is not in select list", k),
-                      {}, Loc(item.expr["A_Const"]));
+        return Status(sqlstate::kInvalidColumnReference,
+                      fmt::format("ORDER BY position {} is not in select list", k), {},
+                      Loc(Get(item.expr, "A_Const")));
       }
       item.target = static_cast<int>(k - 1);
       item.expr = targets[item.target].expr;
     } else if (item.expr.contains("ColumnRef")) {
-      auto f = NameList(item.expr["ColumnRef"]["fields"]);
+      auto f = NameList(Get(Get(item.expr, "ColumnRef"), "fields"));
       if (f.size() == 1) {
         for (size_t i = 0; i < targets.size(); ++i) {
           if (targets[i].name == f[0]) {
@@ -280,7 +286,8 @@ Result<std::vector<SortItem>> ResolveSort(const Json& sort_clause, const std::ve
 }
 
 std::string SortSql(const std::string& expr, const SortItem& s) {
-  return expr + (s.descending ? " DESC" : " ASC") + (s.nulls_first ? " NULLS FIRST" : " NULLS LAST");
+  return expr + (s.descending ? " DESC" : " ASC") +
+         (s.nulls_first ? " NULLS FIRST" : " NULLS LAST");
 }
 
 Result<std::optional<ValueSource>> LimitValue(const Json* node, Translator* tr) {
@@ -307,22 +314,23 @@ std::string ValueSql(const ValueSource& v) {
   return v.constant ? SqlLiteral(*v.constant) : "?" + std::to_string(v.param);
 }
 
-Result<std::vector<Json>> ResolveGroupBy(const Json& group_clause, const std::vector<Target>& targets,
-                                         Translator* tr, std::string_view text) {
+Result<std::vector<Json>> ResolveGroupBy(const Json& group_clause,
+                                         const std::vector<Target>& targets, Translator* tr,
+                                         std::string_view text) {
   std::vector<Json> out;
   for (const auto& g : group_clause) {
     if (g.contains("GroupingSet")) return NotSupported("GROUPING SETS, ROLLUP and CUBE", 0);
     Json e = g;
-    if (g.contains("A_Const") && g["A_Const"].contains("ival")) {
-      int64_t k = ConstIntValue(g["A_Const"], text);
+    if (g.contains("A_Const") && Get(g, "A_Const").contains("ival")) {
+      int64_t k = ConstIntValue(Get(g, "A_Const"), text);
       if (k < 1 || k > static_cast<int64_t>(targets.size())) {
         return Status(sqlstate::kInvalidColumnReference,
                       fmt::format("GROUP BY position {} is not in select list", k), {},
-                      Loc(g["A_Const"]));
+                      Loc(Get(g, "A_Const")));
       }
       e = targets[k - 1].expr;
     } else if (g.contains("ColumnRef")) {
-      auto f = NameList(g["ColumnRef"]["fields"]);
+      auto f = NameList(Get(Get(g, "ColumnRef"), "fields"));
       if (f.size() == 1 && !tr->ResolveColumn(g).ok()) {
         for (const auto& t : targets) {
           if (t.name == f[0]) {
@@ -367,7 +375,8 @@ std::vector<exec::OutputColumn> PlannedStatement::columns() const {
     }
     return {{sh->name, SqlType::Of(TypeId::kText)}};
   }
-  if (std::holds_alternative<ExplainCommand>(plan)) return {{"QUERY PLAN", SqlType::Of(TypeId::kText)}};
+  if (std::holds_alternative<ExplainCommand>(plan))
+    return {{"QUERY PLAN", SqlType::Of(TypeId::kText)}};
   return {};
 }
 
@@ -380,7 +389,7 @@ bool PlannedStatement::is_write() const {
 // --- Planner ---
 
 Result<const meta::TableDef*> Planner::LookupTable(const Json& range_var) const {
-  const Json& rv = range_var.contains("RangeVar") ? range_var["RangeVar"] : range_var;
+  const Json& rv = range_var.contains("RangeVar") ? Get(range_var, "RangeVar") : range_var;
   std::string schema = rv.value("schemaname", "");
   std::string name = rv.value("relname", "");
   if (!schema.empty() && schema != "public") {
@@ -401,8 +410,8 @@ Result<const meta::TableDef*> Planner::LookupTable(const Json& range_var) const 
                     fmt::format("system catalog {} is not available", name),
                     "The PostgreSQL system catalogs are not emulated.", Loc(rv));
     }
-    return Status(sqlstate::kUndefinedTable, fmt::format("relation \"{}\" does not exist", name), {},
-                  Loc(rv));
+    return Status(sqlstate::kUndefinedTable, fmt::format("relation \"{}\" does not exist", name),
+                  {}, Loc(rv));
   }
   return t;
 }
@@ -419,7 +428,7 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
   if (s.contains("windowClause")) return NotSupported("WINDOW clauses", 0);
   bool distinct = false;
   if (s.contains("distinctClause")) {
-    for (const auto& d : s["distinctClause"]) {
+    for (const auto& d : Get(s, "distinctClause")) {
       if (!d.empty()) return NotSupported("DISTINCT ON", 0);
     }
     distinct = true;
@@ -428,7 +437,7 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
   // FROM: no table, or one table (joins come with the distributed-query issue).
   std::vector<Relation> scope;
   if (s.contains("fromClause")) {
-    const Json& from = s["fromClause"];
+    const Json& from = Get(s, "fromClause");
     if (from.size() != 1 || !from[0].contains("RangeVar")) {
       int pos = 0;
       for (const auto& f : from) {
@@ -442,24 +451,27 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
                           "This release runs single-table queries; joins are planned next.");
     }
     SB_ASSIGN_OR_RETURN(const meta::TableDef* table, LookupTable(from[0]));
-    const Json& rv = from[0]["RangeVar"];
-    std::string alias = rv.contains("alias") ? rv["alias"]["Alias"].value("aliasname", table->name)
-                                             : table->name;
-    if (rv.contains("alias") && rv["alias"].is_object() && rv["alias"].contains("aliasname")) {
-      alias = rv["alias"].value("aliasname", table->name);
+    const Json& rv = Get(At(from, 0), "RangeVar");
+    std::string alias = rv.contains("alias")
+                            ? Get(Get(rv, "alias"), "Alias").value("aliasname", table->name)
+                            : table->name;
+    if (rv.contains("alias") && Get(rv, "alias").is_object() &&
+        Get(rv, "alias").contains("aliasname")) {
+      alias = Get(rv, "alias").value("aliasname", table->name);
     }
     scope.push_back({alias, table});
   }
 
-  SB_ASSIGN_OR_RETURN(std::vector<Target> targets, ExpandTargets(s["targetList"], scope));
+  SB_ASSIGN_OR_RETURN(std::vector<Target> targets, ExpandTargets(Get(s, "targetList"), scope));
   if (targets.empty()) return NotSupported("SELECT with an empty target list", 0);
   Translator tr(scope, text, params);
 
-  const Json* where = s.contains("whereClause") ? &s["whereClause"] : nullptr;
+  const Json* where = s.contains("whereClause") ? &Get(s, "whereClause") : nullptr;
   std::string where_sql;
   if (where != nullptr) {
     if (ContainsAggregate(*where)) {
-      return Status(sqlstate::kGroupingError, "aggregate functions are not allowed in WHERE", {}, 0);
+      return Status(sqlstate::kGroupingError, "aggregate functions are not allowed in WHERE", {},
+                    0);
     }
     SB_ASSIGN_OR_RETURN(Translated w, tr.Condition(*where));
     where_sql = " WHERE " + w.sql;
@@ -467,20 +479,21 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
 
   std::vector<Json> group_by;
   if (s.contains("groupClause")) {
-    SB_ASSIGN_OR_RETURN(group_by, ResolveGroupBy(s["groupClause"], targets, &tr, text));
+    SB_ASSIGN_OR_RETURN(group_by, ResolveGroupBy(Get(s, "groupClause"), targets, &tr, text));
   }
-  const Json* having = s.contains("havingClause") ? &s["havingClause"] : nullptr;
+  const Json* having = s.contains("havingClause") ? &Get(s, "havingClause") : nullptr;
   bool aggregated = !group_by.empty() || having != nullptr;
   for (const auto& t : targets) aggregated = aggregated || ContainsAggregate(t.expr);
 
   std::vector<SortItem> sorts;
   if (s.contains("sortClause")) {
-    SB_ASSIGN_OR_RETURN(sorts, ResolveSort(s["sortClause"], targets, text));
+    SB_ASSIGN_OR_RETURN(sorts, ResolveSort(Get(s, "sortClause"), targets, text));
     for (const auto& si : sorts) aggregated = aggregated || ContainsAggregate(si.expr);
   }
-  const Json* limit_node = s.contains("limitCount") ? &s["limitCount"] : nullptr;
-  const Json* offset_node = s.contains("limitOffset") ? &s["limitOffset"] : nullptr;
-  if (s.value("limitOption", "") == "LIMIT_OPTION_WITH_TIES") return NotSupported("FETCH ... WITH TIES", 0);
+  const Json* limit_node = s.contains("limitCount") ? &Get(s, "limitCount") : nullptr;
+  const Json* offset_node = s.contains("limitOffset") ? &Get(s, "limitOffset") : nullptr;
+  if (s.value("limitOption", "") == "LIMIT_OPTION_WITH_TIES")
+    return NotSupported("FETCH ... WITH TIES", 0);
 
   SelectPlan plan;
   if (scope.empty()) {
@@ -488,11 +501,13 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
   } else {
     plan.route = AnalyzeRoute(where, scope[0].table, 0, &tr);
   }
-  std::string from_sql =
-      scope.empty() ? "" : " FROM " + QuoteIdent(scope[0].table->name) + " AS " + QuoteIdent(scope[0].alias);
-  bool one_place = plan.route.kind == RouteSpec::Kind::kCoordinator ||
-                   plan.route.kind == RouteSpec::Kind::kAnyOneShard ||
-                   (plan.route.kind == RouteSpec::Kind::kKeyTuples && plan.route.tuples.size() == 1);
+  std::string from_sql = scope.empty() ? ""
+                                       : " FROM " + QuoteIdent(scope[0].table->name) + " AS " +
+                                             QuoteIdent(scope[0].alias);
+  bool one_place =
+      plan.route.kind == RouteSpec::Kind::kCoordinator ||
+      plan.route.kind == RouteSpec::Kind::kAnyOneShard ||
+      (plan.route.kind == RouteSpec::Kind::kKeyTuples && plan.route.tuples.size() == 1);
 
   if (one_place) {
     // The whole statement runs where the data is.
@@ -501,8 +516,8 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
     for (size_t i = 0; i < targets.size(); ++i) {
       SB_ASSIGN_OR_RETURN(Translated t, tr.Expr(targets[i].expr));
       if (t.type.id == TypeId::kUnknown) {
-      SB_ASSIGN_OR_RETURN(t, tr.Coerce(std::move(t), SqlType::Of(TypeId::kText)));
-    }
+        SB_ASSIGN_OR_RETURN(t, tr.Coerce(std::move(t), SqlType::Of(TypeId::kText)));
+      }
       sql += (i ? ", " : "") + t.sql;
       plan.output.push_back({targets[i].name, t.type});
     }
@@ -526,12 +541,13 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
         bool grouped = std::any_of(group_by.begin(), group_by.end(),
                                    [&](const Json& g) { return SameExpression(g, t.expr); });
         if (!grouped && t.expr.contains("ColumnRef")) {
-          auto f = NameList(t.expr["ColumnRef"]["fields"]);
-          return Status(sqlstate::kGroupingError,
-                        fmt::format("column \"{}\" must appear in the GROUP BY clause or be used in an "
-                                    "aggregate function",
-                                    fmt::join(f, ".")),
-                        {}, Loc(t.expr["ColumnRef"]));
+          auto f = NameList(Get(Get(t.expr, "ColumnRef"), "fields"));
+          return Status(
+              sqlstate::kGroupingError,
+              fmt::format("column \"{}\" must appear in the GROUP BY clause or be used in an "
+                          "aggregate function",
+                          fmt::join(f, ".")),
+              {}, Loc(Get(t.expr, "ColumnRef")));
         }
       }
     }
@@ -561,8 +577,8 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
     for (size_t i = 0; i < targets.size(); ++i) {
       SB_ASSIGN_OR_RETURN(Translated t, tr.Expr(targets[i].expr));
       if (t.type.id == TypeId::kUnknown) {
-      SB_ASSIGN_OR_RETURN(t, tr.Coerce(std::move(t), SqlType::Of(TypeId::kText)));
-    }
+        SB_ASSIGN_OR_RETURN(t, tr.Coerce(std::move(t), SqlType::Of(TypeId::kText)));
+      }
       sql += (width++ ? ", " : "") + t.sql;
       plan.output.push_back({targets[i].name, t.type});
     }
@@ -590,7 +606,8 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
     plan.shard_width = width;
     plan.merge = sorts.empty() ? SelectPlan::Merge::kConcat : SelectPlan::Merge::kSortMerge;
     plan.merge_description = sorts.empty() ? "CONCAT" : "MERGE_SORT";
-    if (plan.limit || plan.offset) plan.merge_description += sorts.empty() ? " + LIMIT" : " + TOP_N";
+    if (plan.limit || plan.offset)
+      plan.merge_description += sorts.empty() ? " + LIMIT" : " + TOP_N";
     return plan;
   }
 
@@ -625,16 +642,16 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
   tr.set_allow_aggregates(true);
   for (const auto& call : calls) {
     SB_ASSIGN_OR_RETURN(Translated whole, tr.Expr(call));  // validates and types the call
-    const Json& f = call["FuncCall"];
-    std::string name = Lower(NameList(f["funcname"]).back());
+    const Json& f = Get(call, "FuncCall");
+    std::string name = Lower(NameList(Get(f, "funcname")).back());
     bool star = f.value("agg_star", false);
     bool dist = f.value("agg_distinct", false);
     Translated arg;
     if (!star) {
-      SB_ASSIGN_OR_RETURN(arg, tr.Expr(f["args"][0]));
+      SB_ASSIGN_OR_RETURN(arg, tr.Expr(At(Get(f, "args"), 0)));
       if (arg.type.id == TypeId::kUnknown) {
-      SB_ASSIGN_OR_RETURN(arg, tr.Coerce(std::move(arg), SqlType::Of(TypeId::kText)));
-    }
+        SB_ASSIGN_OR_RETURN(arg, tr.Coerce(std::move(arg), SqlType::Of(TypeId::kText)));
+      }
     }
     auto col = [&](const std::string& sql, SqlType type) {
       shard_cols.push_back(sql);
@@ -645,19 +662,23 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
     if (dist) {
       // Per-shard distinct counts add up only when the argument is the
       // shard key: equal values then never meet on two shards.
-      bool on_key = !star && name == "count" && f["args"][0].contains("ColumnRef") &&
+      bool on_key = !star && name == "count" && At(Get(f, "args"), 0).contains("ColumnRef") &&
                     scope[0].table->shard_key.size() == 1;
       if (on_key) {
-        auto rc = tr.ResolveColumn(f["args"][0]);
+        auto rc = tr.ResolveColumn(At(Get(f, "args"), 0));
         on_key = rc.ok() && rc->second == scope[0].table->shard_key[0];
       }
       if (!on_key) {
-        return NotSupported(name + "(DISTINCT ...) across shards on a column other than the shard key",
-                            Loc(f), "Filter on the shard key to run it on one shard.");
+        return NotSupported(
+            name + "(DISTINCT ...) across shards on a column other than the shard key", Loc(f),
+            "Filter on the shard key to run it on one shard.");
       }
-      m.merge_sql = "sum(" + col("count(DISTINCT " + arg.sql + ")", SqlType::Of(TypeId::kInt8)) + ")";
+      m.merge_sql =
+          "sum(" + col("count(DISTINCT " + arg.sql + ")", SqlType::Of(TypeId::kInt8)) + ")";
     } else if (name == "count") {
-      m.merge_sql = "sum(" + col(star ? "count(*)" : "count(" + arg.sql + ")", SqlType::Of(TypeId::kInt8)) + ")";
+      m.merge_sql = "sum(" +
+                    col(star ? "count(*)" : "count(" + arg.sql + ")", SqlType::Of(TypeId::kInt8)) +
+                    ")";
     } else if (name == "sum") {
       m.merge_sql = "sum(" + col("sum(" + arg.sql + ")", whole.type) + ")";
     } else if (name == "min" || name == "max") {
@@ -714,17 +735,18 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
       }
     }
     if (node.contains("ColumnRef")) {
-      auto f = NameList(node["ColumnRef"]["fields"]);
+      auto f = NameList(Get(Get(node, "ColumnRef"), "fields"));
       if (!aggregated) {
-        return Result<Translated>(Status(sqlstate::kInvalidColumnReference,
-                                         "for SELECT DISTINCT, ORDER BY expressions must appear in select list",
-                                         {}, Loc(node["ColumnRef"])));
+        return Result<Translated>(
+            Status(sqlstate::kInvalidColumnReference,
+                   "for SELECT DISTINCT, ORDER BY expressions must appear in select list", {},
+                   Loc(Get(node, "ColumnRef"))));
       }
-      return Result<Translated>(Status(
-          sqlstate::kGroupingError,
-          fmt::format("column \"{}\" must appear in the GROUP BY clause or be used in an aggregate function",
-                      fmt::join(f, ".")),
-          {}, Loc(node["ColumnRef"])));
+      return Result<Translated>(Status(sqlstate::kGroupingError,
+                                       fmt::format("column \"{}\" must appear in the GROUP BY "
+                                                   "clause or be used in an aggregate function",
+                                                   fmt::join(f, ".")),
+                                       {}, Loc(Get(node, "ColumnRef"))));
     }
     return std::nullopt;
   });
@@ -768,7 +790,6 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
   return plan;
 }
 
-
 namespace {
 
 // Values of an INSERT row: constants or parameters, coerced to the column type.
@@ -796,10 +817,12 @@ Result<ValueSource> InsertValue(const Json& node, const meta::ColumnDef& col, Tr
                 Loc(node.begin().value()));
 }
 
-Result<std::pair<std::string, std::vector<OutputColumn>>> Returning(const Json& stmt, Translator* tr) {
+Result<std::pair<std::string, std::vector<OutputColumn>>> Returning(const Json& stmt,
+                                                                    Translator* tr) {
   std::pair<std::string, std::vector<OutputColumn>> out;
   if (!stmt.contains("returningList")) return out;
-  SB_ASSIGN_OR_RETURN(std::vector<Target> targets, ExpandTargets(stmt["returningList"], tr->scope()));
+  SB_ASSIGN_OR_RETURN(std::vector<Target> targets,
+                      ExpandTargets(Get(stmt, "returningList"), tr->scope()));
   out.first = " RETURNING ";
   for (size_t i = 0; i < targets.size(); ++i) {
     if (ContainsAggregate(targets[i].expr)) {
@@ -817,24 +840,27 @@ Result<std::pair<std::string, std::vector<OutputColumn>>> Returning(const Json& 
 
 }  // namespace
 
-Result<exec::InsertPlan> Planner::PlanInsert(const Json& ins, std::string_view text, ParamTypes* params) {
-  SB_ASSIGN_OR_RETURN(const meta::TableDef* table, LookupTable(ins["relation"]));
+Result<exec::InsertPlan> Planner::PlanInsert(const Json& ins, std::string_view text,
+                                             ParamTypes* params) {
+  SB_ASSIGN_OR_RETURN(const meta::TableDef* table, LookupTable(Get(ins, "relation")));
   if (ins.contains("onConflictClause")) return NotSupported("INSERT ... ON CONFLICT", 0);
   if (ins.contains("withClause")) return NotSupported("WITH (common table expressions)", 0);
   exec::InsertPlan plan;
   plan.table = table;
   if (ins.contains("cols")) {
-    for (const auto& c : ins["cols"]) {
-      std::string name = c["ResTarget"].value("name", "");
+    for (const auto& c : Get(ins, "cols")) {
+      std::string name = Get(c, "ResTarget").value("name", "");
       int idx = table->FindColumn(name);
       if (idx < 0 || table->columns[idx].hidden) {
-        return Status(sqlstate::kUndefinedColumn,
-                      fmt::format("column \"{}\" of relation \"{}\" does not exist", name, table->name),
-                      {}, Loc(c["ResTarget"]));
+        return Status(
+            sqlstate::kUndefinedColumn,
+            fmt::format("column \"{}\" of relation \"{}\" does not exist", name, table->name), {},
+            Loc(Get(c, "ResTarget")));
       }
       if (std::find(plan.columns.begin(), plan.columns.end(), idx) != plan.columns.end()) {
-        return Status(sqlstate::kDuplicateColumn, fmt::format("column \"{}\" specified more than once", name),
-                      {}, Loc(c["ResTarget"]));
+        return Status(sqlstate::kDuplicateColumn,
+                      fmt::format("column \"{}\" specified more than once", name), {},
+                      Loc(Get(c, "ResTarget")));
       }
       plan.columns.push_back(idx);
     }
@@ -846,13 +872,13 @@ Result<exec::InsertPlan> Planner::PlanInsert(const Json& ins, std::string_view t
   if (!ins.contains("selectStmt")) {  // INSERT ... DEFAULT VALUES
     plan.rows.push_back({});
   } else {
-    const Json& sel = ins["selectStmt"]["SelectStmt"];
+    const Json& sel = Get(Get(ins, "selectStmt"), "SelectStmt");
     if (!sel.contains("valuesLists")) {
       return NotSupported("INSERT ... SELECT", 0, "Insert rows with VALUES or COPY.");
     }
     Translator tr({}, text, params);
-    for (const auto& list : sel["valuesLists"]) {
-      const Json& items = list["List"]["items"];
+    for (const auto& list : Get(sel, "valuesLists")) {
+      const Json& items = Get(Get(list, "List"), "items");
       if (items.size() > plan.columns.size()) {
         return Status(sqlstate::kSyntaxError, "INSERT has more expressions than target columns", {},
                       Loc(items[plan.columns.size()].begin().value()));
@@ -884,16 +910,16 @@ Result<exec::InsertPlan> Planner::PlanInsert(const Json& ins, std::string_view t
   return plan;
 }
 
-Result<exec::ModifyPlan> Planner::PlanModify(const Json& stmt, bool is_update, std::string_view text,
-                                             ParamTypes* params) {
-  SB_ASSIGN_OR_RETURN(const meta::TableDef* table, LookupTable(stmt["relation"]));
+Result<exec::ModifyPlan> Planner::PlanModify(const Json& stmt, bool is_update,
+                                             std::string_view text, ParamTypes* params) {
+  SB_ASSIGN_OR_RETURN(const meta::TableDef* table, LookupTable(Get(stmt, "relation")));
   if (stmt.contains("fromClause") || stmt.contains("usingClause")) {
     return NotSupported(is_update ? "UPDATE ... FROM" : "DELETE ... USING", 0);
   }
   if (stmt.contains("withClause")) return NotSupported("WITH (common table expressions)", 0);
-  const Json& rv = stmt["relation"];
+  const Json& rv = Get(stmt, "relation");
   std::string alias = table->name;
-  if (rv.contains("alias")) alias = rv["alias"].value("aliasname", table->name);
+  if (rv.contains("alias")) alias = Get(rv, "alias").value("aliasname", table->name);
   Translator tr({{alias, table}}, text, params);
   exec::ModifyPlan plan;
   plan.table = table;
@@ -903,26 +929,29 @@ Result<exec::ModifyPlan> Planner::PlanModify(const Json& stmt, bool is_update, s
   if (is_update) {
     sql += " SET ";
     size_t n = 0;
-    for (const auto& item : stmt["targetList"]) {
-      const Json& rt = item["ResTarget"];
+    for (const auto& item : Get(stmt, "targetList")) {
+      const Json& rt = Get(item, "ResTarget");
       std::string name = rt.value("name", "");
-      if (rt.contains("indirection")) return NotSupported("assignment to a subfield or array element", Loc(rt));
+      if (rt.contains("indirection"))
+        return NotSupported("assignment to a subfield or array element", Loc(rt));
       int idx = table->FindColumn(name);
       if (idx < 0 || table->columns[idx].hidden) {
-        return Status(sqlstate::kUndefinedColumn,
-                      fmt::format("column \"{}\" of relation \"{}\" does not exist", name, table->name),
-                      {}, Loc(rt));
+        return Status(
+            sqlstate::kUndefinedColumn,
+            fmt::format("column \"{}\" of relation \"{}\" does not exist", name, table->name), {},
+            Loc(rt));
       }
       if (table->IsShardKeyColumn(idx)) {
-        return Status(sqlstate::kFeatureNotSupported,
-                      fmt::format("updating shard key column \"{}\" of table \"{}\" is not supported", name,
-                                  table->name),
-                      "A new key value may belong to another shard. DELETE the row and INSERT it with "
-                      "the new key instead.",
-                      Loc(rt));
+        return Status(
+            sqlstate::kFeatureNotSupported,
+            fmt::format("updating shard key column \"{}\" of table \"{}\" is not supported", name,
+                        table->name),
+            "A new key value may belong to another shard. DELETE the row and INSERT it with "
+            "the new key instead.",
+            Loc(rt));
       }
       std::string value_sql;
-      if (rt["val"].contains("SetToDefault")) {
+      if (Get(rt, "val").contains("SetToDefault")) {
         const auto& col = table->columns[idx];
         if (col.default_now) {
           value_sql = "sb_setting('statement_timestamp')";
@@ -933,16 +962,17 @@ Result<exec::ModifyPlan> Planner::PlanModify(const Json& stmt, bool is_update, s
           value_sql = "NULL";
         }
       } else {
-        if (ContainsAggregate(rt["val"])) {
-          return Status(sqlstate::kGroupingError, "aggregate functions are not allowed in UPDATE", {}, Loc(rt));
+        if (ContainsAggregate(Get(rt, "val"))) {
+          return Status(sqlstate::kGroupingError, "aggregate functions are not allowed in UPDATE",
+                        {}, Loc(rt));
         }
-        SB_ASSIGN_OR_RETURN(Translated v, tr.ExprAs(rt["val"], table->columns[idx].type));
+        SB_ASSIGN_OR_RETURN(Translated v, tr.ExprAs(Get(rt, "val"), table->columns[idx].type));
         value_sql = v.sql;
       }
       sql += (n++ ? ", " : "") + QuoteIdent(name) + " = " + value_sql;
     }
   }
-  const Json* where = stmt.contains("whereClause") ? &stmt["whereClause"] : nullptr;
+  const Json* where = stmt.contains("whereClause") ? &Get(stmt, "whereClause") : nullptr;
   if (where != nullptr) {
     if (ContainsAggregate(*where)) {
       return Status(sqlstate::kGroupingError, "aggregate functions are not allowed in WHERE");
@@ -968,15 +998,16 @@ Result<exec::CopyPlan> Planner::PlanCopy(const Json& c) {
                         "Use COPY ... FROM STDIN (psql's \\copy sends a client-side file).");
   }
   if (c.contains("query")) return NotSupported("COPY (query)", 0);
-  SB_ASSIGN_OR_RETURN(const meta::TableDef* table, LookupTable(c["relation"]));
+  SB_ASSIGN_OR_RETURN(const meta::TableDef* table, LookupTable(Get(c, "relation")));
   exec::CopyPlan plan;
   plan.table = table;
   if (c.contains("attlist")) {
-    for (const auto& a : NameList(c["attlist"])) {
+    for (const auto& a : NameList(Get(c, "attlist"))) {
       int idx = table->FindColumn(a);
       if (idx < 0 || table->columns[idx].hidden) {
-        return Status(sqlstate::kUndefinedColumn,
-                      fmt::format("column \"{}\" of relation \"{}\" does not exist", a, table->name));
+        return Status(
+            sqlstate::kUndefinedColumn,
+            fmt::format("column \"{}\" of relation \"{}\" does not exist", a, table->name));
       }
       plan.columns.push_back(idx);
     }
@@ -986,14 +1017,16 @@ Result<exec::CopyPlan> Planner::PlanCopy(const Json& c) {
     }
   }
   bool delimiter_set = false, null_set = false;
-  for (const auto& o : c["options"]) {
-    const Json& d = o["DefElem"];
+  for (const auto& o : Get(c, "options")) {
+    const Json& d = Get(o, "DefElem");
     std::string name = Lower(d.value("defname", ""));
     std::string val;
     if (d.contains("arg")) {
-      if (d["arg"].contains("String")) val = d["arg"]["String"].value("sval", "");
-      if (d["arg"].contains("Boolean")) val = d["arg"]["Boolean"].value("boolval", false) ? "true" : "false";
-      if (d["arg"].contains("Integer")) val = std::to_string(d["arg"]["Integer"].value("ival", 0));
+      if (Get(d, "arg").contains("String")) val = Get(Get(d, "arg"), "String").value("sval", "");
+      if (Get(d, "arg").contains("Boolean"))
+        val = Get(Get(d, "arg"), "Boolean").value("boolval", false) ? "true" : "false";
+      if (Get(d, "arg").contains("Integer"))
+        val = std::to_string(Get(Get(d, "arg"), "Integer").value("ival", 0));
     }
     if (name == "format") {
       val = Lower(val);
@@ -1003,16 +1036,21 @@ Result<exec::CopyPlan> Planner::PlanCopy(const Json& c) {
         return NotSupported("COPY format \"" + val + "\"", Loc(d));
       }
     } else if (name == "delimiter") {
-      if (val.size() != 1) return Status(sqlstate::kFeatureNotSupported, "COPY delimiter must be a single one-byte character");
+      if (val.size() != 1)
+        return Status(sqlstate::kFeatureNotSupported,
+                      "COPY delimiter must be a single one-byte character");
       plan.delimiter = val[0];
       delimiter_set = true;
     } else if (name == "null") {
       plan.null_string = val;
       null_set = true;
     } else if (name == "header") {
-      plan.header = d.contains("arg") ? (Lower(val) == "true" || val == "1" || Lower(val) == "on") : true;
+      plan.header =
+          d.contains("arg") ? (Lower(val) == "true" || val == "1" || Lower(val) == "on") : true;
     } else if (name == "quote") {
-      if (val.size() != 1) return Status(sqlstate::kFeatureNotSupported, "COPY quote must be a single one-byte character");
+      if (val.size() != 1)
+        return Status(sqlstate::kFeatureNotSupported,
+                      "COPY quote must be a single one-byte character");
       plan.quote = val[0];
     } else {
       return NotSupported("COPY option \"" + name + "\"", Loc(d));
@@ -1073,15 +1111,20 @@ Result<PlannedStatement> Planner::Plan(const ParsedStatement& stmt, std::string_
     sc.name = Lower(b.value("name", ""));
     if (k == "VAR_SET_VALUE") {
       std::vector<std::string> parts;
-      for (const auto& a : b["args"]) {
+      for (const auto& a : Get(b, "args")) {
         if (a.contains("A_Const")) {
-          const Json& c = a["A_Const"];
-          if (c.contains("sval")) parts.push_back(c["sval"].value("sval", ""));
-          else if (c.contains("ival")) parts.push_back(std::to_string(ConstIntValue(c, text)));
-          else if (c.contains("fval")) parts.push_back(c["fval"].value("fval", ""));
-          else if (c.contains("boolval")) parts.push_back(c["boolval"].value("boolval", false) ? "on" : "off");
-        } else if (a.contains("TypeCast") && a["TypeCast"]["arg"].contains("A_Const")) {
-          parts.push_back(a["TypeCast"]["arg"]["A_Const"]["sval"].value("sval", ""));
+          const Json& c = Get(a, "A_Const");
+          if (c.contains("sval"))
+            parts.push_back(Get(c, "sval").value("sval", ""));
+          else if (c.contains("ival"))
+            parts.push_back(std::to_string(ConstIntValue(c, text)));
+          else if (c.contains("fval"))
+            parts.push_back(Get(c, "fval").value("fval", ""));
+          else if (c.contains("boolval"))
+            parts.push_back(Get(c, "boolval").value("boolval", false) ? "on" : "off");
+        } else if (a.contains("TypeCast") && Get(Get(a, "TypeCast"), "arg").contains("A_Const")) {
+          parts.push_back(
+              Get(Get(Get(Get(a, "TypeCast"), "arg"), "A_Const"), "sval").value("sval", ""));
         } else {
           return NotSupported("this SET value", 0);
         }
@@ -1105,20 +1148,21 @@ Result<PlannedStatement> Planner::Plan(const ParsedStatement& stmt, std::string_
     out.plan = ShowCommand{Lower(b.value("name", ""))};
   } else if (kind == "ExplainStmt") {
     ExplainCommand ec;
-    for (const auto& o : b["options"]) {
-      std::string name = Lower(o["DefElem"].value("defname", ""));
+    for (const auto& o : Get(b, "options")) {
+      std::string name = Lower(Get(o, "DefElem").value("defname", ""));
       if (name == "analyze") {
-        const Json& d = o["DefElem"];
-        ec.analyze = !d.contains("arg") || !(d["arg"].contains("String") &&
-                                             (Lower(d["arg"]["String"].value("sval", "")) == "false" ||
-                                              Lower(d["arg"]["String"].value("sval", "")) == "off"));
+        const Json& d = Get(o, "DefElem");
+        ec.analyze = !d.contains("arg") ||
+                     !(Get(d, "arg").contains("String") &&
+                       (Lower(Get(Get(d, "arg"), "String").value("sval", "")) == "false" ||
+                        Lower(Get(Get(d, "arg"), "String").value("sval", "")) == "off"));
       } else if (name == "format") {
-        std::string f = Lower(o["DefElem"]["arg"]["String"].value("sval", "text"));
+        std::string f = Lower(Get(Get(Get(o, "DefElem"), "arg"), "String").value("sval", "text"));
         if (f != "text") return NotSupported("EXPLAIN (FORMAT " + f + ")", 0);
       }
     }
     ParsedStatement inner;
-    inner.node = b["query"];
+    inner.node = Get(b, "query");
     inner.text = stmt.text;
     inner.location = stmt.location;
     SB_ASSIGN_OR_RETURN(PlannedStatement ip, Plan(inner, text, declared_params));
@@ -1135,13 +1179,15 @@ Result<PlannedStatement> Planner::Plan(const ParsedStatement& stmt, std::string_
     out.plan = EmptyCommand{"DEALLOCATE"};
   } else {
     std::string name = kind;
-    if (name.size() > 4 && name.substr(name.size() - 4) == "Stmt") name = name.substr(0, name.size() - 4);
+    if (name.size() > 4 && name.substr(name.size() - 4) == "Stmt")
+      name = name.substr(0, name.size() - 4);
     return Status(sqlstate::kFeatureNotSupported, "statement " + name + " is not supported",
                   "See docs/sql.md for the statements ScratchBird supports.");
   }
   // Unreferenced or unresolved parameters default to text, as PostgreSQL's unknown.
   std::vector<SqlType> types = params.types();
-  if (static_cast<int>(types.size()) < params.max_referenced()) types.resize(params.max_referenced());
+  if (static_cast<int>(types.size()) < params.max_referenced())
+    types.resize(params.max_referenced());
   for (auto& t : types) {
     if (t.id == TypeId::kUnknown) t = SqlType::Of(TypeId::kText);
   }

@@ -65,7 +65,8 @@ class Planner {
  private:
   Result<exec::SelectPlan> PlanSelect(const Json& select, Translator* outer_scope_unused,
                                       std::string_view text, ParamTypes* params);
-  Result<exec::InsertPlan> PlanInsert(const Json& insert, std::string_view text, ParamTypes* params);
+  Result<exec::InsertPlan> PlanInsert(const Json& insert, std::string_view text,
+                                      ParamTypes* params);
   Result<exec::ModifyPlan> PlanModify(const Json& stmt, bool is_update, std::string_view text,
                                       ParamTypes* params);
   Result<exec::DdlPlan> PlanCreateTable(const ParsedStatement& stmt, std::string_view text);

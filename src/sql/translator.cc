@@ -24,13 +24,32 @@ std::string Pow10(int n) {
   return s;
 }
 
-bool IsScaledNumeric(const SqlType& t) { return NumericIsScaled(t); }
-bool IsTextNumeric(const SqlType& t) { return t.id == TypeId::kNumeric && !NumericIsScaled(t); }
-bool IsFloat(const SqlType& t) { return t.id == TypeId::kFloat4 || t.id == TypeId::kFloat8; }
-bool IsTextLike(const SqlType& t) { return t.id == TypeId::kText || t.id == TypeId::kVarchar; }
+bool IsScaledNumeric(const SqlType& t) {
+  return NumericIsScaled(t);
+}
+bool IsTextNumeric(const SqlType& t) {
+  return t.id == TypeId::kNumeric && !NumericIsScaled(t);
+}
+bool IsFloat(const SqlType& t) {
+  return t.id == TypeId::kFloat4 || t.id == TypeId::kFloat8;
+}
+bool IsTextLike(const SqlType& t) {
+  return t.id == TypeId::kText || t.id == TypeId::kVarchar;
+}
 
 // Numeric literal type: scaled numeric wide enough for any literal that fits.
-SqlType LiteralNumeric(int scale) { return SqlType::Numeric(kMaxScaledNumericPrecision, scale); }
+SqlType LiteralNumeric(int scale) {
+  return SqlType::Numeric(kMaxScaledNumericPrecision, scale);
+}
+
+// CommonType gives numeric results no precision; within the scaled range we
+// keep computing on scaled integers.
+SqlType PreferScaled(SqlType t) {
+  if (t.id == TypeId::kNumeric && t.precision < 0 && t.scale <= kMaxScaledNumericPrecision) {
+    return LiteralNumeric(t.scale);
+  }
+  return t;
+}
 
 Translated Make(std::string sql, SqlType type) {
   Translated t;
@@ -72,7 +91,9 @@ std::string Lower(std::string s) {
 
 }  // namespace
 
-bool SameExpression(const Json& a, const Json& b) { return StripLocations(a) == StripLocations(b); }
+bool SameExpression(const Json& a, const Json& b) {
+  return StripLocations(a) == StripLocations(b);
+}
 
 SqlType ParamTypes::Get(int n) const {
   if (n < 1 || n > static_cast<int>(types_.size())) return SqlType();
@@ -148,12 +169,12 @@ Status Translator::NotSupported(const std::string& what, int location) const {
 
 bool Translator::IsAggregateCall(const Json& node) {
   if (!node.contains("FuncCall")) return false;
-  auto names = NameList(node["FuncCall"]["funcname"]);
+  auto names = NameList(Get(Get(node, "FuncCall"), "funcname"));
   if (names.empty()) return false;
   std::string n = Lower(names.back());
-  return n == "count" || n == "sum" || n == "avg" || n == "min" || n == "max" ||
-         n == "bool_and" || n == "bool_or" || n == "every" || n == "string_agg" ||
-         n == "array_agg" || n == "stddev" || n == "variance";
+  return n == "count" || n == "sum" || n == "avg" || n == "min" || n == "max" || n == "bool_and" ||
+         n == "bool_or" || n == "every" || n == "string_agg" || n == "array_agg" || n == "stddev" ||
+         n == "variance";
 }
 
 std::string Translator::ColumnName(const Json& node) {
@@ -161,17 +182,17 @@ std::string Translator::ColumnName(const Json& node) {
   const std::string& kind = node.begin().key();
   const Json& b = node.begin().value();
   if (kind == "ColumnRef") {
-    auto f = NameList(b["fields"]);
+    auto f = NameList(Get(b, "fields"));
     return f.empty() ? "?column?" : f.back();
   }
   if (kind == "FuncCall") {
-    auto f = NameList(b["funcname"]);
+    auto f = NameList(Get(b, "funcname"));
     return f.empty() ? "?column?" : f.back();
   }
   if (kind == "TypeCast") {
-    std::string inner = ColumnName(b["arg"]);
+    std::string inner = ColumnName(Get(b, "arg"));
     if (inner != "?column?") return inner;
-    auto names = NameList(b["typeName"]["names"]);
+    auto names = NameList(Get(Get(b, "typeName"), "names"));
     return names.empty() ? "?column?" : names.back();
   }
   if (kind == "CaseExpr") return "case";
@@ -193,8 +214,8 @@ std::string Translator::ColumnName(const Json& node) {
 }
 
 Result<std::pair<int, int>> Translator::ResolveColumn(const Json& column_ref) {
-  const Json& b = column_ref["ColumnRef"];
-  auto fields = NameList(b["fields"]);
+  const Json& b = Get(column_ref, "ColumnRef");
+  auto fields = NameList(Get(b, "fields"));
   int loc = b.value("location", -1) + 1;
   std::string qualifier, name;
   if (fields.size() == 1) {
@@ -203,8 +224,8 @@ Result<std::pair<int, int>> Translator::ResolveColumn(const Json& column_ref) {
     qualifier = fields[0];
     name = fields[1];
   } else {
-    return Status(sqlstate::kFeatureNotSupported, "schema-qualified column references are not supported",
-                  {}, loc);
+    return Status(sqlstate::kFeatureNotSupported,
+                  "schema-qualified column references are not supported", {}, loc);
   }
   int found_rel = -1, found_col = -1;
   for (size_t r = 0; r < scope_.size(); ++r) {
@@ -212,8 +233,8 @@ Result<std::pair<int, int>> Translator::ResolveColumn(const Json& column_ref) {
     int c = scope_[r].table->FindColumn(name);
     if (c < 0 || scope_[r].table->columns[c].hidden) continue;
     if (found_rel >= 0) {
-      return Status(sqlstate::kAmbiguousColumn, fmt::format("column reference \"{}\" is ambiguous", name),
-                    {}, loc);
+      return Status(sqlstate::kAmbiguousColumn,
+                    fmt::format("column reference \"{}\" is ambiguous", name), {}, loc);
     }
     found_rel = static_cast<int>(r);
     found_col = c;
@@ -224,7 +245,8 @@ Result<std::pair<int, int>> Translator::ResolveColumn(const Json& column_ref) {
                                     [&](const Relation& r) { return r.alias == qualifier; });
       if (!rel_exists) {
         return Status(sqlstate::kUndefinedTable,
-                      fmt::format("missing FROM-clause entry for table \"{}\"", qualifier), {}, loc);
+                      fmt::format("missing FROM-clause entry for table \"{}\"", qualifier), {},
+                      loc);
       }
       return Status(sqlstate::kUndefinedColumn,
                     fmt::format("column {}.{} does not exist", qualifier, name), {}, loc);
@@ -236,7 +258,7 @@ Result<std::pair<int, int>> Translator::ResolveColumn(const Json& column_ref) {
 }
 
 Result<Translated> Translator::Column(const Json& node) {
-  auto fields = NameList(node["ColumnRef"]["fields"]);
+  auto fields = NameList(Get(Get(node, "ColumnRef"), "fields"));
   if (!fields.empty() && fields.back() == "*") {
     return NotSupported("\"*\" in this position", Loc(node));
   }
@@ -247,7 +269,7 @@ Result<Translated> Translator::Column(const Json& node) {
 }
 
 Result<Translated> Translator::Const(const Json& node) {
-  const Json& c = node["A_Const"];
+  const Json& c = Get(node, "A_Const");
   if (c.value("isnull", false)) {
     Translated t = MakeConst(std::monostate{}, SqlType());
     return t;
@@ -258,7 +280,7 @@ Result<Translated> Translator::Const(const Json& node) {
     return MakeConst(v, type);
   }
   if (c.contains("fval")) {
-    std::string f = c["fval"].value("fval", "0");
+    std::string f = Get(c, "fval").value("fval", "0");
     // PostgreSQL types a decimal literal as numeric; integers too large for
     // int8 also arrive here.
     auto d = ParseDecimal(f);
@@ -272,11 +294,11 @@ Result<Translated> Translator::Const(const Json& node) {
     return MakeConst(stored, t);
   }
   if (c.contains("sval")) {
-    Translated t = MakeConst(c["sval"].value("sval", ""), SqlType());
+    Translated t = MakeConst(Get(c, "sval").value("sval", ""), SqlType());
     return t;
   }
   if (c.contains("boolval")) {
-    bool b = c["boolval"].value("boolval", false);
+    bool b = Get(c, "boolval").value("boolval", false);
     return MakeConst(int64_t{b ? 1 : 0}, SqlType::Of(TypeId::kBool));
   }
   if (c.contains("bsval")) return NotSupported("bit-string constants", Loc(node));
@@ -284,7 +306,7 @@ Result<Translated> Translator::Const(const Json& node) {
 }
 
 Result<Translated> Translator::Param(const Json& node) {
-  int n = node["ParamRef"].value("number", 0);
+  int n = Get(node, "ParamRef").value("number", 0);
   if (n < 1) return NotSupported("this parameter reference", Loc(node));
   params_->NoteReference(n);
   Translated t = Make("?" + std::to_string(n), params_->Get(n));
@@ -330,7 +352,8 @@ Result<Translated> Translator::Coerce(Translated t, const SqlType& to, bool expl
     return t;
   }
   if (IsScaledNumeric(from) && IsScaledNumeric(to) && to.scale >= from.scale &&
-      (explicit_cast || to.precision >= from.precision || to.precision == kMaxScaledNumericPrecision)) {
+      (explicit_cast || to.precision >= from.precision ||
+       to.precision == kMaxScaledNumericPrecision)) {
     if (to.scale > from.scale) t.sql = "(" + t.sql + " * " + Pow10(to.scale - from.scale) + ")";
     t.type = to;
     return t;
@@ -377,9 +400,12 @@ Result<std::vector<Translated>> Translator::Unify(std::vector<Translated> items,
       common = t.type;
     } else {
       SB_ASSIGN_OR_RETURN(common, CommonType(common, t.type, what));
+      common = PreferScaled(common);
     }
   }
   if (common.id == TypeId::kUnknown) common = SqlType::Of(TypeId::kText);
+  // Comparisons are not bounded by a column's precision: widen to the full scaled range.
+  if (IsScaledNumeric(common)) common = LiteralNumeric(common.scale);
   for (auto& t : items) {
     SB_ASSIGN_OR_RETURN(t, Coerce(std::move(t), common));
   }
@@ -397,7 +423,9 @@ Result<Translated> Translator::Comparison(const std::string& op, const Json& l, 
   both.push_back(std::move(lt));
   both.push_back(std::move(rt));
   auto unified = Unify(std::move(both), op);
-  if (!unified.ok()) return unified.status().ok() ? unified.status() : Status(unified.status()).WithPosition(location);
+  if (!unified.ok())
+    return unified.status().ok() ? unified.status()
+                                 : Status(unified.status()).WithPosition(location);
   std::string sqlop = op == "!=" ? "<>" : op;
   Translated out = Make("(" + (*unified)[0].sql + " " + sqlop + " " + (*unified)[1].sql + ")",
                         SqlType::Of(TypeId::kBool));
@@ -448,9 +476,9 @@ Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, 
     if (a.type.id == TypeId::kDate && (op == "+" || op == "-")) {
       SB_ASSIGN_OR_RETURN(b, Coerce(std::move(b), SqlType::Of(TypeId::kInt4)));
       if (b.type.IsInteger()) {
-        Translated out = Make(fmt::format("date({}, printf('%+d days', {}{}))", a.sql,
-                                          op == "-" ? "-" : "", b.sql),
-                              SqlType::Of(TypeId::kDate));
+        Translated out = Make(
+            fmt::format("date({}, printf('%+d days', {}{}))", a.sql, op == "-" ? "-" : "", b.sql),
+            SqlType::Of(TypeId::kDate));
         out.contains_aggregate = agg;
         return out;
       }
@@ -469,13 +497,14 @@ Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, 
   Result<SqlType> common_r = CommonType(a.type.id == TypeId::kUnknown ? b.type : a.type,
                                         b.type.id == TypeId::kUnknown ? a.type : b.type, op);
   if (!common_r.ok()) return Status(common_r.status()).WithPosition(location);
-  SqlType common = *common_r;
+  SqlType common = PreferScaled(*common_r);
   if (!common.IsNumber()) {
-    return Status(sqlstate::kUndefinedFunction,
-                  fmt::format("operator does not exist: {} {} {}", a.type.Name(), op, b.type.Name()),
-                  "No operator matches the given name and argument types. You might need to add "
-                  "explicit type casts.",
-                  location);
+    return Status(
+        sqlstate::kUndefinedFunction,
+        fmt::format("operator does not exist: {} {} {}", a.type.Name(), op, b.type.Name()),
+        "No operator matches the given name and argument types. You might need to add "
+        "explicit type casts.",
+        location);
   }
   if (IsTextNumeric(common) || IsTextNumeric(a.type) || IsTextNumeric(b.type)) {
     return NotSupported("arithmetic on unconstrained numeric values", location);
@@ -498,11 +527,13 @@ Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, 
       SB_ASSIGN_OR_RETURN(a, Coerce(std::move(a), LiteralNumeric(sa)));
       SB_ASSIGN_OR_RETURN(b, Coerce(std::move(b), LiteralNumeric(sb_)));
       out = Make("sb_mul(" + a.sql + ", " + b.sql + ")", LiteralNumeric(sa + sb_));
-      if (sa + sb_ > kMaxScaledNumericPrecision) return NotSupported("numeric product with this scale", location);
+      if (sa + sb_ > kMaxScaledNumericPrecision)
+        return NotSupported("numeric product with this scale", location);
     } else if (op == "/") {
       SB_ASSIGN_OR_RETURN(a, Coerce(std::move(a), LiteralNumeric(sa)));
       SB_ASSIGN_OR_RETURN(b, Coerce(std::move(b), LiteralNumeric(sb_)));
-      out = Make(fmt::format("sb_numdiv({}, {}, {}, {})", a.sql, sa, b.sql, sb_), SqlType::Numeric(-1, 0));
+      out = Make(fmt::format("sb_numdiv({}, {}, {}, {})", a.sql, sa, b.sql, sb_),
+                 SqlType::Numeric(-1, 0));
     } else {
       return NotSupported("operator " + op + " on numeric", location);
     }
@@ -514,7 +545,8 @@ Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, 
   if (op == "+" || op == "-") {
     out.sql = "(" + a.sql + " " + op + " " + b.sql + ")";
   } else if (op == "*") {
-    out.sql = common.IsInteger() ? "sb_mul(" + a.sql + ", " + b.sql + ")" : "(" + a.sql + " * " + b.sql + ")";
+    out.sql = common.IsInteger() ? "sb_mul(" + a.sql + ", " + b.sql + ")"
+                                 : "(" + a.sql + " * " + b.sql + ")";
   } else if (op == "/") {
     out.sql = "sb_div(" + a.sql + ", " + b.sql + ")";
   } else if (op == "%") {
@@ -529,27 +561,28 @@ Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, 
 }
 
 Result<Translated> Translator::AExpr(const Json& node) {
-  const Json& e = node["A_Expr"];
+  const Json& e = Get(node, "A_Expr");
   std::string kind = e.value("kind", "");
-  auto names = NameList(e["name"]);
+  auto names = NameList(Get(e, "name"));
   std::string op = names.empty() ? "" : names.back();
   int loc = e.value("location", -1) + 1;
   if (kind == "AEXPR_OP") {
-    if (op == "=" || op == "<>" || op == "!=" || op == "<" || op == "<=" || op == ">" || op == ">=") {
+    if (op == "=" || op == "<>" || op == "!=" || op == "<" || op == "<=" || op == ">" ||
+        op == ">=") {
       if (!e.contains("lexpr")) return NotSupported("prefix operator " + op, loc);
-      return Comparison(op, e["lexpr"], e["rexpr"], loc);
+      return Comparison(op, Get(e, "lexpr"), Get(e, "rexpr"), loc);
     }
     if (op == "+" || op == "-" || op == "*" || op == "/" || op == "%" || op == "||") {
-      return Arithmetic(op, e.contains("lexpr") ? &e["lexpr"] : nullptr, e["rexpr"], loc);
+      return Arithmetic(op, e.contains("lexpr") ? &Get(e, "lexpr") : nullptr, Get(e, "rexpr"), loc);
     }
     return NotSupported("operator " + op, loc);
   }
   if (kind == "AEXPR_IN") {
-    SB_ASSIGN_OR_RETURN(Translated l, Expr(e["lexpr"]));
-    if (!e["rexpr"].contains("List")) return NotSupported("IN with a subquery", loc);
+    SB_ASSIGN_OR_RETURN(Translated l, Expr(Get(e, "lexpr")));
+    if (!Get(e, "rexpr").contains("List")) return NotSupported("IN with a subquery", loc);
     std::vector<Translated> items;
     items.push_back(std::move(l));
-    for (const auto& item : e["rexpr"]["List"]["items"]) {
+    for (const auto& item : Get(Get(Get(e, "rexpr"), "List"), "items")) {
       SB_ASSIGN_OR_RETURN(Translated t, Expr(item));
       items.push_back(std::move(t));
     }
@@ -559,9 +592,9 @@ Result<Translated> Translator::AExpr(const Json& node) {
     return Make(sql + "))", SqlType::Of(TypeId::kBool));
   }
   if (kind == "AEXPR_BETWEEN" || kind == "AEXPR_NOT_BETWEEN") {
-    const auto& bounds = e["rexpr"]["List"]["items"];
+    const auto& bounds = Get(Get(Get(e, "rexpr"), "List"), "items");
     std::vector<Translated> items;
-    SB_ASSIGN_OR_RETURN(Translated x, Expr(e["lexpr"]));
+    SB_ASSIGN_OR_RETURN(Translated x, Expr(Get(e, "lexpr")));
     items.push_back(std::move(x));
     for (const auto& b : bounds) {
       SB_ASSIGN_OR_RETURN(Translated t, Expr(b));
@@ -573,8 +606,8 @@ Result<Translated> Translator::AExpr(const Json& node) {
                 SqlType::Of(TypeId::kBool));
   }
   if (kind == "AEXPR_LIKE" || kind == "AEXPR_ILIKE") {
-    SB_ASSIGN_OR_RETURN(Translated x, ExprAs(e["lexpr"], SqlType::Of(TypeId::kText)));
-    SB_ASSIGN_OR_RETURN(Translated p, ExprAs(e["rexpr"], SqlType::Of(TypeId::kText)));
+    SB_ASSIGN_OR_RETURN(Translated x, ExprAs(Get(e, "lexpr"), SqlType::Of(TypeId::kText)));
+    SB_ASSIGN_OR_RETURN(Translated p, ExprAs(Get(e, "rexpr"), SqlType::Of(TypeId::kText)));
     bool negate = op.rfind("!~", 0) == 0;
     std::string lhs = kind == "AEXPR_ILIKE" ? "lower(" + x.sql + ")" : x.sql;
     std::string rhs = kind == "AEXPR_ILIKE" ? "lower(" + p.sql + ")" : p.sql;
@@ -584,8 +617,8 @@ Result<Translated> Translator::AExpr(const Json& node) {
   }
   if (kind == "AEXPR_NULLIF") {
     std::vector<Translated> items;
-    SB_ASSIGN_OR_RETURN(Translated a, Expr(e["lexpr"]));
-    SB_ASSIGN_OR_RETURN(Translated b, Expr(e["rexpr"]));
+    SB_ASSIGN_OR_RETURN(Translated a, Expr(Get(e, "lexpr")));
+    SB_ASSIGN_OR_RETURN(Translated b, Expr(Get(e, "rexpr")));
     items.push_back(std::move(a));
     items.push_back(std::move(b));
     SB_ASSIGN_OR_RETURN(items, Unify(std::move(items), "="));
@@ -593,30 +626,32 @@ Result<Translated> Translator::AExpr(const Json& node) {
   }
   if (kind == "AEXPR_DISTINCT" || kind == "AEXPR_NOT_DISTINCT") {
     std::vector<Translated> items;
-    SB_ASSIGN_OR_RETURN(Translated a, Expr(e["lexpr"]));
-    SB_ASSIGN_OR_RETURN(Translated b, Expr(e["rexpr"]));
+    SB_ASSIGN_OR_RETURN(Translated a, Expr(Get(e, "lexpr")));
+    SB_ASSIGN_OR_RETURN(Translated b, Expr(Get(e, "rexpr")));
     items.push_back(std::move(a));
     items.push_back(std::move(b));
     SB_ASSIGN_OR_RETURN(items, Unify(std::move(items), "IS DISTINCT FROM"));
-    return Make("(" + items[0].sql + (kind == "AEXPR_DISTINCT" ? " IS NOT " : " IS ") +
-                    items[1].sql + ")",
-                SqlType::Of(TypeId::kBool));
+    return Make(
+        "(" + items[0].sql + (kind == "AEXPR_DISTINCT" ? " IS NOT " : " IS ") + items[1].sql + ")",
+        SqlType::Of(TypeId::kBool));
   }
   return NotSupported("expression kind " + kind, loc);
 }
 
 Result<Translated> Translator::BoolExpr(const Json& node) {
-  const Json& e = node["BoolExpr"];
+  const Json& e = Get(node, "BoolExpr");
   std::string op = e.value("boolop", "");
   std::vector<std::string> parts;
   bool agg = false;
-  for (const auto& arg : e["args"]) {
+  for (const auto& arg : Get(e, "args")) {
     SB_ASSIGN_OR_RETURN(Translated t, Expr(arg));
     SB_ASSIGN_OR_RETURN(t, Coerce(std::move(t), SqlType::Of(TypeId::kBool)));
     if (t.type.id != TypeId::kBool) {
       return Status(sqlstate::kDatatypeMismatch,
                     fmt::format("argument of {} must be type boolean, not type {}",
-                                op == "AND_EXPR" ? "AND" : op == "OR_EXPR" ? "OR" : "NOT",
+                                op == "AND_EXPR"  ? "AND"
+                                : op == "OR_EXPR" ? "OR"
+                                                  : "NOT",
                                 t.type.Name()),
                     {}, Loc(arg));
     }
@@ -638,32 +673,32 @@ Result<Translated> Translator::BoolExpr(const Json& node) {
 }
 
 Result<Translated> Translator::Case(const Json& node) {
-  const Json& c = node["CaseExpr"];
+  const Json& c = Get(node, "CaseExpr");
   std::optional<Translated> arg;
   if (c.contains("arg")) {
-    SB_ASSIGN_OR_RETURN(Translated a, Expr(c["arg"]));
+    SB_ASSIGN_OR_RETURN(Translated a, Expr(Get(c, "arg")));
     arg = std::move(a);
   }
   std::vector<Translated> conds, results;
-  for (const auto& w : c["args"]) {
-    const Json& when = w["CaseWhen"];
+  for (const auto& w : Get(c, "args")) {
+    const Json& when = Get(w, "CaseWhen");
     if (arg) {
       std::vector<Translated> pair{*arg};
-      SB_ASSIGN_OR_RETURN(Translated v, Expr(when["expr"]));
+      SB_ASSIGN_OR_RETURN(Translated v, Expr(Get(when, "expr")));
       pair.push_back(std::move(v));
       SB_ASSIGN_OR_RETURN(pair, Unify(std::move(pair), "="));
       arg->sql = pair[0].sql;
       conds.push_back(pair[1]);
     } else {
-      SB_ASSIGN_OR_RETURN(Translated cond, Condition(when["expr"]));
+      SB_ASSIGN_OR_RETURN(Translated cond, Condition(Get(when, "expr")));
       conds.push_back(std::move(cond));
     }
-    SB_ASSIGN_OR_RETURN(Translated r, Expr(when["result"]));
+    SB_ASSIGN_OR_RETURN(Translated r, Expr(Get(when, "result")));
     results.push_back(std::move(r));
   }
   bool has_else = c.contains("defresult");
   if (has_else) {
-    SB_ASSIGN_OR_RETURN(Translated d, Expr(c["defresult"]));
+    SB_ASSIGN_OR_RETURN(Translated d, Expr(Get(c, "defresult")));
     results.push_back(std::move(d));
   }
   SB_ASSIGN_OR_RETURN(results, Unify(std::move(results), "CASE"));
@@ -681,17 +716,18 @@ Result<Translated> Translator::Case(const Json& node) {
 }
 
 Result<Translated> Translator::Cast(const Json& node) {
-  const Json& c = node["TypeCast"];
+  const Json& c = Get(node, "TypeCast");
   std::vector<int> typmods;
-  for (const auto& m : c["typeName"]["typmods"]) {
+  for (const auto& m : Get(Get(c, "typeName"), "typmods")) {
     if (!m.contains("A_Const")) return NotSupported("this type modifier", Loc(node));
-    typmods.push_back(static_cast<int>(ConstIntValue(m["A_Const"], text_)));
+    typmods.push_back(static_cast<int>(ConstIntValue(Get(m, "A_Const"), text_)));
   }
-  if (c["typeName"].contains("arrayBounds")) return NotSupported("array types", Loc(node));
-  auto tr = ResolveTypeName(NameList(c["typeName"]["names"]), typmods);
-  if (!tr.ok()) return Status(tr.status()).WithPosition(c["typeName"].value("location", -1) + 1);
+  if (Get(c, "typeName").contains("arrayBounds")) return NotSupported("array types", Loc(node));
+  auto tr = ResolveTypeName(NameList(Get(Get(c, "typeName"), "names")), typmods);
+  if (!tr.ok())
+    return Status(tr.status()).WithPosition(Get(c, "typeName").value("location", -1) + 1);
   SqlType to = *tr;
-  SB_ASSIGN_OR_RETURN(Translated t, Expr(c["arg"]));
+  SB_ASSIGN_OR_RETURN(Translated t, Expr(Get(c, "arg")));
   if (to.id == TypeId::kNumeric && to.precision < 0 && t.type.id != TypeId::kNumeric) {
     // ::numeric without a typmod: keep an exact scaled form when the input has one.
     if (t.type.IsInteger()) to = LiteralNumeric(0);
@@ -718,7 +754,7 @@ Result<Translated> Translator::Cast(const Json& node) {
 }
 
 Result<Translated> Translator::SqlValueFunction(const Json& node) {
-  std::string op = node["SQLValueFunction"].value("op", "");
+  std::string op = Get(node, "SQLValueFunction").value("op", "");
   if (op == "SVFOP_CURRENT_USER" || op == "SVFOP_SESSION_USER" || op == "SVFOP_USER") {
     return Make("sb_setting('session_user')", SqlType::Of(TypeId::kText));
   }
@@ -737,8 +773,8 @@ Result<Translated> Translator::SqlValueFunction(const Json& node) {
 }
 
 Result<Translated> Translator::Func(const Json& node) {
-  const Json& f = node["FuncCall"];
-  auto names = NameList(f["funcname"]);
+  const Json& f = Get(node, "FuncCall");
+  auto names = NameList(Get(f, "funcname"));
   int loc = f.value("location", -1) + 1;
   if (names.size() == 2 && names[0] != "pg_catalog") {
     return NotSupported(fmt::format("function {}.{}", names[0], names[1]), loc);
@@ -749,7 +785,7 @@ Result<Translated> Translator::Func(const Json& node) {
     return NotSupported("ordered-set aggregates and aggregate FILTER/ORDER BY", loc);
   }
   std::vector<const Json*> args;
-  for (const auto& a : f["args"]) args.push_back(&a);
+  for (const auto& a : Get(f, "args")) args.push_back(&a);
 
   if (IsAggregateCall(node)) {
     if (!allow_aggregates_) {
@@ -779,7 +815,8 @@ Result<Translated> Translator::Func(const Json& node) {
     }
     std::string d = distinct ? "DISTINCT " : "";
     if (name == "min" || name == "max") {
-      if (a.type.id == TypeId::kBool || IsTextNumeric(a.type)) return NotSupported(name + "(" + a.type.Name() + ")", loc);
+      if (a.type.id == TypeId::kBool || IsTextNumeric(a.type))
+        return NotSupported(name + "(" + a.type.Name() + ")", loc);
       out.sql = name + "(" + d + a.sql + ")";
       out.type = a.type;
       return out;
@@ -837,7 +874,8 @@ Result<Translated> Translator::Func(const Json& node) {
   if (name == "abs") {
     if (args.size() != 1) return NotSupported("abs with this argument list", loc);
     SB_ASSIGN_OR_RETURN(Translated a, Expr(*args[0]));
-    if (!a.type.IsNumber() || IsTextNumeric(a.type)) return NotSupported("abs(" + a.type.Name() + ")", loc);
+    if (!a.type.IsNumber() || IsTextNumeric(a.type))
+      return NotSupported("abs(" + a.type.Name() + ")", loc);
     Translated out = Make("abs(" + a.sql + ")", a.type);
     out.contains_aggregate = a.contains_aggregate;
     return out;
@@ -874,18 +912,19 @@ Result<Translated> Translator::Expr(const Json& node) {
   if (kind == "TypeCast") return Cast(node);
   if (kind == "SQLValueFunction") return SqlValueFunction(node);
   if (kind == "NullTest") {
-    const Json& n = node["NullTest"];
-    SB_ASSIGN_OR_RETURN(Translated a, Expr(n["arg"]));
+    const Json& n = Get(node, "NullTest");
+    SB_ASSIGN_OR_RETURN(Translated a, Expr(Get(n, "arg")));
     bool is_not = n.value("nulltesttype", "") == "IS_NOT_NULL";
-    Translated out = Make("(" + a.sql + (is_not ? " IS NOT NULL)" : " IS NULL)"), SqlType::Of(TypeId::kBool));
+    Translated out =
+        Make("(" + a.sql + (is_not ? " IS NOT NULL)" : " IS NULL)"), SqlType::Of(TypeId::kBool));
     out.contains_aggregate = a.contains_aggregate;
     return out;
   }
   if (kind == "BooleanTest") {
-    const Json& n = node["BooleanTest"];
-    SB_ASSIGN_OR_RETURN(Translated a, ExprAs(n["arg"], SqlType::Of(TypeId::kBool)));
+    const Json& n = Get(node, "BooleanTest");
+    SB_ASSIGN_OR_RETURN(Translated a, ExprAs(Get(n, "arg"), SqlType::Of(TypeId::kBool)));
     std::string t = n.value("booltesttype", "");
-    std::string suffix = t == "IS_TRUE"       ? " IS TRUE"
+    std::string suffix = t == "IS_TRUE"        ? " IS TRUE"
                          : t == "IS_NOT_TRUE"  ? " IS NOT TRUE"
                          : t == "IS_FALSE"     ? " IS FALSE"
                          : t == "IS_NOT_FALSE" ? " IS NOT FALSE"
@@ -895,7 +934,7 @@ Result<Translated> Translator::Expr(const Json& node) {
   }
   if (kind == "CoalesceExpr") {
     std::vector<Translated> items;
-    for (const auto& a : node["CoalesceExpr"]["args"]) {
+    for (const auto& a : Get(Get(node, "CoalesceExpr"), "args")) {
       SB_ASSIGN_OR_RETURN(Translated t, Expr(a));
       items.push_back(std::move(t));
     }

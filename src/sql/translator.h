@@ -45,8 +45,8 @@ struct Translated {
   std::string sql;
   SqlType type;
   bool is_constant = false;
-  Value constant;          // stored form (or raw text while type is kUnknown)
-  int param = 0;           // > 0 when this is a bare $n
+  Value constant;  // stored form (or raw text while type is kUnknown)
+  int param = 0;   // > 0 when this is a bare $n
   bool contains_aggregate = false;
 };
 

@@ -1,0 +1,62 @@
+#include "node/engine.h"
+
+#include <thread>
+
+namespace sb::node {
+
+Engine::Engine(std::unique_ptr<storage::ShardSet> shards, uint32_t shard_count)
+    : shards_(std::move(shards)), shard_count_(shard_count) {
+  // Enough workers that a 16-shard scatter runs all subplans at once.
+  size_t workers = std::max<size_t>(shard_count_, 4);
+  executor_ = std::make_unique<exec::Executor>(shards_.get(), meta::ShardMap::Initial(shard_count_),
+                                               workers);
+  metrics_.DeclareCounter("scratchbird_queries_total", "Statements executed, by type and status.");
+  metrics_.DeclareCounter("scratchbird_query_errors_total", "Failed statements, by SQLSTATE.");
+  metrics_.DeclareHistogram(
+      "scratchbird_query_duration_seconds", "Statement duration in seconds.",
+      {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
+  metrics_.DeclareGauge("scratchbird_active_connections", "Open client connections.");
+  metrics_.DeclareGauge("scratchbird_active_queries", "Statements running now.");
+  metrics_.DeclareCounter("scratchbird_shard_queries_total", "Subplans run, by shard.");
+  metrics_.DeclareGauge("scratchbird_shards", "Shards in this node's data directory.");
+  metrics_.Set("scratchbird_shards", {}, shard_count_);
+  metrics_.Set("scratchbird_active_connections", {}, 0);
+  metrics_.Set("scratchbird_active_queries", {}, 0);
+}
+
+Status Engine::Open() {
+  SB_RETURN_IF_ERROR(executor_->InitCatalogTables());
+  SB_ASSIGN_OR_RETURN(meta::Catalog c, executor_->LoadCatalog());
+  std::lock_guard<std::mutex> l(catalog_mu_);
+  catalog_ = std::make_shared<const meta::Catalog>(std::move(c));
+  return Status::Ok();
+}
+
+std::shared_ptr<const meta::Catalog> Engine::catalog() const {
+  std::lock_guard<std::mutex> l(catalog_mu_);
+  return catalog_;
+}
+
+Result<exec::DdlPlan> Engine::RunDdl(const sql::ParsedStatement& stmt, std::string_view text) {
+  std::lock_guard<std::mutex> ddl(ddl_mu_);
+  auto current = catalog();
+  sql::Planner planner(current.get());
+  SB_ASSIGN_OR_RETURN(sql::PlannedStatement planned, planner.Plan(stmt, text));
+  auto* plan = std::get_if<exec::DdlPlan>(&planned.plan);
+  if (plan == nullptr) return Status::Internal("not a schema change");
+  if (plan->if_exists_noop) return *plan;
+  const uint64_t version = current->schema_version() + 1;
+  SB_RETURN_IF_ERROR(executor_->ApplyDdl(*plan, version));
+  auto next = std::make_shared<meta::Catalog>(*current);
+  if (plan->kind == exec::DdlPlan::Kind::kDropTable) {
+    next->DropTable(plan->table_name);
+  } else if (plan->new_table) {
+    next->PutTable(*plan->new_table);
+  }
+  next->set_schema_version(version);
+  std::lock_guard<std::mutex> l(catalog_mu_);
+  catalog_ = std::move(next);
+  return *plan;
+}
+
+}  // namespace sb::node

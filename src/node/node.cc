@@ -1,0 +1,230 @@
+#include "node/node.h"
+
+#include <fcntl.h>
+#include <httplib.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "node/engine.h"
+#include "node/sql_session.h"
+#include "pgwire/server.h"
+#include "storage/shard_set.h"
+
+namespace sb::node {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kMetaFile = "scratchbird.json";
+constexpr int kFormatVersion = 1;
+
+// Writes a file durably: temp file, fsync, rename, fsync of the directory.
+Status WriteFileDurably(const fs::path& path, const std::string& content) {
+  fs::path tmp = path;
+  tmp += ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0)
+    return Status::IoError(fmt::format("cannot create {}: {}", tmp.string(), strerror(errno)));
+  ssize_t n = ::write(fd, content.data(), content.size());
+  bool ok = n == static_cast<ssize_t>(content.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    return Status::IoError(fmt::format("cannot write {}: {}", path.string(), strerror(errno)));
+  }
+  int dfd = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return Status::Ok();
+}
+
+// Creates the data directory on first start, or checks it on reopen; returns
+// the shard count recorded in it.
+Result<uint32_t> PrepareDataDir(const NodeOptions& o) {
+  std::error_code ec;
+  fs::path dir(o.data_dir);
+  fs::path meta = dir / kMetaFile;
+  if (!fs::exists(meta, ec)) {
+    if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
+      return Status::InvalidArgument(
+          fmt::format("data directory {} is not empty and has no {}", o.data_dir, kMetaFile),
+          "Point --data-dir at an empty or new directory, or at an existing ScratchBird data "
+          "directory.");
+    }
+    fs::create_directories(dir, ec);
+    if (ec)
+      return Status::IoError(
+          fmt::format("cannot create data directory {}: {}", o.data_dir, ec.message()));
+    uint32_t shards = o.shards.value_or(16);
+    if (shards < 1 || shards > 256) {
+      return Status::InvalidArgument(
+          fmt::format("--shards must be between 1 and 256 (the vnode count), not {}", shards));
+    }
+    nlohmann::json j = {
+        {"format_version", kFormatVersion}, {"shard_count", shards}, {"vnode_count", 256}};
+    SB_RETURN_IF_ERROR(WriteFileDurably(meta, j.dump(2) + "\n"));
+    return shards;
+  }
+  std::ifstream in(meta);
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.contains("shard_count") || !j.contains("format_version")) {
+    return Status(sqlstate::kDataCorrupted,
+                  fmt::format("{} is not a valid ScratchBird metadata file", meta.string()));
+  }
+  if (j["format_version"].get<int>() != kFormatVersion) {
+    return Status(
+        sqlstate::kDataCorrupted,
+        fmt::format("data directory format {} is not supported by this version (expects {})",
+                    j["format_version"].get<int>(), kFormatVersion));
+  }
+  uint32_t recorded = j["shard_count"].get<uint32_t>();
+  if (o.shards && *o.shards != recorded) {
+    return Status::InvalidArgument(
+        fmt::format("data directory {} was created with {} shards; --shards {} does not match",
+                    o.data_dir, recorded, *o.shards),
+        "The shard count is fixed when the data directory is created; omit --shards to reopen it.");
+  }
+  return recorded;
+}
+
+}  // namespace
+
+Status ParseListen(const std::string& flag, const std::string& value, std::string* host,
+                   uint16_t* port) {
+  size_t colon = value.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return Status::InvalidArgument(fmt::format("{} must be HOST:PORT, got \"{}\"", flag, value));
+  }
+  std::string p = value.substr(colon + 1);
+  char* end = nullptr;
+  long n = std::strtol(p.c_str(), &end, 10);
+  if (p.empty() || *end != '\0' || n < 0 || n > 65535) {
+    return Status::InvalidArgument(fmt::format("{}: \"{}\" is not a valid port", flag, p));
+  }
+  *host = value.substr(0, colon);
+  *port = static_cast<uint16_t>(n);
+  return Status::Ok();
+}
+
+struct Node::Impl {
+  NodeOptions options;
+  int lock_fd = -1;
+  uint32_t shards = 0;
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<SqlSessionFactory> factory;
+  std::unique_ptr<pgwire::Server> sql;
+  std::unique_ptr<httplib::Server> http;
+  std::thread http_thread;
+  int http_port = 0;
+  bool stopped = false;
+};
+
+Node::Node() : impl_(std::make_unique<Impl>()) {}
+
+Node::~Node() {
+  Stop();
+}
+
+Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
+  std::unique_ptr<Node> node(new Node());
+  Impl& m = *node->impl_;
+  m.options = options;
+  SB_ASSIGN_OR_RETURN(m.shards, PrepareDataDir(options));
+  // One process per data directory.
+  fs::path lock = fs::path(options.data_dir) / "LOCK";
+  m.lock_fd = ::open(lock.c_str(), O_RDWR | O_CREAT, 0644);
+  if (m.lock_fd < 0 || ::flock(m.lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    return Status::IoError(fmt::format("data directory {} is in use by another scratchbird process",
+                                       options.data_dir));
+  }
+  storage::ShardOptions so;
+  so.synchronous = options.synchronous;
+  so.on_open = [](sqlite3* db) { exec::RegisterSqlFunctions(db); };
+  SB_ASSIGN_OR_RETURN(auto set,
+                      storage::ShardSet::Open((fs::path(options.data_dir) / "shards").string(),
+                                              static_cast<int>(m.shards), so));
+  m.engine = std::make_unique<Engine>(std::move(set), m.shards);
+  SB_RETURN_IF_ERROR(m.engine->Open());
+  m.factory = std::make_unique<SqlSessionFactory>(m.engine.get());
+
+  pgwire::ServerOptions po;
+  po.host = options.sql_host;
+  po.port = options.sql_port;
+  po.max_connections = options.max_connections;
+  m.sql = std::make_unique<pgwire::Server>(po, m.factory.get());
+  SB_RETURN_IF_ERROR(m.sql->Start());
+
+  m.http = std::make_unique<httplib::Server>();
+  Engine* engine = m.engine.get();
+  m.http->Get("/metrics", [engine](const httplib::Request&, httplib::Response& res) {
+    res.set_content(engine->metrics().RenderPrometheus(), "text/plain; version=0.0.4");
+  });
+  m.http->Get("/healthz", [engine](const httplib::Request&, httplib::Response& res) {
+    // Healthy when every shard answers a read of its catalog.
+    auto st = engine->executor().LoadCatalog();
+    if (!st.ok()) {
+      res.status = 503;
+      res.set_content("{\"status\":\"unhealthy\",\"error\":" +
+                          nlohmann::json(st.status().message()).dump() + "}\n",
+                      "application/json");
+      return;
+    }
+    res.set_content(fmt::format("{{\"status\":\"ok\",\"shards\":{}}}\n", engine->shard_count()),
+                    "application/json");
+  });
+  if (options.http_port == 0) {
+    m.http_port = m.http->bind_to_any_port(options.http_host);
+  } else {
+    m.http_port =
+        m.http->bind_to_port(options.http_host, options.http_port) ? options.http_port : -1;
+  }
+  if (m.http_port <= 0) {
+    m.sql->Stop();
+    return Status::IoError(
+        fmt::format("cannot listen for HTTP on {}:{}", options.http_host, options.http_port));
+  }
+  httplib::Server* http = m.http.get();
+  m.http_thread = std::thread([http] { http->listen_after_bind(); });
+  return node;
+}
+
+uint16_t Node::sql_port() const {
+  return impl_->sql->port();
+}
+uint16_t Node::http_port() const {
+  return static_cast<uint16_t>(impl_->http_port);
+}
+uint32_t Node::shard_count() const {
+  return impl_->shards;
+}
+const std::string& Node::data_dir() const {
+  return impl_->options.data_dir;
+}
+
+void Node::Stop() {
+  Impl& m = *impl_;
+  if (m.stopped) return;
+  m.stopped = true;
+  if (m.sql) m.sql->Stop();
+  if (m.http) {
+    m.http->stop();
+    if (m.http_thread.joinable()) m.http_thread.join();
+  }
+  m.factory.reset();
+  m.engine.reset();
+  if (m.lock_fd >= 0) {
+    ::flock(m.lock_fd, LOCK_UN);
+    ::close(m.lock_fd);
+    m.lock_fd = -1;
+  }
+}
+
+}  // namespace sb::node
