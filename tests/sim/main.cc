@@ -22,6 +22,7 @@ void Usage() {
       "              [--fault-seconds F] [--settle-seconds F] [--voters N]\n"
       "              [--chaos] [--no-pre-vote] [--max-entries N] [--drop P]\n"
       "              [--no-leader-noop] [--slow-disks]\n"
+      "              [--crash-after-commit P]\n"
       "bugs: old-term-commit, vote-no-log-check, vote-not-persisted, truncate-on-append\n");
 }
 }  // namespace
@@ -54,6 +55,8 @@ int main(int argc, char** argv) {
       base.leader_noop = false;
     } else if (a == "--slow-disks") {
       base.slow_disks = true;
+    } else if (a == "--crash-after-commit") {
+      base.crash_after_commit = std::atof(next());
     } else if (a == "--chaos") {
       base.chaos = true;
     } else if (a == "--no-pre-vote") {
@@ -98,13 +101,14 @@ int main(int argc, char** argv) {
       std::printf(
           "seed %llu: %s\n  %s\n  events=%llu messages=%llu commits=%llu ops_ok=%llu "
           "ops_timeout=%llu crashes=%llu elections=%llu conf_changes=%llu "
-          "transfers=%llu snapshots=%llu\n",
+          "transfers=%llu snapshots=%llu old_term_commits=%llu\n",
           static_cast<unsigned long long>(s), r.ok ? "OK" : "FAIL", r.summary.c_str(),
           (unsigned long long)r.events, (unsigned long long)r.messages,
           (unsigned long long)r.commits, (unsigned long long)r.ops_ok,
           (unsigned long long)r.ops_timeout, (unsigned long long)r.crashes,
           (unsigned long long)r.elections, (unsigned long long)r.conf_changes,
-          (unsigned long long)r.transfers, (unsigned long long)r.snapshots_sent);
+          (unsigned long long)r.transfers, (unsigned long long)r.snapshots_sent,
+          (unsigned long long)r.old_term_commits);
     }
     if (!r.ok) {
       ++failures;

@@ -340,6 +340,27 @@ void Simulation::CheckCommit(SimNode& n) {
   Raft& r = *n.raft;
   Index c = r.commit();
   if (c <= n.checked_commit) return;
+  if (r.role() == Role::kLeader && r.TermAt(c) != 0 && r.TermAt(c) < r.term()) {
+    ++res_.old_term_commits;
+    Trace("n" + std::to_string(n.id) + " (leader, term " + std::to_string(r.term()) +
+          ") committed up to an entry of older term " + std::to_string(r.TermAt(c)));
+  }
+  if (opts_.crash_after_commit > 0 && r.role() == Role::kLeader && now_ < heal_at_ &&
+      rng_.Chance(opts_.crash_after_commit)) {
+    // Nemesis: kill a leader right after it advanced its commit index, before
+    // it can tell anyone.
+    NodeId id = n.id;
+    uint64_t inc = n.incarnation;
+    At(now_, [this, id, inc]() {
+      SimNode& x = N(id);
+      if (!x.up || x.incarnation != inc) return;
+      Crash(x);
+      At(std::min(now_ + rng_.Range(10 * kMs, 1 * kSec), heal_at_), [this, id]() {
+        SimNode& y = N(id);
+        if (!y.up) Restart(y);
+      });
+    });
+  }
   for (Index i = n.checked_commit + 1; i <= c; ++i) {
     Term t = r.TermAt(i);
     if (t == 0) continue;

@@ -76,8 +76,10 @@ struct SimOptions {
   bool leader_noop = true;
   int max_msg_entries = 0;  // 0: derived from the seed
   bool chaos = false;
-  bool slow_disks = false;  // every disk starts slow (long fsyncs widen crash windows)       //
-                            // many more, shorter faults (crash/partition storms)
+  bool slow_disks = false;
+  double crash_after_commit = 0;  // chance to crash a leader right after its commit advances  //
+                                  // every disk starts slow (long fsyncs widen crash windows) //
+                                  // many more, shorter faults (crash/partition storms)
   raft::BugSwitches bugs;
   std::ostream* trace = nullptr;  // readable event trace when set
 };
@@ -90,6 +92,7 @@ struct SimResult {
   uint64_t messages = 0;
   uint64_t ops_ok = 0, ops_timeout = 0;
   uint64_t commits = 0;
+  uint64_t old_term_commits = 0;  // a leader's commit index landed on an older-term entry
   uint64_t crashes = 0, elections = 0, conf_changes = 0, transfers = 0, snapshots_sent = 0;
   std::string summary;  // one-line parameter summary of the run
 };
