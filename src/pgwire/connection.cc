@@ -10,6 +10,8 @@
 #include <exception>
 #include <random>
 
+#include <spdlog/spdlog.h>
+
 #include "pgwire/format.h"
 
 namespace sb::pgwire {
@@ -156,6 +158,13 @@ void Connection::MaybeFlush() {
 
 void Connection::SendFatal(const Status& status) {
   sent_fatal_ = true;
+  fatal_code_ = status.code();
+  // Shutdown and refusals are logged by the server; everything else ends a
+  // client's connection unexpectedly and is worth an operator's attention.
+  if (fatal_code_ != sqlstate::kAdminShutdown && fatal_code_ != sqlstate::kTooManyConnections) {
+    spdlog::info("pgwire: closing connection {} from {}: FATAL {} {}", pid_, peer_, fatal_code_,
+                 status.message());
+  }
   w_.ErrorResponse(status, "FATAL");
   Flush();
 }

@@ -46,9 +46,14 @@ class Connection {
   // Returns true if the refusal was sent (false for cancels and bad packets).
   bool RunRefusal(const Status& reason);
 
+  // The client's address, used in log messages.
+  void set_peer(std::string peer) { peer_ = std::move(peer); }
+
   // True if a FATAL error was sent: the server then closes gently so that the
   // message is not lost to a TCP reset caused by unread client input.
   bool sent_fatal() const { return sent_fatal_; }
+  // SQLSTATE of the FATAL error sent, empty if none.
+  const std::string& fatal_code() const { return fatal_code_; }
 
  private:
   struct Statement {
@@ -113,6 +118,8 @@ class Connection {
   BackendWriter w_;
   bool broken_ = false;  // socket write failed; stop producing output
   bool sent_fatal_ = false;
+  std::string fatal_code_;
+  std::string peer_ = "unknown client";
 
   std::unique_ptr<Session> session_;
   bool attached_ = false;

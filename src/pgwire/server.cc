@@ -1,5 +1,6 @@
 #include "pgwire/server.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -21,6 +22,8 @@
 #include <system_error>
 #include <thread>
 #include <vector>
+
+#include <spdlog/spdlog.h>
 
 #include "pgwire/connection.h"
 
@@ -54,6 +57,46 @@ void LingeringClose(int fd) {
   }
 }
 
+std::string FormatPeer(const sockaddr_storage& addr) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  uint16_t port = 0;
+  if (addr.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
+    inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+    port = ntohs(a->sin_port);
+    return std::string(host) + ":" + std::to_string(port);
+  }
+  if (addr.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
+    inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+    port = ntohs(a->sin6_port);
+    return "[" + std::string(host) + "]:" + std::to_string(port);
+  }
+  return "unknown client";
+}
+
+// Logs at most once per second per call site, counting what was suppressed.
+class RateLimitedLog {
+ public:
+  template <typename F>
+  void Log(F&& emit) {
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mu_);
+    if (now - last_ < std::chrono::seconds(1)) {
+      ++suppressed_;
+      return;
+    }
+    last_ = now;
+    emit(suppressed_);
+    suppressed_ = 0;
+  }
+
+ private:
+  std::mutex mu_;
+  std::chrono::steady_clock::time_point last_{};
+  uint64_t suppressed_ = 0;
+};
+
 }  // namespace
 
 struct Server::Impl final : ConnectionHost {
@@ -63,6 +106,7 @@ struct Server::Impl final : ConnectionHost {
     bool done = false;
     int32_t secret = 0;
     Session* session = nullptr;  // set while the session is cancellable
+    std::string peer;
     std::thread thread;
   };
 
@@ -78,6 +122,7 @@ struct Server::Impl final : ConnectionHost {
     if (it == workers.end()) return;
     it->second->secret = secret;
     it->second->session = session;
+    sessions_opened.fetch_add(1);
   }
   void DetachSession(int32_t pid) override {
     std::lock_guard lock(mu);
@@ -91,6 +136,7 @@ struct Server::Impl final : ConnectionHost {
     Worker& w = *it->second;
     if (w.session == nullptr || w.secret != secret) return false;
     w.session->Cancel();
+    cancel_requests.fetch_add(1);
     return true;
   }
   bool stopping() const override { return stop_requested.load(); }
@@ -116,6 +162,7 @@ struct Server::Impl final : ConnectionHost {
     bool linger = false;
     {
       Connection conn(w->fd, pid, options, factory, this);
+      conn.set_peer(w->peer);
       if (w->refusal) {
         refused =
             conn.RunRefusal(Status(sqlstate::kTooManyConnections, "sorry, too many clients already",
@@ -124,6 +171,7 @@ struct Server::Impl final : ConnectionHost {
         conn.Run();
       }
       linger = conn.sent_fatal();
+      if (conn.fatal_code() == sqlstate::kProtocolViolation) protocol_errors.fetch_add(1);
     }  // the session is detached and destroyed here
     if (linger) LingeringClose(w->fd);
     {
@@ -133,7 +181,15 @@ struct Server::Impl final : ConnectionHost {
       w->done = true;
       if (w->refusal) {
         --refusing;
-        if (refused) rejected.fetch_add(1);
+        if (refused) {
+          rejected.fetch_add(1);
+          refusal_log.Log([&](uint64_t suppressed) {
+            spdlog::warn(
+                "pgwire: refused connection from {}: too many clients (max_connections={}); "
+                "{} more refusals not logged",
+                w->peer, options.max_connections, suppressed);
+          });
+        }
       } else {
         --active;
       }
@@ -142,7 +198,8 @@ struct Server::Impl final : ConnectionHost {
     Wake();
   }
 
-  void Spawn(int fd) {
+  void Spawn(int fd, std::string peer) {
+    accepted.fetch_add(1);
     std::unique_lock lock(mu);
     const bool refuse = active >= options.max_connections;
     if (refuse && refusing >= kMaxConcurrentRefusals) {
@@ -156,6 +213,7 @@ struct Server::Impl final : ConnectionHost {
     Worker* raw = w.get();
     w->fd = fd;
     w->refusal = refuse;
+    w->peer = std::move(peer);
     try {
       w->thread = std::thread(&Impl::Serve, this, raw, pid);
     } catch (const std::system_error&) {
@@ -212,9 +270,16 @@ struct Server::Impl final : ConnectionHost {
         if ((fds[i].revents & POLLIN) == 0) continue;
         // Listening sockets are non-blocking: a client that vanished between
         // poll and accept gives EAGAIN instead of blocking the loop.
-        int fd = accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC);
+        sockaddr_storage peer{};
+        socklen_t peer_len = sizeof(peer);
+        int fd = accept4(fds[i].fd, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_CLOEXEC);
         if (fd < 0) {
           if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            int err = errno;
+            accept_error_log.Log([&](uint64_t suppressed) {
+              spdlog::error("pgwire: accept failed: {} ({} similar errors not logged)",
+                            std::strerror(err), suppressed);
+            });
             // Out of descriptors or memory: back off instead of spinning.
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
           }
@@ -223,7 +288,7 @@ struct Server::Impl final : ConnectionHost {
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-        Spawn(fd);
+        Spawn(fd, FormatPeer(peer));
       }
     }
   }
@@ -364,6 +429,12 @@ struct Server::Impl final : ConnectionHost {
   std::atomic<bool> stop_requested{false};
   std::atomic<uint16_t> bound_port{0};
   std::atomic<uint64_t> rejected{0};
+  std::atomic<uint64_t> accepted{0};
+  std::atomic<uint64_t> sessions_opened{0};
+  std::atomic<uint64_t> protocol_errors{0};
+  std::atomic<uint64_t> cancel_requests{0};
+  RateLimitedLog refusal_log;
+  RateLimitedLog accept_error_log;
 
   mutable std::mutex mu;
   std::condition_variable cv;
@@ -401,6 +472,17 @@ int Server::active_connections() const {
 
 uint64_t Server::connections_rejected() const {
   return impl_->rejected.load();
+}
+
+Server::Stats Server::stats() const {
+  Stats s;
+  s.active_connections = active_connections();
+  s.connections_accepted = impl_->accepted.load();
+  s.connections_rejected = impl_->rejected.load();
+  s.sessions_opened = impl_->sessions_opened.load();
+  s.protocol_errors = impl_->protocol_errors.load();
+  s.cancel_requests = impl_->cancel_requests.load();
+  return s;
 }
 
 }  // namespace sb::pgwire

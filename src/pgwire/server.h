@@ -51,6 +51,17 @@ class Server {
   // Connections refused with 53300 because max_connections was reached.
   uint64_t connections_rejected() const;
 
+  // Counters since Start(), for metrics.
+  struct Stats {
+    int active_connections = 0;
+    uint64_t connections_accepted = 0;  // TCP connections accepted (all kinds)
+    uint64_t connections_rejected = 0;  // refused with 53300
+    uint64_t sessions_opened = 0;       // successful startups
+    uint64_t protocol_errors = 0;       // connections closed with 08P01
+    uint64_t cancel_requests = 0;       // CancelRequests that matched a connection
+  };
+  Stats stats() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

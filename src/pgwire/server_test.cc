@@ -1046,6 +1046,7 @@ TEST_F(ServerTest, CancelRequestStopsSlowStatementWith57014) {
   PQfreeCancel(cancel);
   Res r(PQgetResult(c.get()));
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(server_->stats().cancel_requests, 1u);
   ASSERT_EQ(PQresultStatus(r.get()), PGRES_FATAL_ERROR);
   EXPECT_EQ(ErrField(r.get(), PG_DIAG_SQLSTATE), "57014");
   while (PGresult* extra = PQgetResult(c.get())) PQclear(extra);
@@ -1152,6 +1153,11 @@ TEST_F(MalformedTest, GarbageMessageLengthClosesOnlyThatConnection) {
   ASSERT_TRUE(raw.Startup());
   ASSERT_TRUE(raw.Send("Q" + BE32(2)));
   ExpectProtocolErrorAndClose(raw, "invalid message length");
+  EXPECT_TRUE(WaitFor([&] { return server_->stats().protocol_errors == 1; }));
+  Server::Stats st = server_->stats();
+  EXPECT_EQ(st.sessions_opened, 2u);  // other_ and raw
+  EXPECT_EQ(st.connections_accepted, 2u);
+  EXPECT_EQ(st.connections_rejected, 0u);
 }
 
 TEST_F(MalformedTest, HugeMessageLengthIsRejectedBeforeReadingBody) {
