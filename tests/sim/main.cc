@@ -5,12 +5,16 @@
 //   sb_sim --seeds 500 --start 10000    # seeds 10000..10499
 //   sb_sim --seed 42 --trace            # replay seed 42 with a full trace
 //   sb_sim --seeds 200 --bug old-term-commit   # show the simulator finds a bug
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "sim.h"
 
@@ -18,7 +22,7 @@ namespace {
 void Usage() {
   std::fprintf(
       stderr,
-      "usage: sb_sim [--seeds N] [--start S] [--seed S [--trace]] [--bug NAME]\n"
+      "usage: sb_sim [--seeds N] [--start S] [--jobs J] [--seed S [--trace]] [--bug NAME]\n"
       "              [--fault-seconds F] [--settle-seconds F] [--voters N]\n"
       "              [--chaos] [--no-pre-vote] [--max-entries N] [--drop P]\n"
       "              [--no-leader-noop] [--slow-disks]\n"
@@ -31,8 +35,14 @@ int main(int argc, char** argv) {
   uint64_t seeds = 100, start = 1;
   bool single = false, trace = false;
   sb::sim::SimOptions base;
+  int jobs = static_cast<int>(std::thread::hardware_concurrency());
+  std::string flags;  // run-shaping flags, repeated in replay hints
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    if (a != "--seeds" && a != "--start" && a != "--seed" && a != "--trace" && a != "--jobs") {
+      flags += " " + a;
+      if (i + 1 < argc && argv[i + 1][0] != '-') flags += std::string(" ") + argv[i + 1];
+    }
     auto next = [&]() -> const char* {
       if (i + 1 >= argc) {
         Usage();
@@ -42,6 +52,8 @@ int main(int argc, char** argv) {
     };
     if (a == "--seeds") {
       seeds = std::strtoull(next(), nullptr, 10);
+    } else if (a == "--jobs") {
+      jobs = std::atoi(next());
     } else if (a == "--start") {
       start = std::strtoull(next(), nullptr, 10);
     } else if (a == "--seed") {
@@ -89,43 +101,50 @@ int main(int argc, char** argv) {
     }
   }
   if (single) seeds = 1;
-  uint64_t failures = 0, events = 0;
+  if (jobs < 1) jobs = 1;
+  std::atomic<uint64_t> next{start}, failures{0}, events{0};
+  std::mutex out;
   auto t0 = std::chrono::steady_clock::now();
-  for (uint64_t s = start; s < start + seeds; ++s) {
-    sb::sim::SimOptions o = base;
-    o.seed = s;
-    if (single && trace) o.trace = &std::cout;
-    sb::sim::SimResult r = sb::sim::RunSimulation(o);
-    events += r.events;
-    if (single) {
-      std::printf(
-          "seed %llu: %s\n  %s\n  events=%llu messages=%llu commits=%llu ops_ok=%llu "
-          "ops_timeout=%llu crashes=%llu elections=%llu conf_changes=%llu "
-          "transfers=%llu snapshots=%llu old_term_commits=%llu\n",
-          static_cast<unsigned long long>(s), r.ok ? "OK" : "FAIL", r.summary.c_str(),
-          (unsigned long long)r.events, (unsigned long long)r.messages,
-          (unsigned long long)r.commits, (unsigned long long)r.ops_ok,
-          (unsigned long long)r.ops_timeout, (unsigned long long)r.crashes,
-          (unsigned long long)r.elections, (unsigned long long)r.conf_changes,
-          (unsigned long long)r.transfers, (unsigned long long)r.snapshots_sent,
-          (unsigned long long)r.old_term_commits);
+  auto worker = [&]() {
+    for (;;) {
+      uint64_t s = next++;
+      if (s >= start + seeds) return;
+      sb::sim::SimOptions o = base;
+      o.seed = s;
+      if (single && trace) o.trace = &std::cout;
+      sb::sim::SimResult r = sb::sim::RunSimulation(o);
+      events += r.events;
+      std::lock_guard<std::mutex> g(out);
+      if (single) {
+        std::printf(
+            "seed %llu: %s\n  %s\n  events=%llu messages=%llu commits=%llu ops_ok=%llu "
+            "ops_timeout=%llu crashes=%llu elections=%llu conf_changes=%llu "
+            "transfers=%llu snapshots=%llu old_term_commits=%llu\n",
+            static_cast<unsigned long long>(s), r.ok ? "OK" : "FAIL", r.summary.c_str(),
+            (unsigned long long)r.events, (unsigned long long)r.messages,
+            (unsigned long long)r.commits, (unsigned long long)r.ops_ok,
+            (unsigned long long)r.ops_timeout, (unsigned long long)r.crashes,
+            (unsigned long long)r.elections, (unsigned long long)r.conf_changes,
+            (unsigned long long)r.transfers, (unsigned long long)r.snapshots_sent,
+            (unsigned long long)r.old_term_commits);
+      }
+      if (!r.ok) {
+        ++failures;
+        std::printf("FAIL seed %llu: %s\n  replay: sb_sim --seed %llu --trace%s\n",
+                    static_cast<unsigned long long>(s), r.failure.c_str(),
+                    static_cast<unsigned long long>(s), flags.c_str());
+        std::fflush(stdout);
+      }
     }
-    if (!r.ok) {
-      ++failures;
-      std::printf("FAIL seed %llu: %s\n  replay: sb_sim --seed %llu --trace%s\n",
-                  static_cast<unsigned long long>(s), r.failure.c_str(),
-                  static_cast<unsigned long long>(s),
-                  base.bugs.commit_old_term_by_count ? " --bug old-term-commit"
-                  : base.bugs.vote_without_log_check ? " --bug vote-no-log-check"
-                  : base.bugs.vote_not_persisted     ? " --bug vote-not-persisted"
-                  : base.bugs.truncate_on_append     ? " --bug truncate-on-append"
-                                                     : "");
-      std::fflush(stdout);
-    }
-  }
+  };
+  std::vector<std::thread> threads;
+  for (int j = 1; j < jobs && !single; ++j) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("%llu seeds, %llu failed, %.1fs (%.0f seeds/min, %.0f sim steps/s)\n",
-              static_cast<unsigned long long>(seeds), static_cast<unsigned long long>(failures),
-              secs, secs > 0 ? seeds / secs * 60 : 0.0, secs > 0 ? events / secs : 0.0);
+              static_cast<unsigned long long>(seeds),
+              static_cast<unsigned long long>(failures.load()), secs,
+              secs > 0 ? seeds / secs * 60 : 0.0, secs > 0 ? events.load() / secs : 0.0);
   return failures == 0 ? 0 : 1;
 }
