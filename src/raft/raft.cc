@@ -925,6 +925,7 @@ bool Raft::MaybeCommit() {
 void Raft::HandleReadIndexRequest(NodeId from, uint64_t ctx) {
   if (TermAt(commit_) != term_) return;  // not yet safe; the requester retries
   PendingRead r{commit_, ctx, from, ++hb_seq_};
+  if (cfg_.bugs.read_index_without_quorum) r.seq = 0;  // "still leader, surely"
   pending_reads_.push_back(r);
   for (NodeId id : conf_.voters) {
     if (id != cfg_.id) SendHeartbeat(id);

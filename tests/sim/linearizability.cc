@@ -146,9 +146,12 @@ LinReport CheckPartition(const std::vector<const Op*>& ops, const Model& model,
       rep.result = LinResult::kViolation;
       std::ostringstream os;
       os << "no linearization exists; longest legal prefix (" << longest << " of " << n << " ops):";
-      for (int i : longest_prefix) os << "\n    " << model.describe(*ops[i]);
+      size_t from = longest_prefix.size() > 8 ? longest_prefix.size() - 8 : 0;
+      if (from > 0) os << "\n    ... (" << from << " earlier)";
+      for (size_t k = from; k < longest_prefix.size(); ++k)
+        os << "\n    " << model.describe(*ops[longest_prefix[k]]);
       // The operations that could not be placed next.
-      os << "\n  stuck before the return of:";
+      os << "\n  the search could not get past the return of:";
       // Find the first pending return after the prefix.
       for (Node* x = head->next; x; x = x->next) {
         if (!x->is_call) {

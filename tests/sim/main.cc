@@ -27,7 +27,8 @@ void Usage() {
       "              [--chaos] [--no-pre-vote] [--max-entries N] [--drop P]\n"
       "              [--no-leader-noop] [--slow-disks]\n"
       "              [--crash-after-commit P]\n"
-      "bugs: old-term-commit, vote-no-log-check, vote-not-persisted, truncate-on-append\n");
+      "bugs: old-term-commit, vote-no-log-check, vote-not-persisted, truncate-on-append,\n      "
+      "stale-read\n");
 }
 }  // namespace
 
@@ -87,6 +88,8 @@ int main(int argc, char** argv) {
         base.bugs.commit_old_term_by_count = true;
       } else if (b == "vote-no-log-check") {
         base.bugs.vote_without_log_check = true;
+      } else if (b == "stale-read") {
+        base.bugs.read_index_without_quorum = true;
       } else if (b == "truncate-on-append") {
         base.bugs.truncate_on_append = true;
       } else if (b == "vote-not-persisted") {

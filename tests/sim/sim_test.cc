@@ -137,6 +137,19 @@ TEST(SimFindsBugs, VoteNotPersistedBeforeReply) {
   EXPECT_NE(why.find("election safety"), std::string::npos) << why;
 }
 
+TEST(SimFindsBugs, ReadIndexWithoutQuorumConfirmationServesStaleReads) {
+  // Caught by the linearizability checker: a deposed leader that has not
+  // noticed yet answers reads from its old state.
+  SimOptions o;
+  o.bugs.read_index_without_quorum = true;
+  o.fault_seconds = 10;
+  o.settle_seconds = 6;
+  std::string why;
+  uint64_t s = FirstCaught(o, 1, 250, &why);
+  EXPECT_NE(s, 0u) << "not caught within 250 seeds";
+  EXPECT_NE(why.find("linearizability violated"), std::string::npos) << why;
+}
+
 // Figure 8 of the Raft paper. The leader's no-op hides the bug almost
 // completely (tens of thousands of default seeds do not hit it), so this
 // profile runs the no-op-free variant of Raft — still safe, see below — with
