@@ -631,6 +631,13 @@ bool Connection::HandleBind(std::string_view body) {
       continue;
     }
     if (FormatFor(m->param_formats, i) == kFormatText) {
+      if (v->find('\0') != std::string_view::npos) {
+        ExtendedError(Status("22021",
+                             "invalid byte sequence for encoding \"UTF8\": 0x00 in bind "
+                             "parameter " +
+                                 std::to_string(i + 1)));
+        return true;
+      }
       portal.params.emplace_back(std::string(*v));
       continue;
     }

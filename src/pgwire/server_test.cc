@@ -905,6 +905,17 @@ TEST_F(ServerTest, EmptyPreparedQueryGivesEmptyQueryResponse) {
   EXPECT_EQ(ReadTypes(raw, 'Z'), "12nIZ");
 }
 
+TEST_F(ServerTest, TextParamWithNulByteIs22021) {
+  RawClient raw(server_->port());
+  ASSERT_TRUE(raw.Startup());
+  std::string bind = Msg(
+      'B', Body().Str("").Str("").I16(0).I16(1).I32(3).Raw(std::string("a\0b", 3)).I16(0).str());
+  ASSERT_TRUE(raw.Send(ParseMsg("", "ECHO text") + bind + SyncMsg()));
+  std::vector<BackendMessage> msgs;
+  EXPECT_EQ(ReadTypes(raw, 'Z', &msgs), "1EZ");
+  EXPECT_EQ(ErrorFields(msgs[1].body)['C'], "22021");
+}
+
 TEST_F(ServerTest, BindParameterCountMismatchIsProtocolError) {
   RawClient raw(server_->port());
   ASSERT_TRUE(raw.Startup());
