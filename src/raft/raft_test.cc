@@ -473,6 +473,52 @@ TEST(Raft, SnapshotIsSentInChunksToLaggingFollower) {
   EXPECT_FALSE(c[1].Compact(c[1].applied() + 5, "x").ok());
 }
 
+TEST(Raft, LostSnapshotChunkIsResentAtTheNextHeartbeat) {
+  Config cfg;
+  cfg.snapshot_chunk_bytes = 8;
+  Cluster c({1, 2, 3}, cfg);
+  c.Elect(1);
+  c.Isolate(3);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c[1].Propose("v").ok());
+  c.Drain();
+  ASSERT_TRUE(c[1].Compact(c[1].applied(), std::string(40, 'q')).ok());
+  c.Heal();
+  // Drop every snapshot chunk at offset 16 once.
+  bool dropped = false;
+  for (int round = 0; round < 20 && !c.installed.count(3); ++round) {
+    for (auto& [id, r] : c.nodes) r->Tick();
+    for (int i = 0; i < 1000; ++i) {
+      c.Flush();
+      if (c.net.empty()) break;
+      Message m = c.net.front();
+      c.net.pop_front();
+      if (!dropped && m.type == MsgType::kSnapshot && m.snap_offset == 16) {
+        dropped = true;
+        continue;
+      }
+      (void)c[m.to].Step(m);
+    }
+  }
+  EXPECT_TRUE(dropped);
+  ASSERT_TRUE(c.installed.count(3));
+  EXPECT_EQ(c.installed[3].data, std::string(40, 'q'));
+}
+
+TEST(Raft, StaleLeaderStepsDownOnHigherTermResponse) {
+  Cluster c({1, 2, 3});
+  c.Elect(1);
+  c.Isolate(1);
+  c.Tick(40);  // 2 and 3 elect a new leader; 1 steps down by check-quorum anyway
+  NodeId l = c.Leader();
+  ASSERT_NE(l, 1u);
+  Term t = c[l].term();
+  c.Heal();
+  c.Tick(3);
+  EXPECT_EQ(c[1].term(), t);
+  EXPECT_EQ(c[1].leader(), l);
+  EXPECT_EQ(c[1].last_index(), c[l].last_index());
+}
+
 TEST(Raft, FlowControlBoundsInflightAppends) {
   Config cfg;
   cfg.max_inflight_msgs = 3;
