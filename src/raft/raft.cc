@@ -246,6 +246,7 @@ void Raft::BecomeLeader() {
   heartbeat_elapsed_ = 0;
   AbortTransfer();
   prs_.clear();
+  uncommitted_bytes_ = 0;
   auto add = [&](NodeId id) {
     Progress pr;
     pr.next = last_index() + 1;
@@ -486,7 +487,8 @@ Status Raft::StepLeader(const Message& m) {
     case MsgType::kProp:
       if (lead_transferee_ != kNone) break;
       for (const Entry& e : m.entries) {
-        if (e.type != EntryType::kNormal) continue;  // conf changes are never forwarded
+        if (e.type != EntryType::kNormal) continue;    // conf changes are never forwarded
+        if (UncommittedFull(e.data.size())) continue;  // dropped; the caller retries
         AppendLocal(EntryType::kNormal, e.data);
       }
       BroadcastAppend();
@@ -702,6 +704,7 @@ Index Raft::AppendLocal(EntryType type, std::string data) {
     auto r = DecodeConfStateString(e.data);
     cs = r.ok() ? *r : conf_;
   }
+  if (role_ == Role::kLeader) uncommitted_bytes_ += e.data.size();
   log_.push_back(std::move(e));
   if (conf) {
     conf_history_.push_back({last_index(), cs});
@@ -914,6 +917,10 @@ bool Raft::MaybeCommit() {
   Index mci = matches[Quorum() - 1];
   if (mci <= commit_) return false;
   if (TermAt(mci) != term_ && !cfg_.bugs.commit_old_term_by_count) return false;
+  for (Index i = commit_ + 1; i <= mci; ++i) {
+    const Entry* e = EntryAt(i);
+    if (e && e->term == term_) uncommitted_bytes_ -= std::min(uncommitted_bytes_, e->data.size());
+  }
   commit_ = mci;
   // A leader removed from the voters steps down once its removal is committed.
   if (!IsVoter(cfg_.id) && conf_history_.back().first <= commit_) {
@@ -980,6 +987,9 @@ Result<ProposeResult> Raft::Propose(std::string data) {
   if (lead_transferee_ != kNone)
     return Status::Error(kNotLeaderCode, "raft: leadership transfer in progress",
                          "retry shortly; the leader is changing");
+  if (UncommittedFull(data.size()))
+    return Status::Error(kBusyCode, "raft: too much uncommitted data on the leader",
+                         "a quorum may be unreachable; retry later");
   ProposeResult r;
   r.index = AppendLocal(EntryType::kNormal, std::move(data));
   r.term = term_;

@@ -23,6 +23,7 @@ namespace sb::raft {
 // SQLSTATEs of the consensus layer (class SB).
 inline constexpr const char* kNotLeaderCode = "SB010";    // redirect to the hinted leader
 inline constexpr const char* kConfRefusedCode = "SB011";  // membership change refused
+inline constexpr const char* kBusyCode = "SB012";         // too much uncommitted data
 
 struct Config {
   NodeId id = kNone;
@@ -35,6 +36,9 @@ struct Config {
   size_t max_msg_entries = 256;   // entries per append message
   size_t max_msg_bytes = 1 << 20;
   size_t snapshot_chunk_bytes = 64 << 10;
+  // A leader refuses proposals while this many payload bytes are uncommitted
+  // (0: unlimited), so a leader without a quorum does not grow without bound.
+  size_t max_uncommitted_bytes = 64 << 20;
   // Append an empty entry on election (etcd style) so that the leader's term
   // commits promptly. Raft stays safe without it; tests turn it off to widen
   // the windows in which old-term entries are exposed.
@@ -196,6 +200,11 @@ class Raft {
   std::map<NodeId, Progress> prs_;
   std::map<NodeId, bool> votes_;
   NodeId lead_transferee_ = kNone;
+  size_t uncommitted_bytes_ = 0;
+  bool UncommittedFull(size_t more) const {
+    return cfg_.max_uncommitted_bytes > 0 && uncommitted_bytes_ > 0 &&
+           uncommitted_bytes_ + more > cfg_.max_uncommitted_bytes;
+  }
   int transfer_elapsed_ = 0;
 
   // Read index.

@@ -538,6 +538,27 @@ TEST(Raft, FlowControlBoundsInflightAppends) {
   EXPECT_EQ(c[1].commit(), c[1].last_index());
 }
 
+TEST(Raft, LeaderWithoutQuorumBoundsUncommittedData) {
+  Config cfg;
+  cfg.max_uncommitted_bytes = 100;
+  Cluster c({1, 2, 3}, cfg);
+  c.Elect(1);
+  c.Isolate(1);
+  int accepted = 0;
+  for (int i = 0; i < 50; ++i) {
+    auto r = c[1].Propose(std::string(10, 'x'));
+    if (r.ok()) {
+      ++accepted;
+    } else {
+      EXPECT_EQ(r.status().code(), kBusyCode);
+    }
+  }
+  EXPECT_EQ(accepted, 10);
+  c.Heal();
+  c.Tick(3);
+  EXPECT_TRUE(c[1].Propose(std::string(10, 'y')).ok()) << "room again once committed";
+}
+
 TEST(Raft, RestartRecoversFromInitialState) {
   ConfState cs{{1}, {}};
   InitialState st;

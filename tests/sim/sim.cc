@@ -248,6 +248,8 @@ raft::Config Simulation::MakeConfig(SimNode& n) {
   c.max_inflight_msgs = max_inflight_;
   c.max_msg_entries = max_entries_;
   c.snapshot_chunk_bytes = chunk_;
+  // Small uncommitted-data limits on some seeds (drawn without touching rng_).
+  c.max_uncommitted_bytes = (opts_.seed % 4 == 1) ? 300 + (opts_.seed * 7919) % 3000 : 0;
   c.bugs = opts_.bugs;
   auto r = std::make_shared<Rng>(opts_.seed * 1000003 + n.id * 7919 + n.incarnation * 104729);
   c.random = [r]() { return r->Next(); };
