@@ -1,0 +1,1180 @@
+#include "query_gen.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace sbtest {
+namespace {
+
+std::string Quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+// Text constants: values present in the data and near misses.
+const std::vector<std::string>& TextConstants() {
+  static const std::vector<std::string> w = {
+      "apple", "Apple",     "banana",      "a_b",      "a%b",   "",     "zeta",
+      "kiwi",  "m",         "B",           "x",        "Zulu",  "red",  "blue",
+      "Red",   "NEW",       "PAID",        "SHIPPED",  "NORTH", "toys", " pad",
+      "b",     "apple pie", "\xC3\xA9lan", "CANCELLED"};
+  return w;
+}
+
+// LIKE patterns: anchors, '_' and '%' wildcards, escaped metacharacters.
+const std::vector<std::string>& LikePatterns() {
+  static const std::vector<std::string> p = {"a%",   "%e",   "%a_b%", "A%",  "_",         "%\\_%",
+                                             "",     "%",    "%p%",   "a%b", "%\\%%",     "_____",
+                                             "%l_n", "%an%", "R%",    "%E%", "\xC3\xA9%", "__"};
+  return p;
+}
+
+std::string FormatScaled(int64_t v, int scale) {
+  std::string digits = std::to_string(v < 0 ? -v : v);
+  while (static_cast<int>(digits.size()) <= scale) digits = "0" + digits;
+  std::string s = digits.substr(0, digits.size() - scale);
+  if (scale > 0) s += "." + digits.substr(digits.size() - scale);
+  return (v < 0 ? "(-" : "") + s + (v < 0 ? ")" : "");
+}
+
+std::string Num(int64_t v) {
+  return v < 0 ? "(" + std::to_string(v) + ")" : std::to_string(v);
+}
+
+}  // namespace
+
+QueryGen::QueryGen(uint64_t seed, const Dataset* ds) : rng_(seed), ds_(ds) {}
+
+std::vector<const ColumnSpec*> QueryGen::Columns(std::initializer_list<CType> types) const {
+  std::vector<const ColumnSpec*> out;
+  for (const auto& c : table_->columns) {
+    for (CType t : types) {
+      if (c.type == t) out.push_back(&c);
+    }
+  }
+  return out;
+}
+
+QueryGen::E QueryGen::Column(const ColumnSpec& c) const {
+  E e;
+  e.pg = e.lite = c.name;
+  e.is_column = true;
+  switch (c.type) {
+    case CType::kInt:
+    case CType::kBigint:
+      e.type = T::kInt;
+      break;
+    case CType::kNumeric:
+      e.type = T::kNum;
+      e.scale = 2;
+      break;
+    case CType::kDouble:
+      e.type = T::kFloat;
+      break;
+    case CType::kText:
+      e.type = T::kText;
+      break;
+    case CType::kBool:
+      e.type = T::kBool;
+      break;
+    case CType::kDate:
+      e.type = T::kDate;
+      break;
+    case CType::kUuid:
+      e.type = T::kUuid;
+      break;
+  }
+  return e;
+}
+
+QueryGen::E QueryGen::Lit(T type, int scale) {
+  E e;
+  e.type = type;
+  switch (type) {
+    case T::kInt:
+      e.pg = e.lite = Num(static_cast<int64_t>(Below(121)) - 60);
+      break;
+    case T::kNum:
+    case T::kNumFree:
+      e.type = T::kNum;
+      e.scale = scale;
+      e.pg = e.lite = FormatScaled(static_cast<int64_t>(Below(200001)) - 100000, scale);
+      break;
+    case T::kFloat: {
+      double v = (static_cast<double>(Below(4001)) - 2000) / 4;
+      char buf[64];
+      std::snprintf(buf, sizeof buf, v < 0 ? "(%.2f)" : "%.2f", v);
+      e.pg = e.lite = buf;
+      break;
+    }
+    case T::kText:
+      e.pg = e.lite = Quote(Pick(TextConstants()));
+      break;
+    case T::kBool:
+      e.pg = e.lite = Pct(50) ? "true" : "false";
+      break;
+    case T::kDate: {
+      std::string d = Quote(DateFromDays(20089 + static_cast<int64_t>(Below(800))));
+      e.lite = d;
+      uint64_t form = Below(3);
+      e.pg = form == 0 ? d : form == 1 ? "DATE " + d : d + "::date";
+      break;
+    }
+    case T::kUuid: {
+      const auto& t = ds_->Table("customers");
+      e.pg = e.lite = Quote(t.rows[Below(t.rows.size())][0].s);
+      break;
+    }
+  }
+  return e;
+}
+
+QueryGen::E QueryGen::ValueLit(const ColumnSpec& c) {
+  E col = Column(c);
+  int idx = table_->ColumnIndex(c.name);
+  for (int attempt = 0; attempt < 8 && Pct(80); ++attempt) {
+    const DVal& v = table_->rows[Below(table_->rows.size())][idx];
+    if (v.null) continue;
+    E e;
+    e.type = col.type;
+    e.scale = col.scale;
+    e.pg = PgLiteral(c.type, v);
+    e.lite = LiteLiteral(c.type, v);
+    if (c.type == CType::kNumeric || c.type == CType::kInt || c.type == CType::kBigint ||
+        c.type == CType::kDouble) {
+      if (!e.pg.empty() && e.pg[0] == '-') {
+        e.pg = "(" + e.pg + ")";
+        e.lite = "(" + e.lite + ")";
+      }
+    }
+    return e;
+  }
+  return Lit(col.type, 2);
+}
+
+QueryGen::E QueryGen::Bin(const E& a, const std::string& op, const E& b, T type) const {
+  E e;
+  e.pg = "(" + a.pg + " " + op + " " + b.pg + ")";
+  e.lite = "(" + a.lite + " " + op + " " + b.lite + ")";
+  e.type = type;
+  e.exact = a.exact && b.exact;
+  e.agg = a.agg || b.agg;
+  return e;
+}
+
+QueryGen::E QueryGen::IntExpr(int depth) {
+  auto cols = Columns({CType::kInt, CType::kBigint});
+  uint64_t r = depth <= 0 ? Below(4) : Below(11);
+  if (r < 4) return cols.empty() ? Lit(T::kInt) : Column(*Pick(cols));
+  switch (r) {
+    case 4:
+    case 5:
+      return Bin(IntExpr(depth - 1), Pct(50) ? "+" : "-",
+                 Pct(70) ? IntExpr(depth - 1) : Lit(T::kInt), T::kInt);
+    case 6: {
+      E lit;
+      lit.pg = lit.lite = Num(static_cast<int64_t>(Below(19)) - 9);
+      return Bin(IntExpr(depth - 1), "*", lit, T::kInt);
+    }
+    case 7: {
+      // Division and modulo by non-zero constants only: PostgreSQL raises
+      // 22012 on division by zero where SQLite returns NULL.
+      static const std::vector<int64_t> divisors = {1, 2, 3, 5, 7, 10, -3, 100};
+      E lit;
+      lit.pg = lit.lite = Num(Pick(divisors));
+      return Bin(IntExpr(depth - 1), Pct(50) ? "/" : "%", lit, T::kInt);
+    }
+    case 8: {
+      E a = IntExpr(depth - 1);
+      E e = a;
+      e.pg = Pct(50) ? "abs(" + a.pg + ")" : "(- " + a.pg + ")";
+      e.lite = e.pg[0] == 'a' ? "abs(" + a.lite + ")" : "(- " + a.lite + ")";
+      e.is_column = false;
+      return e;
+    }
+    case 9: {
+      auto texts = Columns({CType::kText});
+      if (!texts.empty()) {
+        E s = TextExpr(depth - 1);
+        E e;
+        e.type = T::kInt;
+        e.pg = "length(" + s.pg + ")";
+        e.lite = "length(" + s.lite + ")";
+        e.exact = s.exact;
+        return e;
+      }
+      [[fallthrough]];
+    }
+    default: {
+      if (Pct(50) && !cols.empty()) {
+        E c = Column(*Pick(cols)), l = Lit(T::kInt);
+        E e;
+        e.type = T::kInt;
+        e.pg = "coalesce(" + c.pg + ", " + l.pg + ")";
+        e.lite = "coalesce(" + c.lite + ", " + l.lite + ")";
+        return e;
+      }
+      E p = Pred(depth - 1), a = IntExpr(depth - 1), b = IntExpr(depth - 1);
+      E e;
+      e.type = T::kInt;
+      e.pg = "CASE WHEN " + p.pg + " THEN " + a.pg + " ELSE " + b.pg + " END";
+      e.lite = "CASE WHEN " + p.lite + " THEN " + a.lite + " ELSE " + b.lite + " END";
+      e.exact = a.exact && b.exact;
+      return e;
+    }
+  }
+}
+
+QueryGen::E QueryGen::NumExpr(int depth) {
+  auto cols = Columns({CType::kNumeric});
+  if (cols.empty()) {
+    E half;
+    half.type = T::kNum;
+    half.scale = 1;
+    half.pg = half.lite = "0.5";
+    E e = Bin(IntExpr(depth - 1), "*", half, T::kNum);
+    e.scale = 1;
+    e.exact = false;
+    return e;
+  }
+  E n = Column(*Pick(cols));
+  uint64_t r = depth <= 0 ? 0 : Below(9);
+  E e;
+  switch (r) {
+    case 0:
+    case 1:
+      return n;
+    case 2:
+      e = Bin(n, Pct(50) ? "+" : "-", NumExpr(depth - 1), T::kNum);
+      e.scale = 2;
+      break;
+    case 3:
+      e = Bin(n, Pct(50) ? "+" : "-", IntExpr(depth - 1), T::kNum);
+      e.scale = 2;
+      break;
+    case 4: {
+      E lit;
+      lit.pg = lit.lite = Num(static_cast<int64_t>(Below(11)) - 5);
+      e = Bin(n, "*", lit, T::kNum);
+      e.scale = 2;
+      break;
+    }
+    case 5: {
+      static const std::vector<std::pair<std::string, int>> factors = {
+          {"1.5", 1}, {"0.25", 2}, {"2.0", 1}, {"0.1", 1}};
+      const auto& f = Pick(factors);
+      E lit;
+      lit.pg = lit.lite = f.first;
+      e = Bin(n, "*", lit, T::kNum);
+      e.scale = 2 + f.second;
+      break;
+    }
+    case 6:
+      e = n;
+      e.pg = "abs(" + n.pg + ")";
+      e.lite = "abs(" + n.lite + ")";
+      e.is_column = false;
+      return e;
+    case 7:
+      e = n;
+      e.pg = "(- " + n.pg + ")";
+      e.lite = "(- " + n.lite + ")";
+      e.is_column = false;
+      return e;
+    default: {
+      E l = Lit(T::kNum, 2);
+      e = n;
+      e.pg = "coalesce(" + n.pg + ", " + l.pg + ")";
+      e.lite = "coalesce(" + n.lite + ", " + l.lite + ")";
+      e.is_column = false;
+      return e;
+    }
+  }
+  e.exact = false;  // the oracle computes on doubles
+  return e;
+}
+
+QueryGen::E QueryGen::FloatExpr(int depth) {
+  auto cols = Columns({CType::kDouble});
+  E x = Column(*Pick(cols));
+  uint64_t r = depth <= 0 ? 0 : Below(8);
+  // The column holds multiples of 0.25 of moderate size: sums, differences
+  // and products by small binary fractions are exact in both engines.
+  switch (r) {
+    case 0:
+    case 1:
+      return x;
+    case 2:
+      return Bin(x, Pct(50) ? "+" : "-", FloatExpr(depth - 1), T::kFloat);
+    case 3: {
+      E lit;
+      lit.pg = lit.lite = Pick(std::vector<std::string>{"2", "0.5", "(-1.5)", "4"});
+      return Bin(x, "*", lit, T::kFloat);
+    }
+    case 4:
+      return Bin(x, Pct(50) ? "+" : "-", IntExpr(depth - 1), T::kFloat);
+    case 5: {
+      E e = x;
+      e.pg = "abs(" + x.pg + ")";
+      e.lite = "abs(" + x.lite + ")";
+      e.is_column = false;
+      return e;
+    }
+    case 6: {
+      E l = Lit(T::kFloat);
+      E e = x;
+      e.pg = "coalesce(" + x.pg + ", " + l.pg + ")";
+      e.lite = "coalesce(" + x.lite + ", " + l.lite + ")";
+      e.is_column = false;
+      return e;
+    }
+    default: {
+      auto nums = Columns({CType::kNumeric});
+      if (nums.empty()) return x;
+      E e = Bin(x, "+", Column(*Pick(nums)), T::kFloat);  // numeric + float8 = float8
+      e.exact = false;
+      return e;
+    }
+  }
+}
+
+QueryGen::E QueryGen::TextExpr(int depth) {
+  auto cols = Columns({CType::kText});
+  E s = Column(*Pick(cols));
+  uint64_t r = depth <= 0 ? Below(2) : Below(10);
+  E e = s;
+  e.is_column = false;
+  switch (r) {
+    case 0:
+    case 1:
+      return s;
+    case 2:
+    case 3: {
+      const char* f = r == 2 ? "lower" : "upper";
+      e.pg = std::string(f) + "(" + s.pg + ")";
+      e.lite = std::string(f) + "(" + s.lite + ")";
+      return e;
+    }
+    case 4: {
+      E l = Lit(T::kText);
+      return Pct(50) ? Bin(s, "||", l, T::kText) : Bin(l, "||", s, T::kText);
+    }
+    case 5: {
+      E l = Lit(T::kText);
+      e.pg = "coalesce(" + s.pg + ", " + l.pg + ")";
+      e.lite = "coalesce(" + s.lite + ", " + l.lite + ")";
+      return e;
+    }
+    case 6: {
+      auto ints = Columns({CType::kInt, CType::kBigint});
+      if (ints.empty()) return s;
+      return Bin(s, "||", Column(*Pick(ints)), T::kText);
+    }
+    case 7: {
+      auto ints = Columns({CType::kInt, CType::kBigint});
+      if (ints.empty()) return s;
+      E a = Column(*Pick(ints));
+      e.pg = Pct(50) ? a.pg + "::text" : "CAST(" + a.pg + " AS text)";
+      e.lite = "CAST(" + a.lite + " AS TEXT)";
+      return e;
+    }
+    default: {
+      E p = Pred(depth - 1), l = Lit(T::kText);
+      e.pg = "CASE WHEN " + p.pg + " THEN " + s.pg + " ELSE " + l.pg + " END";
+      e.lite = "CASE WHEN " + p.lite + " THEN " + s.lite + " ELSE " + l.lite + " END";
+      return e;
+    }
+  }
+}
+
+QueryGen::E QueryGen::DateExpr(int depth) {
+  auto cols = Columns({CType::kDate});
+  E d = Column(*Pick(cols));
+  uint64_t r = depth <= 0 ? 0 : Below(5);
+  E e = d;
+  e.is_column = false;
+  switch (r) {
+    case 0:
+    case 1:
+      return d;
+    case 2:
+    case 3: {
+      int64_t days = static_cast<int64_t>(Below(90)) + 1;
+      bool plus = r == 2;
+      e.pg = "(" + d.pg + (plus ? " + " : " - ") + std::to_string(days) + ")";
+      e.lite = "date(" + d.lite + ", '" + (plus ? "+" : "-") + std::to_string(days) + " days')";
+      return e;
+    }
+    default: {
+      E l = Lit(T::kDate);
+      e.pg = "coalesce(" + d.pg + ", " + l.pg + ")";
+      e.lite = "coalesce(" + d.lite + ", " + l.lite + ")";
+      return e;
+    }
+  }
+}
+
+QueryGen::E QueryGen::Compare(int depth) {
+  static const std::vector<std::string> ops = {"=", "<>", "<", "<=", ">", ">="};
+  std::vector<T> kinds;
+  if (!Columns({CType::kInt, CType::kBigint}).empty()) kinds.insert(kinds.end(), 3, T::kInt);
+  if (!Columns({CType::kNumeric}).empty()) kinds.insert(kinds.end(), 2, T::kNum);
+  if (!Columns({CType::kDouble}).empty()) kinds.push_back(T::kFloat);
+  if (!Columns({CType::kText}).empty()) kinds.insert(kinds.end(), 2, T::kText);
+  if (!Columns({CType::kDate}).empty()) kinds.push_back(T::kDate);
+  if (!Columns({CType::kBool}).empty()) kinds.push_back(T::kBool);
+  if (!Columns({CType::kUuid}).empty()) kinds.push_back(T::kUuid);
+  T kind = Pick(kinds);
+  std::string op = Pick(ops);
+  switch (kind) {
+    case T::kInt: {
+      E a = IntExpr(depth);
+      if (!a.is_column && Pct(75)) op = Pick(std::vector<std::string>{"<", "<=", ">", ">="});
+      E b;
+      if (a.is_column && Pct(50)) {
+        b = ValueLit(*Columns({CType::kInt, CType::kBigint})[0]);
+        for (const auto* c : Columns({CType::kInt, CType::kBigint})) {
+          if (c->name == a.pg) b = ValueLit(*c);
+        }
+      } else {
+        b = Pct(60) ? Lit(T::kInt) : IntExpr(depth - 1);
+      }
+      return Bin(a, op, b, T::kBool);
+    }
+    case T::kNum: {
+      E a = NumExpr(depth);
+      E b;
+      if (a.exact) {
+        b = a.is_column && Pct(50) ? ValueLit(*Columns({CType::kNumeric})[0]) : Lit(T::kNum, 2);
+        if (Pct(15)) b = IntExpr(0);  // numeric vs integer
+      } else {
+        // Never equal to a value of `a` (one more digit, ending in 5), so the
+        // oracle's rounding cannot flip the outcome.
+        b = Lit(T::kNum, a.scale + 1);
+        if (b.pg.back() != ')') {
+          b.pg.back() = '5';
+        } else {
+          b.pg[b.pg.size() - 2] = '5';
+        }
+        b.lite = b.pg;
+      }
+      return Bin(a, op, b, T::kBool);
+    }
+    case T::kFloat: {
+      E a = FloatExpr(depth);
+      if (!a.exact) {
+        E b = Lit(T::kFloat);
+        b.pg = b.lite = "(" + b.pg + " + 0.125)";  // never equal to a value of `a`
+        return Bin(a, op, b, T::kBool);
+      }
+      return Bin(a, op, Pct(70) ? Lit(T::kFloat) : IntExpr(depth - 1), T::kBool);
+    }
+    case T::kText: {
+      E a = TextExpr(depth);
+      E b = Lit(T::kText);
+      return Pct(80) ? Bin(a, op, b, T::kBool) : Bin(b, op, a, T::kBool);
+    }
+    case T::kDate:
+      return Bin(DateExpr(depth), op, Lit(T::kDate), T::kBool);
+    case T::kBool: {
+      E f = Column(*Pick(Columns({CType::kBool})));
+      if (Pct(30)) return Bin(f, Pct(50) ? "=" : "<>", Compare(0), T::kBool);
+      return Bin(f, Pct(50) ? "=" : "<>", Lit(T::kBool), T::kBool);
+    }
+    case T::kUuid:
+    default: {
+      const ColumnSpec& c = *Pick(Columns({CType::kUuid}));
+      return Bin(Column(c), Pct(70) ? "=" : "<>", ValueLit(c), T::kBool);
+    }
+  }
+}
+
+QueryGen::E QueryGen::Pred(int depth) {
+  uint64_t r = depth <= 0 ? Below(10) : Below(16);
+  E e;
+  e.type = T::kBool;
+  auto wrap = [&](const std::string& pg, const std::string& lite) {
+    e.pg = "(" + pg + ")";
+    e.lite = "(" + lite + ")";
+    return e;
+  };
+  switch (r) {
+    case 0:
+    case 1:
+    case 2:
+      return Compare(depth - 1);
+    case 3: {  // BETWEEN
+      std::string nt = Pct(25) ? " NOT" : "";
+      std::vector<const ColumnSpec*> cols =
+          Columns({CType::kInt, CType::kBigint, CType::kNumeric, CType::kDate, CType::kText});
+      const ColumnSpec& c = *Pick(cols);
+      E x = c.type == CType::kInt || c.type == CType::kBigint ? IntExpr(depth - 1) : Column(c);
+      E lo = x.is_column ? ValueLit(c) : Lit(T::kInt);
+      E hi = x.is_column ? ValueLit(c) : Lit(T::kInt);
+      return wrap(x.pg + nt + " BETWEEN " + lo.pg + " AND " + hi.pg,
+                  x.lite + nt + " BETWEEN " + lo.lite + " AND " + hi.lite);
+    }
+    case 4: {  // IN list
+      std::string nt = Pct(30) ? " NOT" : "";
+      std::vector<const ColumnSpec*> cols = Columns(
+          {CType::kInt, CType::kBigint, CType::kNumeric, CType::kDate, CType::kText, CType::kUuid});
+      const ColumnSpec& c = *Pick(cols);
+      E x = Column(c);
+      std::string pl, ll;
+      int n = 1 + static_cast<int>(Below(5));
+      for (int i = 0; i < n; ++i) {
+        E v = Pct(10) ? E{"NULL", "NULL"} : ValueLit(c);
+        pl += (i ? ", " : "") + v.pg;
+        ll += (i ? ", " : "") + v.lite;
+      }
+      return wrap(x.pg + nt + " IN (" + pl + ")", x.lite + nt + " IN (" + ll + ")");
+    }
+    case 5: {  // LIKE
+      if (Columns({CType::kText}).empty()) return Compare(depth - 1);
+      E s = TextExpr(depth - 1);
+      std::string pat = Quote(Pick(LikePatterns()));
+      std::string nt = Pct(25) ? " NOT" : "";
+      if (Pct(15)) {
+        return wrap(s.pg + nt + " ILIKE " + pat,
+                    "lower(" + s.lite + ")" + nt + " LIKE lower(" + pat + ") ESCAPE '\\'");
+      }
+      return wrap(s.pg + nt + " LIKE " + pat, s.lite + nt + " LIKE " + pat + " ESCAPE '\\'");
+    }
+    case 6: {  // IS [NOT] NULL
+      std::string nt = Pct(40) ? " NOT" : "";
+      E x = Pct(70)
+                ? Column(*Pick(Columns({CType::kInt, CType::kBigint, CType::kNumeric,
+                                        CType::kDouble, CType::kText, CType::kBool, CType::kDate})))
+                : IntExpr(depth - 1);
+      return wrap(x.pg + " IS" + nt + " NULL", x.lite + " IS" + nt + " NULL");
+    }
+    case 7: {  // boolean column tests
+      auto bools = Columns({CType::kBool});
+      if (bools.empty()) return Compare(depth - 1);
+      std::string f = Pick(bools)->name;
+      switch (Below(6)) {
+        case 0:
+          e.pg = e.lite = f;
+          return e;
+        case 1:
+          return wrap("NOT " + f, "NOT " + f);
+        case 2:
+          return wrap(f + " IS TRUE", f + " IS TRUE");
+        case 3:
+          return wrap(f + " IS NOT FALSE", f + " IS NOT FALSE");
+        case 4:
+          return wrap(f + " IS UNKNOWN", f + " IS NULL");
+        default:
+          return wrap(f + " IS NOT TRUE", f + " IS NOT TRUE");
+      }
+    }
+    case 8: {  // IS [NOT] DISTINCT FROM
+      bool nt = Pct(50);
+      E a, b;
+      if (Pct(50) && !Columns({CType::kText}).empty()) {
+        a = TextExpr(depth - 1);
+        b = Pct(30) ? E{"NULL", "NULL"} : Lit(T::kText);
+      } else {
+        a = IntExpr(depth - 1);
+        b = Pct(30) ? E{"NULL", "NULL"} : (Pct(50) ? Lit(T::kInt) : IntExpr(depth - 1));
+      }
+      return wrap(a.pg + (nt ? " IS NOT DISTINCT FROM " : " IS DISTINCT FROM ") + b.pg,
+                  a.lite + (nt ? " IS " : " IS NOT ") + b.lite);
+    }
+    case 9:
+      return Compare(depth - 1);
+    case 10:
+    case 11:
+    case 12: {
+      E a = Pred(depth - 1), b = Pred(depth - 1);
+      return Bin(a, "AND", b, T::kBool);
+    }
+    case 13:
+    case 14: {
+      E a = Pred(depth - 1), b = Pred(depth - 1);
+      return Bin(a, "OR", b, T::kBool);
+    }
+    default: {
+      E a = Pred(depth - 1);
+      return wrap("NOT " + a.pg, "NOT " + a.lite);
+    }
+  }
+}
+
+QueryGen::E QueryGen::Projection() {
+  uint64_t r = Below(20);
+  std::vector<const ColumnSpec*> all;
+  for (const auto& c : table_->columns) all.push_back(&c);
+  if (r < 8) return Column(*Pick(all));
+  switch (r) {
+    case 8:
+    case 9:
+      if (!Columns({CType::kInt, CType::kBigint}).empty()) return IntExpr(2);
+      break;
+    case 10:
+      if (!Columns({CType::kNumeric}).empty()) return NumExpr(2);
+      break;
+    case 11: {
+      auto nums = Columns({CType::kNumeric});
+      if (nums.empty()) break;
+      // Exact numeric division: PostgreSQL's numeric result vs SQLite's REAL.
+      E n = Column(*Pick(nums));
+      E d;
+      d.pg = d.lite = Pick(std::vector<std::string>{"4", "3", "7", "2.5", "(-6)"});
+      E e = Bin(n, "/", d, T::kNumFree);
+      e.exact = false;
+      return e;
+    }
+    case 12:
+      if (!Columns({CType::kDouble}).empty()) return FloatExpr(2);
+      break;
+    case 13:
+    case 14:
+      if (!Columns({CType::kText}).empty()) return TextExpr(2);
+      break;
+    case 15:
+      if (!Columns({CType::kDate}).empty()) return DateExpr(2);
+      break;
+    case 16:
+    case 17:
+      return Pred(1);
+    default: {
+      auto ints = Columns({CType::kInt, CType::kBigint});
+      if (ints.empty()) break;
+      E a = Column(*Pick(ints));
+      E d;
+      d.pg = "2.0";
+      d.lite = "2.0";
+      E e = Bin(a, "/", d, T::kNumFree);  // integer / numeric constant
+      e.exact = false;
+      return e;
+    }
+  }
+  return Column(*Pick(all));
+}
+
+QueryGen::E QueryGen::GroupKey() {
+  std::vector<const ColumnSpec*> cols;
+  for (const auto& c : table_->columns) {
+    if (c.type != CType::kDouble) cols.push_back(&c);
+  }
+  uint64_t r = Below(10);
+  if (r < 5) return Column(*Pick(cols));
+  auto ints = Columns({CType::kInt, CType::kBigint});
+  auto texts = Columns({CType::kText});
+  E e;
+  switch (r) {
+    case 5:
+      if (!ints.empty()) {
+        E a = Column(*Pick(ints)), m;
+        m.pg = m.lite = Pick(std::vector<std::string>{"5", "3", "10"});
+        return Bin(a, Pct(50) ? "%" : "/", m, T::kInt);
+      }
+      break;
+    case 6:
+      if (!texts.empty()) {
+        E s = Column(*Pick(texts));
+        e = s;
+        e.is_column = false;
+        const char* f = Pct(50) ? "lower" : "length";
+        e.pg = std::string(f) + "(" + s.pg + ")";
+        e.lite = std::string(f) + "(" + s.lite + ")";
+        if (f[1] == 'e') e.type = T::kInt;
+        return e;
+      }
+      break;
+    case 7:
+      if (!ints.empty()) {
+        E a = Column(*Pick(ints));
+        e = a;
+        e.is_column = false;
+        e.pg = "coalesce(" + a.pg + ", -1)";
+        e.lite = "coalesce(" + a.lite + ", -1)";
+        return e;
+      }
+      break;
+    case 8:
+      return Compare(0);  // a boolean key
+    default:
+      break;
+  }
+  return Column(*Pick(cols));
+}
+
+QueryGen::E QueryGen::Aggregate(bool one_place) {
+  E e;
+  e.agg = true;
+  auto ints = Columns({CType::kInt, CType::kBigint});
+  auto nums = Columns({CType::kNumeric});
+  auto floats = Columns({CType::kDouble});
+  std::vector<const ColumnSpec*> all;
+  for (const auto& c : table_->columns) all.push_back(&c);
+  uint64_t r = Below(22);
+  switch (r) {
+    case 0:
+    case 1:
+    case 2:
+      e.pg = e.lite = "count(*)";
+      return e;
+    case 3:
+    case 4: {
+      E c = Column(*Pick(all));
+      e.pg = "count(" + c.pg + ")";
+      e.lite = "count(" + c.lite + ")";
+      return e;
+    }
+    case 5: {
+      // COUNT(DISTINCT) across shards only on the shard key (0A000 otherwise).
+      std::string col = table_->replicated() || one_place ? Pick(all)->name : table_->shard_key[0];
+      if (table_->shard_key.size() > 1 && !one_place && !table_->replicated()) break;
+      e.pg = e.lite = "count(DISTINCT " + col + ")";
+      return e;
+    }
+    case 6:
+    case 7:
+    case 8: {
+      if (ints.empty()) break;
+      E a = IntExpr(1);
+      e.pg = "sum(" + a.pg + ")";
+      e.lite = "sum(" + a.lite + ")";
+      return e;
+    }
+    case 9:
+    case 10: {
+      if (nums.empty()) break;
+      E n = NumExpr(1);
+      e.type = T::kNum;
+      e.scale = n.scale;
+      e.pg = "sum(" + n.pg + ")";
+      // Rounded to the sum's scale, the oracle's double sum is the exact
+      // decimal (as the nearest double), so it sorts and compares as one.
+      e.lite = "round(sum(" + n.lite + "), " + std::to_string(n.scale) + ")";
+      return e;
+    }
+    case 11: {
+      if (floats.empty()) break;
+      E x = FloatExpr(1);
+      e.type = T::kFloat;
+      e.exact = x.exact;
+      e.pg = "sum(" + x.pg + ")";
+      e.lite = "sum(" + x.lite + ")";
+      return e;
+    }
+    case 12:
+    case 13:
+    case 14:
+    case 15: {
+      const char* f = r % 2 ? "min" : "max";
+      std::vector<const ColumnSpec*> cs;
+      for (const auto* c : all) {
+        if (c->type != CType::kBool && c->type != CType::kUuid) cs.push_back(c);
+      }
+      E a = r >= 14 && !ints.empty() ? IntExpr(1) : Column(*Pick(cs));
+      if (r >= 14 && a.exact == false) a = Column(*Pick(cs));
+      e.type = a.type;
+      e.scale = a.scale;
+      e.pg = std::string(f) + "(" + a.pg + ")";
+      e.lite = std::string(f) + "(" + a.lite + ")";
+      return e;
+    }
+    case 16:
+    case 17: {
+      E a;
+      if (Pct(40) && !nums.empty()) {
+        a = Column(*Pick(nums));
+        e.type = T::kNumFree;
+      } else if (Pct(30) && !floats.empty()) {
+        a = FloatExpr(1);
+        e.type = T::kFloat;
+      } else if (!ints.empty()) {
+        a = IntExpr(1);
+        e.type = T::kNumFree;
+      } else {
+        break;
+      }
+      e.exact = false;
+      e.pg = "avg(" + a.pg + ")";
+      e.lite = "avg(" + a.lite + ")";
+      return e;
+    }
+    case 18: {
+      auto bools = Columns({CType::kBool});
+      E p = bools.empty() || Pct(40) ? Compare(0) : Column(*Pick(bools));
+      bool is_and = Pct(50);
+      e.type = T::kBool;
+      e.pg = std::string(is_and ? "bool_and(" : "bool_or(") + p.pg + ")";
+      e.lite = std::string(is_and ? "min(" : "max(") + p.lite + ")";
+      return e;
+    }
+    case 19: {
+      if (!one_place || ints.empty()) break;
+      E a = Column(*Pick(ints));
+      const char* f = Pct(50) ? "sum" : "count";
+      e.pg = e.lite = std::string(f) + "(DISTINCT " + a.pg + ")";
+      return e;
+    }
+    case 20: {  // arithmetic over aggregates
+      if (ints.empty()) break;
+      E a = Column(*Pick(ints));
+      e.pg = "(max(" + a.pg + ") - min(" + a.pg + "))";
+      e.lite = e.pg;
+      return e;
+    }
+    default: {
+      E lit = Lit(T::kInt);
+      e.pg = "(count(*) * 2 + " + lit.pg + ")";
+      e.lite = "(count(*) * 2 + " + lit.lite + ")";
+      return e;
+    }
+  }
+  e.pg = e.lite = "count(*)";
+  return e;
+}
+
+QueryGen::E QueryGen::HavingPred(const std::vector<E>& aggs, const std::vector<E>& keys,
+                                 int depth) {
+  static const std::vector<std::string> ops = {"=", "<>", "<", "<=", ">", ">="};
+  uint64_t r = depth <= 0 ? Below(6) : Below(9);
+  E lit;
+  switch (r) {
+    case 0:
+    case 1: {
+      lit.pg = lit.lite = std::to_string(Below(25));
+      E c;
+      c.pg = c.lite = "count(*)";
+      return Bin(c, Pick(ops), lit, T::kBool);
+    }
+    case 2:
+    case 3: {
+      // An aggregate of the select list (or a new one) against a constant of its type.
+      E a = !aggs.empty() && Pct(60) ? Pick(aggs) : Aggregate(false);
+      if (a.type == T::kNumFree || (a.type == T::kFloat && !a.exact)) {
+        E c;
+        c.pg = c.lite = "count(*)";
+        a = c;
+        a.type = T::kInt;
+      }
+      switch (a.type) {
+        case T::kNum:
+          lit = Lit(T::kNum, a.scale + 1);
+          if (lit.pg.back() != ')') {
+            lit.pg.back() = '5';
+          } else {
+            lit.pg[lit.pg.size() - 2] = '5';
+          }
+          lit.lite = lit.pg;
+          break;
+        case T::kText:
+        case T::kDate:
+        case T::kFloat:
+        case T::kBool:
+          lit = Lit(a.type);
+          break;
+        default:
+          lit.pg = lit.lite = Num(static_cast<int64_t>(Below(400)) - 100);
+      }
+      return Bin(a, Pick(ops), lit, T::kBool);
+    }
+    case 4:
+    case 5: {
+      if (keys.empty()) return HavingPred(aggs, keys, 0);
+      const E& k = Pick(keys);
+      E e;
+      e.type = T::kBool;
+      e.pg = "(" + k.pg + " IS NOT NULL)";
+      e.lite = "(" + k.lite + " IS NOT NULL)";
+      return e;
+    }
+    case 6:
+      return Bin(HavingPred(aggs, keys, depth - 1), "AND", HavingPred(aggs, keys, depth - 1),
+                 T::kBool);
+    case 7:
+      return Bin(HavingPred(aggs, keys, depth - 1), "OR", HavingPred(aggs, keys, depth - 1),
+                 T::kBool);
+    default: {
+      E a = HavingPred(aggs, keys, depth - 1);
+      a.pg = "(NOT " + a.pg + ")";
+      a.lite = "(NOT " + a.lite + ")";
+      return a;
+    }
+  }
+}
+
+std::string QueryGen::OrderItem(const std::string& pg_expr, const std::string& lite_expr,
+                                std::string* lite_out) {
+  uint64_t dir = Below(3), nulls = Below(3);
+  bool desc = dir == 2;
+  std::string pg = pg_expr + (dir == 1 ? " ASC" : desc ? " DESC" : "");
+  if (nulls == 1) pg += " NULLS FIRST";
+  if (nulls == 2) pg += " NULLS LAST";
+  // PostgreSQL's default: NULLS LAST for ASC, NULLS FIRST for DESC.
+  bool nulls_first = nulls == 1 || (nulls == 0 && desc);
+  *lite_out =
+      lite_expr + (desc ? " DESC" : " ASC") + (nulls_first ? " NULLS FIRST" : " NULLS LAST");
+  return pg;
+}
+
+namespace {
+std::string LimitClause(uint64_t limit_roll, uint64_t offset_roll, bool has_limit,
+                        bool has_offset) {
+  std::string s;
+  if (has_limit) s += " LIMIT " + std::to_string(limit_roll);
+  if (has_offset) s += " OFFSET " + std::to_string(offset_roll);
+  return s;
+}
+}  // namespace
+
+DiffQuery QueryGen::PlainQuery(const std::string& where_pg, const std::string& where_lite) {
+  DiffQuery q;
+  std::vector<E> items;
+  std::string pg = "SELECT ", lite = "SELECT ";
+  bool star = Pct(8);
+  if (star) {
+    pg += "*";
+    lite += "*";
+    for (const auto& c : table_->columns) items.push_back(Column(c));
+  } else {
+    int n = 1 + static_cast<int>(Below(4));
+    for (int i = 0; i < n; ++i) {
+      E e = Projection();
+      std::string alias = " AS c" + std::to_string(i + 1);
+      pg += (i ? ", " : "") + e.pg + alias;
+      lite += (i ? ", " : "") + e.lite + alias;
+      items.push_back(e);
+    }
+  }
+  pg += " FROM " + table_->name + where_pg;
+  lite += " FROM " + table_->name + where_lite;
+  if (Pct(70)) {
+    std::string opg, olite;
+    int n = static_cast<int>(Below(3));
+    for (int i = 0; i < n; ++i) {
+      std::string ipg, ilite, lo;
+      uint64_t which = Below(items.size());
+      const E& it = items[which];
+      if (it.type == T::kNumFree || !it.exact) continue;
+      uint64_t how = star ? Below(2) : Below(3);
+      if (how == 0) {
+        ipg = std::to_string(which + 1);
+        ilite = ipg;
+      } else if (how == 1) {
+        ipg = it.pg;
+        ilite = it.lite;
+      } else {
+        ipg = ilite = "c" + std::to_string(which + 1);
+      }
+      std::string p = OrderItem(ipg, ilite, &lo);
+      opg += (opg.empty() ? " ORDER BY " : ", ") + p;
+      olite += (olite.empty() ? " ORDER BY " : ", ") + lo;
+    }
+    std::string lo;
+    std::string p = OrderItem(table_->unique_key, table_->unique_key, &lo);
+    opg += (opg.empty() ? " ORDER BY " : ", ") + p;
+    olite += (olite.empty() ? " ORDER BY " : ", ") + lo;
+    pg += opg;
+    lite += olite;
+    q.ordered = true;
+    bool has_limit = Pct(45), has_offset = Pct(25);
+    std::string lim = LimitClause(Below(40), Below(60), has_limit, has_offset);
+    pg += lim;
+    lite += has_offset && !has_limit ? " LIMIT -1" + lim : lim;
+  }
+  q.pg = pg;
+  q.lite = lite;
+  return q;
+}
+
+DiffQuery QueryGen::AggregateQuery(const std::string& where_pg, const std::string& where_lite,
+                                   bool one_place, bool scalar) {
+  DiffQuery q;
+  std::vector<E> keys;
+  if (!scalar) {
+    int n = 1 + static_cast<int>(Pct(35));
+    for (int i = 0; i < n; ++i) {
+      E k = GroupKey();
+      bool dup = std::any_of(keys.begin(), keys.end(), [&](const E& x) { return x.pg == k.pg; });
+      if (!dup) keys.push_back(k);
+    }
+  }
+  std::vector<E> aggs;
+  int n_aggs = 1 + static_cast<int>(Below(3));
+  for (int i = 0; i < n_aggs; ++i) aggs.push_back(Aggregate(one_place));
+
+  struct Item {
+    E e;
+    bool is_key;
+  };
+  std::vector<Item> items;
+  std::vector<int> key_ordinal(keys.size(), 0);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (Pct(85)) {
+      items.push_back({keys[i], true});
+      key_ordinal[i] = static_cast<int>(items.size());
+    }
+  }
+  for (const auto& a : aggs) items.push_back({a, false});
+  std::string pg = "SELECT ", lite = "SELECT ";
+  for (size_t i = 0; i < items.size(); ++i) {
+    pg += (i ? ", " : "") + items[i].e.pg;
+    lite += (i ? ", " : "") + items[i].e.lite;
+  }
+  pg += " FROM " + table_->name + where_pg;
+  lite += " FROM " + table_->name + where_lite;
+  if (!keys.empty()) {
+    pg += " GROUP BY ";
+    lite += " GROUP BY ";
+    for (size_t i = 0; i < keys.size(); ++i) {
+      bool by_ordinal = key_ordinal[i] > 0 && Pct(30);
+      pg += (i ? ", " : "") + (by_ordinal ? std::to_string(key_ordinal[i]) : keys[i].pg);
+      lite += (i ? ", " : "") + (by_ordinal ? std::to_string(key_ordinal[i]) : keys[i].lite);
+    }
+  }
+  if (Pct(30) || (scalar && Pct(20))) {
+    E h = HavingPred(aggs, keys, 2);
+    pg += " HAVING " + h.pg;
+    lite += " HAVING " + h.lite;
+  }
+  if (!keys.empty() && Pct(60)) {
+    std::string opg, olite;
+    int n = static_cast<int>(Below(3));
+    for (int i = 0; i < n; ++i) {
+      uint64_t which = Below(items.size());
+      const E& it = items[which].e;
+      if (!it.exact || it.type == T::kNumFree) continue;
+      std::string ipg = Pct(50) ? std::to_string(which + 1) : it.pg;
+      std::string ilite = ipg == it.pg ? it.lite : ipg;
+      std::string lo;
+      opg += (opg.empty() ? " ORDER BY " : ", ") + OrderItem(ipg, ilite, &lo);
+      olite += (olite.empty() ? " ORDER BY " : ", ") + lo;
+    }
+    // Every group key last: the groups are then totally ordered.
+    for (const auto& k : keys) {
+      std::string lo;
+      opg += (opg.empty() ? " ORDER BY " : ", ") + OrderItem(k.pg, k.lite, &lo);
+      olite += (olite.empty() ? " ORDER BY " : ", ") + lo;
+    }
+    pg += opg;
+    lite += olite;
+    q.ordered = true;
+    bool has_limit = Pct(40), has_offset = Pct(20);
+    std::string lim = LimitClause(Below(12), Below(8), has_limit, has_offset);
+    pg += lim;
+    lite += has_offset && !has_limit ? " LIMIT -1" + lim : lim;
+  }
+  q.pg = pg;
+  q.lite = lite;
+  return q;
+}
+
+DiffQuery QueryGen::DistinctQuery(const std::string& where_pg, const std::string& where_lite) {
+  DiffQuery q;
+  std::vector<E> items;
+  int n = 1 + static_cast<int>(Below(3));
+  for (int i = 0; i < n; ++i) items.push_back(GroupKey());
+  std::string pg = "SELECT DISTINCT ", lite = "SELECT DISTINCT ";
+  for (size_t i = 0; i < items.size(); ++i) {
+    pg += (i ? ", " : "") + items[i].pg;
+    lite += (i ? ", " : "") + items[i].lite;
+  }
+  pg += " FROM " + table_->name + where_pg;
+  lite += " FROM " + table_->name + where_lite;
+  if (Pct(60)) {
+    std::string opg, olite;
+    for (size_t i = 0; i < items.size(); ++i) {
+      std::string lo, ord = std::to_string(i + 1);
+      opg += (i ? ", " : " ORDER BY ") + OrderItem(ord, ord, &lo);
+      olite += (i ? ", " : " ORDER BY ") + lo;
+    }
+    pg += opg;
+    lite += olite;
+    q.ordered = true;
+    if (Pct(40)) {
+      std::string lim = " LIMIT " + std::to_string(Below(15));
+      pg += lim;
+      lite += lim;
+    }
+  }
+  q.pg = pg;
+  q.lite = lite;
+  return q;
+}
+
+DiffQuery QueryGen::Next() {
+  ++counter_;
+  params_.clear();
+  uint64_t tr = Below(100);
+  table_ = &ds_->Table(tr < 55 ? "t" : tr < 80 ? "r" : "orders");
+
+  std::string wpg, wlite;
+  bool one_place = table_->replicated();
+  std::vector<Param> params;
+  if (!table_->replicated() && Pct(25)) {
+    // Pin the shard key: equality (one shard, maybe a $1 parameter) or an IN list.
+    const ColumnSpec& key = table_->columns[table_->ColumnIndex(table_->shard_key[0])];
+    if (Pct(60)) {
+      E v = ValueLit(key);
+      if (Pct(40)) {
+        const DVal& dv = table_->rows[Below(table_->rows.size())][table_->ColumnIndex(key.name)];
+        Param p;
+        p.pg_text = key.type == CType::kUuid ? dv.s : std::to_string(dv.i);
+        p.lite = OracleValue(key.type, dv);
+        params.push_back(p);
+        wpg = key.name + " = $1";
+        wlite = key.name + " = ?1";
+      } else {
+        wpg = key.name + " = " + v.pg;
+        wlite = key.name + " = " + v.lite;
+      }
+      one_place = true;
+    } else {
+      int n = 2 + static_cast<int>(Below(4));
+      std::string pl, ll;
+      for (int i = 0; i < n; ++i) {
+        E v = ValueLit(key);
+        pl += (i ? ", " : "") + v.pg;
+        ll += (i ? ", " : "") + v.lite;
+      }
+      wpg = key.name + " IN (" + pl + ")";
+      wlite = key.name + " IN (" + ll + ")";
+    }
+  }
+  if (Pct(80)) {
+    E p = Pred(static_cast<int>(Below(4)));
+    wpg += (wpg.empty() ? "" : " AND ") + p.pg;
+    wlite += (wlite.empty() ? "" : " AND ") + p.lite;
+  }
+  if (!wpg.empty()) {
+    wpg = " WHERE " + wpg;
+    wlite = " WHERE " + wlite;
+  }
+
+  DiffQuery q;
+  uint64_t shape = Below(100);
+  std::string label;
+  if (shape < 30) {
+    q = PlainQuery(wpg, wlite);
+    label = "plain";
+  } else if (shape < 42) {
+    q.pg = "SELECT " + table_->unique_key + " FROM " + table_->name + wpg;
+    q.lite = "SELECT " + table_->unique_key + " FROM " + table_->name + wlite;
+    label = "probe";
+  } else if (shape < 72) {
+    q = AggregateQuery(wpg, wlite, one_place, false);
+    label = "group";
+  } else if (shape < 84) {
+    q = AggregateQuery(wpg, wlite, one_place, true);
+    label = "scalar-agg";
+  } else {
+    q = DistinctQuery(wpg, wlite);
+    label = "distinct";
+  }
+  q.params = params;
+  q.label = "gen#" + std::to_string(counter_) + " " + label + " on " + table_->name;
+  return q;
+}
+
+}  // namespace sbtest
