@@ -535,6 +535,7 @@ void Simulation::Complete(SimNode& n, Ready& rd) {
       o.value = n.kv.Get(o.key);
       o.ret = now_;
       ++res_.ops_ok;
+      ++res_.reads_ok;
       if (tracing())
         Trace("client " + std::to_string(o.client) + " get " + o.key + " -> " +
               std::to_string(o.value) + " via n" + std::to_string(n.id) + " read index " +
@@ -593,6 +594,7 @@ void Simulation::Crash(SimNode& n) {
     const Ready& rd = *n.inflight;
     size_t total = (rd.snapshot ? 1 : 0) + rd.entries.size() + (rd.hard_state ? 1 : 0);
     records = rng_.Uniform(total + 1);
+    if (records < total) ++res_.torn_writes;
     n.disk.SaveTorn(rd, records);
   }
   Trace("n" + std::to_string(n.id) + " CRASH (kept " + std::to_string(records) +
@@ -650,6 +652,7 @@ void Simulation::FaultStep() {
         if (a != b && side[a] != side[b] && (!asym || side[a] == 0)) blocked_.insert({a, b});
     std::string desc;
     for (size_t i = 1; i <= total; ++i) desc += (side[i] ? "B" : "A");
+    ++res_.partitions;
     Trace(std::string(asym ? "asymmetric " : "") + "PARTITION " + desc);
   } else if (r < 60) {
     if (!blocked_.empty()) Trace("partition healed");

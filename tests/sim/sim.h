@@ -90,7 +90,8 @@ struct SimResult {
   bool safety = false;  // the failure is a safety violation (not liveness)
   uint64_t events = 0;
   uint64_t messages = 0;
-  uint64_t ops_ok = 0, ops_timeout = 0;
+  uint64_t ops_ok = 0, ops_timeout = 0, reads_ok = 0;
+  uint64_t partitions = 0, torn_writes = 0;
   uint64_t commits = 0;
   uint64_t old_term_commits = 0;  // a leader's commit index landed on an older-term entry
   uint64_t crashes = 0, elections = 0, conf_changes = 0, transfers = 0, snapshots_sent = 0;
