@@ -65,6 +65,25 @@ std::vector<pgwire::ColumnDesc> Describe(const std::vector<exec::OutputColumn>& 
   return out;
 }
 
+bool SameShape(const std::vector<pgwire::ColumnDesc>& a, const std::vector<pgwire::ColumnDesc>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].name != b[i].name || a[i].type_oid != b[i].type_oid ||
+        a[i].type_modifier != b[i].type_modifier) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool SameParamTypes(const std::vector<SqlType>& types, const std::vector<uint32_t>& oids) {
+  if (types.size() != oids.size()) return false;
+  for (size_t i = 0; i < types.size(); ++i) {
+    if (types[i].oid() != oids[i]) return false;
+  }
+  return true;
+}
+
 std::vector<pgwire::TextRow> Format(const std::vector<exec::OutputColumn>& cols,
                                     const std::vector<Row>& rows) {
   std::vector<pgwire::TextRow> out;
@@ -674,6 +693,16 @@ Result<StatementResult> SqlSession::ExecutePrepared(const pgwire::PreparedStatem
       if (!re.ok()) {
         RecordOutcome(StatementType(stmt), re.status(), start);
         return re.status();
+      }
+      // The client was told the row and parameter shapes at Parse/Describe;
+      // a plan that changes them would send rows it cannot read.
+      if (!SameShape(Describe(re->columns()), p.pinfo.columns) ||
+          re->returns_rows() != p.pinfo.returns_rows ||
+          !SameParamTypes(re->param_types, p.pinfo.param_type_oids)) {
+        Status st(sqlstate::kFeatureNotSupported, "cached plan must not change result type",
+                  "The table changed since the statement was prepared; prepare it again.");
+        RecordOutcome(StatementType(stmt), st, start);
+        return st;
       }
       p.planned = std::move(*re);
       p.catalog = current;
