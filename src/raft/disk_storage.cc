@@ -248,8 +248,15 @@ Result<InitialState> DiskStorage::Load() {
     if (last_seg) fd_size_ = raw.size();
   }
   // Keep only entries after the snapshot, and only if contiguous with it.
+  // If the log holds the snapshot's own index with another term, the node
+  // crashed after writing an installed snapshot but before the marker that
+  // discards the old log: everything after it belongs to a divergent history.
   Index si = st.snapshot.meta.index;
+  bool divergent = false;
+  for (const Entry& e : log)
+    if (e.index == si && e.term != st.snapshot.meta.term) divergent = true;
   for (Entry& e : log) {
+    if (divergent) break;
     if (e.index <= si) continue;
     if (st.entries.empty() && e.index != si + 1) break;
     st.entries.push_back(std::move(e));
