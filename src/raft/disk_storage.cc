@@ -320,7 +320,8 @@ Status DiskStorage::Save(const HardState* hs, const std::vector<Entry>& entries,
   }
   if (entries.empty() && !hs) return Status::Ok();
   if (fd_size_ >= opts_.segment_bytes) {
-    if (hs) hs_ = *hs;
+    // The new segment starts with the hard state as of before this batch; the
+    // batch itself carries the new one after its entries.
     SB_RETURN_IF_ERROR(OpenNewSegment());
   }
   std::string buf;
