@@ -359,6 +359,9 @@ bool Raft::QuorumActive() const {
 // ---------------------------------------------------------------------------
 
 Status Raft::Step(const Message& m) {
+  if (m.to != cfg_.id || m.from == kNone || m.from == cfg_.id)
+    return Status::InvalidArgument("raft: message " + m.ToString() + " is not addressed to node " +
+                                   std::to_string(cfg_.id));
   if (m.term > term_) {
     if (m.type == MsgType::kVote || m.type == MsgType::kPreVote) {
       bool force = m.ctx == kCampaignTransfer;
