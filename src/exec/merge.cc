@@ -35,6 +35,64 @@ int CompareValues(const Value& a, const Value& b) {
   return 0;
 }
 
+namespace {
+
+// A decimal's parts: sign (-1, 0, 1), integer digits without leading zeros,
+// fraction digits without trailing zeros.
+struct DecimalParts {
+  int sign = 0;
+  std::string_view int_digits, frac_digits;
+};
+
+bool SplitDecimal(std::string_view s, DecimalParts* out) {
+  bool negative = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  size_t dot = s.find('.');
+  std::string_view ip = s.substr(0, dot);
+  std::string_view fp = dot == std::string_view::npos ? std::string_view() : s.substr(dot + 1);
+  if (ip.empty() && fp.empty()) return false;
+  for (char c : ip) {
+    if (c < '0' || c > '9') return false;
+  }
+  for (char c : fp) {
+    if (c < '0' || c > '9') return false;
+  }
+  while (!ip.empty() && ip.front() == '0') ip.remove_prefix(1);
+  while (!fp.empty() && fp.back() == '0') fp.remove_suffix(1);
+  out->int_digits = ip;
+  out->frac_digits = fp;
+  out->sign = ip.empty() && fp.empty() ? 0 : negative ? -1 : 1;
+  return true;
+}
+
+int Sign(int c) {
+  return c < 0 ? -1 : c > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+int CompareDecimalText(std::string_view a, std::string_view b) {
+  DecimalParts x, y;
+  bool xa = SplitDecimal(a, &x), yb = SplitDecimal(b, &y);
+  if (!xa || !yb) {
+    if (xa != yb) return xa ? -1 : 1;
+    return Sign(a.compare(b));
+  }
+  if (x.sign != y.sign) return x.sign < y.sign ? -1 : 1;
+  if (x.sign == 0) return 0;
+  int mag;  // |x| vs |y|
+  if (x.int_digits.size() != y.int_digits.size()) {
+    mag = x.int_digits.size() < y.int_digits.size() ? -1 : 1;
+  } else {
+    mag = Sign(x.int_digits.compare(y.int_digits));
+    if (mag == 0) mag = Sign(x.frac_digits.compare(y.frac_digits));
+  }
+  return x.sign < 0 ? -mag : mag;
+}
+
 int CompareRows(const Row& a, const Row& b, const std::vector<SortKey>& keys) {
   for (const auto& k : keys) {
     const Value& x = a[k.column];
@@ -45,7 +103,10 @@ int CompareRows(const Row& a, const Row& b, const std::vector<SortKey>& keys) {
       // NULL sorts first only with NULLS FIRST, whatever the direction.
       return (xn == k.nulls_first) ? -1 : 1;
     }
-    int c = CompareValues(x, y);
+    int c = k.decimal_text && std::holds_alternative<std::string>(x) &&
+                    std::holds_alternative<std::string>(y)
+                ? CompareDecimalText(std::get<std::string>(x), std::get<std::string>(y))
+                : CompareValues(x, y);
     if (c != 0) return k.descending ? -c : c;
   }
   return 0;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "common/value.h"
@@ -15,6 +16,11 @@ namespace sb::exec {
 // Orders two stored values as SQLite orders them within one column
 // (NULLs are placed by the caller): numbers numerically, text and blobs bytewise.
 int CompareValues(const Value& a, const Value& b);
+
+// Orders two decimal texts ("-12.5", "3", "0.001") by numeric value; text
+// that is not a plain decimal orders bytewise after every decimal. The
+// collation "sb_decimal" (exec/sql_functions.h) uses the same order.
+int CompareDecimalText(std::string_view a, std::string_view b);
 
 // -1/0/1: a before, same as, after b under the sort keys.
 int CompareRows(const Row& a, const Row& b, const std::vector<SortKey>& keys);

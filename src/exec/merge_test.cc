@@ -62,3 +62,36 @@ TEST(MergeTest, SecondKeyBreaksTies) {
 
 }  // namespace
 }  // namespace sb::exec
+
+namespace sb::exec {
+namespace {
+
+TEST(MergeTest, DecimalTextOrdersByValue) {
+  EXPECT_LT(CompareDecimalText("9.5", "10.25"), 0);
+  EXPECT_LT(CompareDecimalText("-10", "-9.99"), 0);
+  EXPECT_LT(CompareDecimalText("-0.5", "0"), 0);
+  EXPECT_LT(CompareDecimalText("0.05", "0.5"), 0);
+  EXPECT_LT(CompareDecimalText("0.5", "0.51"), 0);
+  EXPECT_LT(CompareDecimalText("-0.51", "-0.5"), 0);
+  EXPECT_EQ(CompareDecimalText("1.50", "1.5000"), 0);
+  EXPECT_EQ(CompareDecimalText("0.000", "-0"), 0);
+  EXPECT_EQ(CompareDecimalText("007", "7.0"), 0);
+  EXPECT_GT(
+      CompareDecimalText("123456789012345678901234567890.1", "123456789012345678901234567890"), 0);
+  EXPECT_LT(CompareDecimalText("99", "not a number"), 0);
+}
+
+TEST(MergeTest, DecimalTextSortKey) {
+  std::vector<std::vector<Row>> runs = {
+      {R(std::string("-7.5925925925925926"), 0), R(std::string("0.85"), 1)},
+      {R(std::string("-0.4736842105263158"), 2), R(std::string("10.5"), 3)}};
+  auto out = MergeSorted(runs, {{0, false, false, true}}, 0, std::nullopt);
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(std::get<int64_t>(out[0][1]), 0);
+  EXPECT_EQ(std::get<int64_t>(out[1][1]), 2);
+  EXPECT_EQ(std::get<int64_t>(out[2][1]), 1);
+  EXPECT_EQ(std::get<int64_t>(out[3][1]), 3);
+}
+
+}  // namespace
+}  // namespace sb::exec

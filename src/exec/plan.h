@@ -45,6 +45,8 @@ struct SortKey {
   int column;  // index in the shard output row
   bool descending = false;
   bool nulls_first = false;
+  // Unconstrained numeric (decimal text): ordered by value, not bytewise.
+  bool decimal_text = false;
 };
 
 struct SelectPlan {

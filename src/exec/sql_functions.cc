@@ -6,6 +6,7 @@
 #include "common/decimal.h"
 #include "common/sql_type.h"
 #include "common/value_codec.h"
+#include "exec/merge.h"
 
 namespace sb::exec {
 namespace {
@@ -153,6 +154,12 @@ void NumAvgFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3_result_text(ctx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
 }
 
+// Collation sb_decimal: unconstrained numeric values (decimal text) by value.
+int DecimalCollation(void*, int na, const void* a, int nb, const void* b) {
+  return CompareDecimalText(std::string_view(static_cast<const char*>(a), static_cast<size_t>(na)),
+                            std::string_view(static_cast<const char*>(b), static_cast<size_t>(nb)));
+}
+
 void SettingFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
   const char* name = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
   if (tls_context == nullptr || name == nullptr) return sqlite3_result_null(ctx);
@@ -187,6 +194,7 @@ void RegisterSqlFunctions(sqlite3* db) {
   sqlite3_create_function(db, "sb_numdiv", 4, flags, nullptr, NumDivFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_numavg", 3, flags, nullptr, NumAvgFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_setting", 1, SQLITE_UTF8, nullptr, SettingFn, nullptr, nullptr);
+  sqlite3_create_collation(db, "sb_decimal", SQLITE_UTF8, nullptr, DecimalCollation);
   // PostgreSQL's LIKE is case-sensitive; SQLite's is not by default.
   sqlite3_exec(db, "PRAGMA case_sensitive_like = ON", nullptr, nullptr, nullptr);
 }

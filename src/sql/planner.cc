@@ -285,9 +285,15 @@ Result<std::vector<SortItem>> ResolveSort(const Json& sort_clause,
   return out;
 }
 
-std::string SortSql(const std::string& expr, const SortItem& s) {
-  return expr + (s.descending ? " DESC" : " ASC") +
-         (s.nulls_first ? " NULLS FIRST" : " NULLS LAST");
+// Unconstrained numeric values are decimal text: they sort by value under
+// the sb_decimal collation (exec/sql_functions.h), not bytewise.
+bool IsDecimalText(const SqlType& t) {
+  return t.id == TypeId::kNumeric && !NumericIsScaled(t);
+}
+
+std::string SortSql(const Translated& expr, const SortItem& s) {
+  return expr.sql + (IsDecimalText(expr.type) ? " COLLATE sb_decimal" : "") +
+         (s.descending ? " DESC" : " ASC") + (s.nulls_first ? " NULLS FIRST" : " NULLS LAST");
 }
 
 Result<std::optional<ValueSource>> LimitValue(const Json* node, Translator* tr) {
@@ -555,7 +561,7 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
       sql += " ORDER BY ";
       for (size_t i = 0; i < sorts.size(); ++i) {
         SB_ASSIGN_OR_RETURN(Translated o, tr.Expr(sorts[i].expr));
-        sql += (i ? ", " : "") + SortSql(o.sql, sorts[i]);
+        sql += (i ? ", " : "") + SortSql(o, sorts[i]);
       }
     }
     SB_ASSIGN_OR_RETURN(auto lim, LimitValue(limit_node, &tr));
@@ -590,8 +596,8 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
         sql += ", " + o.sql;
         col = width++;
       }
-      plan.sort_keys.push_back({col, si.descending, si.nulls_first});
-      order_sql += (order_sql.empty() ? " ORDER BY " : ", ") + SortSql(o.sql, si);
+      plan.sort_keys.push_back({col, si.descending, si.nulls_first, IsDecimalText(o.type)});
+      order_sql += (order_sql.empty() ? " ORDER BY " : ", ") + SortSql(o, si);
     }
     sql += from_sql + where_sql + order_sql;
     SB_ASSIGN_OR_RETURN(plan.limit, LimitValue(limit_node, &tr));
@@ -772,7 +778,7 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
     csql += " ORDER BY ";
     for (size_t i = 0; i < sorts.size(); ++i) {
       SB_ASSIGN_OR_RETURN(Translated o, coord.Expr(sorts[i].expr));
-      csql += (i ? ", " : "") + SortSql(o.sql, sorts[i]);
+      csql += (i ? ", " : "") + SortSql(o, sorts[i]);
     }
   }
   SB_ASSIGN_OR_RETURN(auto lim, LimitValue(limit_node, &coord));

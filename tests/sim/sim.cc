@@ -582,7 +582,8 @@ void Simulation::Deliver(const Message& m) {
   SimNode& n = N(m.to);
   if (!n.up || Blocked(m.from, m.to)) return;
   if (tracing()) Trace("  deliver " + m.ToString());
-  (void)n.raft->Step(m);
+  Status st = n.raft->Step(m);
+  if (!st.ok()) Fail("simulator delivered a bad message: " + st.message());
   Process(n);
 }
 

@@ -391,6 +391,26 @@ TEST_F(Differential, HandWritten) {
         "SELECT k FROM t GROUP BY k ORDER BY count(*) DESC{{|| NULLS FIRST}}, k{{|| ASC}} "
         "NULLS FIRST",
         true),
+      // Unconstrained numeric (avg, numeric division) sorts by value, not as text.
+      Q("order by avg of integer",
+        "SELECT k, avg(a) FROM t GROUP BY k ORDER BY avg(a) DESC NULLS LAST, k{{|| ASC}} NULLS "
+        "FIRST",
+        true),
+      Q("order by avg of numeric",
+        "SELECT k, avg(n) FROM t GROUP BY k ORDER BY 2{{|| ASC NULLS LAST}}, k{{|| ASC}} NULLS "
+        "FIRST",
+        true),
+      Q("order by avg, one shard",
+        "SELECT grp, avg(c) FROM r GROUP BY grp ORDER BY 2 DESC{{|| NULLS FIRST}}, 1{{|| ASC}} "
+        "NULLS LAST",
+        true),
+      Q("order by numeric division, merge sort",
+        "SELECT id, n / 3 AS q FROM t ORDER BY q{{|| ASC NULLS LAST}}, id{{|| ASC NULLS LAST}} "
+        "LIMIT 50 OFFSET 200",
+        true),
+      Q("order by hidden numeric division",
+        "SELECT id FROM t ORDER BY n / 4 DESC{{|| NULLS FIRST}}, id{{|| ASC NULLS LAST}} LIMIT 30",
+        true),
       Q("scalar having", "SELECT count(*) FROM t HAVING count(*) > 10"),
       Q("scalar having false", "SELECT count(*) FROM t HAVING count(*) > 100000"),
       Q("aggregate arithmetic",

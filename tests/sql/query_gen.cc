@@ -956,7 +956,7 @@ DiffQuery QueryGen::PlainQuery(const std::string& where_pg, const std::string& w
       std::string ipg, ilite, lo;
       uint64_t which = Below(items.size());
       const E& it = items[which];
-      if (it.type == T::kNumFree || !it.exact) continue;
+      if (!it.exact && it.type != T::kNumFree) continue;
       uint64_t how = star ? Below(2) : Below(3);
       if (how == 0) {
         ipg = std::to_string(which + 1);
@@ -1044,7 +1044,7 @@ DiffQuery QueryGen::AggregateQuery(const std::string& where_pg, const std::strin
     for (int i = 0; i < n; ++i) {
       uint64_t which = Below(items.size());
       const E& it = items[which].e;
-      if (!it.exact || it.type == T::kNumFree) continue;
+      if (!it.exact && it.type != T::kNumFree) continue;
       std::string ipg = Pct(50) ? std::to_string(which + 1) : it.pg;
       std::string ilite = ipg == it.pg ? it.lite : ipg;
       std::string lo;
