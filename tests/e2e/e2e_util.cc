@@ -133,6 +133,18 @@ bool ServerProcess::Start(const std::vector<std::string>& extra_args) {
     if (fd >= 0) ::close(fd);
     log_path_ = tmpl;
   }
+  // A free port can be taken by someone else before the server binds it:
+  // then the server exits saying it cannot listen, and we try other ports.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    size_t log_before = log().size();
+    if (StartOnce(extra_args)) return true;
+    if (pid_ > 0 || log().find("listen", log_before) == std::string::npos) return false;
+  }
+  return false;
+}
+
+bool ServerProcess::StartOnce(const std::vector<std::string>& extra_args) {
+  const size_t log_start = log().size();
   sql_port_ = FreePort();
   http_port_ = FreePort();
   while (http_port_ == sql_port_) http_port_ = FreePort();
@@ -143,8 +155,9 @@ bool ServerProcess::Start(const std::vector<std::string>& extra_args) {
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   pid_ = Spawn(argv, log_path_, "");
   if (pid_ < 0) return false;
-  // Ready when the SQL port accepts a TCP connection; give up if the process
-  // exits or after a bounded wait.
+  // Ready when the process has logged that it is ready and the SQL port
+  // accepts a TCP connection (the log check makes sure the port is ours);
+  // give up if the process exits or after a bounded wait.
   auto deadline = Clock::now() + 20s;
   while (Clock::now() < deadline) {
     int status = 0;
@@ -152,7 +165,7 @@ bool ServerProcess::Start(const std::vector<std::string>& extra_args) {
       pid_ = -1;
       return false;
     }
-    int fd = ConnectTcp(sql_port_);
+    int fd = log().find("ready", log_start) != std::string::npos ? ConnectTcp(sql_port_) : -1;
     if (fd >= 0) {
       ::close(fd);
       return true;
@@ -340,6 +353,21 @@ HttpResponse HttpGet(int port, const std::string& path) {
   size_t body = raw.find("\r\n\r\n");
   if (body != std::string::npos) res.body = raw.substr(body + 4);
   return res;
+}
+
+double MetricSample(const std::string& metrics, const std::string& name,
+                    const std::vector<std::string>& labels) {
+  std::istringstream in(metrics);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name, 0) != 0) continue;
+    if (line.size() > name.size() && line[name.size()] != '{' && line[name.size()] != ' ') continue;
+    bool all = true;
+    for (const auto& l : labels) all = all && line.find(l) != std::string::npos;
+    if (!all) continue;
+    return std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return -1;
 }
 
 int ShardOfUuid(const std::string& uuid, int shard_count) {

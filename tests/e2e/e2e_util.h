@@ -77,6 +77,8 @@ class ServerProcess {
   std::string conninfo(const std::string& dbname = "scratchbird") const;
 
  private:
+  bool StartOnce(const std::vector<std::string>& extra_args);
+
   std::string data_dir_;
   std::string log_path_;
   pid_t pid_ = -1;
@@ -158,6 +160,11 @@ struct HttpResponse {
 };
 // GET http://127.0.0.1:port<path> over a plain socket (HTTP/1.0).
 HttpResponse HttpGet(int port, const std::string& path);
+
+// Value of the first Prometheus sample "name{labels} value" (or "name value")
+// whose line contains every string in `labels`; -1 when absent.
+double MetricSample(const std::string& metrics, const std::string& name,
+                    const std::vector<std::string>& labels);
 
 // The 1-based shard number a uuid shard key lives on, computed with the
 // routing code (common/) the server uses.

@@ -139,6 +139,46 @@ TEST_F(ErrorsTest, ConstraintAndDataErrors) {
   EXPECT_EQ(conn_->Scalar("SELECT name FROM customers WHERE customer_id = '" + a + "'"), "Ann");
 }
 
+// DISABLED: bug in sql/ (translator) — integer arithmetic in expressions is
+// not range-checked: SQLite computes in int64 (and switches to REAL past it),
+// so results outside the column type come back as wrong answers instead of
+// 22003: int 2147483647 + 1 returns 2147483648, smallint -32768 - 1 returns
+// -32769, -smallint(-32768) returns 32768, bigint max + 1 returns
+// 9.223372036854776e+18 in an int8 column.
+TEST_F(ErrorsTest, DISABLED_IntegerOverflowInExpressions) {
+  ASSERT_TRUE(
+      conn_->Exec("CREATE TABLE ints (id int PRIMARY KEY, s smallint, i int, b bigint)").ok());
+  ASSERT_TRUE(
+      conn_->Exec("INSERT INTO ints VALUES (1, -32768, 2147483647, 9223372036854775807)").ok());
+  for (const char* sql : {
+           "SELECT i + 1 FROM ints WHERE id = 1",
+           "SELECT s - 1 FROM ints WHERE id = 1",
+           "SELECT -s FROM ints WHERE id = 1",
+           "SELECT b + 1 FROM ints WHERE id = 1",
+           "SELECT b * 2 FROM ints",
+           "SELECT 1::int2 + 32767::int2",
+           "SELECT 2147483647 + 1",
+       }) {
+    Result r = conn_->Exec(sql);
+    EXPECT_EQ(r.sqlstate(), "22003") << sql << ": " << r.dump();
+  }
+}
+
+// DISABLED: bug in sql/exec — sum(bigint) is numeric in PostgreSQL and
+// cannot overflow, but here it is summed as int64: on one shard it fails
+// with 22003, across shards the merge fails with XX000 "merge stage failed:
+// integer overflow". PostgreSQL returns 18446744073709551614.
+TEST_F(ErrorsTest, DISABLED_SumOfBigintsBeyondInt64) {
+  ASSERT_TRUE(conn_->Exec("CREATE TABLE big (id int PRIMARY KEY, b bigint)").ok());
+  ASSERT_TRUE(conn_
+                  ->Exec("INSERT INTO big VALUES (1, 9223372036854775807), "
+                         "(2, 9223372036854775807)")
+                  .ok());
+  EXPECT_EQ(conn_->Scalar("SELECT sum(b) FROM big"), "18446744073709551614");
+  EXPECT_EQ(conn_->Scalar("SELECT sum(b) FROM big WHERE id = 1 OR id = 2"), "18446744073709551614");
+  EXPECT_EQ(conn_->Scalar("SELECT avg(b) FROM big"), "9223372036854775807.0000000000000000");
+}
+
 // Reads one backend message from a raw socket's buffered output: returns
 // the message type and fills `fields` for ErrorResponse ('E').
 char FirstMessage(const std::string& raw, std::map<char, std::string>* fields) {

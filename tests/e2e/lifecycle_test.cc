@@ -165,23 +165,6 @@ TEST(LifecycleTest, BadArgumentsFail) {
   EXPECT_NE(busy.exit_code, 0) << busy.output;
 }
 
-// Value of the first sample line "name{labels...} value" whose labels
-// contain every string in `labels`; -1 when absent.
-double Sample(const std::string& metrics, const std::string& name,
-              const std::vector<std::string>& labels) {
-  std::istringstream in(metrics);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(name, 0) != 0) continue;
-    if (line.size() > name.size() && line[name.size()] != '{' && line[name.size()] != ' ') continue;
-    bool all = true;
-    for (const auto& l : labels) all = all && line.find(l) != std::string::npos;
-    if (!all) continue;
-    return std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return -1;
-}
-
 TEST(HttpTest, HealthzAndMetrics) {
   TempDir dir;
   ServerProcess server(dir.path() + "/data");
@@ -207,17 +190,20 @@ TEST(HttpTest, HealthzAndMetrics) {
   EXPECT_NE(m.body.find("# TYPE scratchbird_queries_total counter"), std::string::npos) << m.body;
   EXPECT_NE(m.body.find("# TYPE scratchbird_query_duration_seconds histogram"), std::string::npos)
       << m.body;
-  EXPECT_GE(Sample(m.body, "scratchbird_queries_total", {"type=\"select\"", "status=\"ok\""}), 10)
-      << m.body;
-  EXPECT_GE(Sample(m.body, "scratchbird_queries_total", {"status=\"error\""}), 1) << m.body;
-  EXPECT_GE(Sample(m.body, "scratchbird_query_errors_total", {"sqlstate=\"23505\""}), 1) << m.body;
-  EXPECT_GE(Sample(m.body, "scratchbird_query_duration_seconds_count", {"type=\"select\""}), 10)
-      << m.body;
-  EXPECT_GE(Sample(m.body, "scratchbird_query_duration_seconds_bucket",
-                   {"type=\"select\"", "le=\"+Inf\""}),
+  EXPECT_GE(MetricSample(m.body, "scratchbird_queries_total", {"type=\"select\"", "status=\"ok\""}),
             10)
       << m.body;
-  EXPECT_EQ(Sample(m.body, "scratchbird_active_connections", {}), 1) << m.body;
+  EXPECT_GE(MetricSample(m.body, "scratchbird_queries_total", {"status=\"error\""}), 1) << m.body;
+  EXPECT_GE(MetricSample(m.body, "scratchbird_query_errors_total", {"sqlstate=\"23505\""}), 1)
+      << m.body;
+  EXPECT_GE(MetricSample(m.body, "scratchbird_query_duration_seconds_count", {"type=\"select\""}),
+            10)
+      << m.body;
+  EXPECT_GE(MetricSample(m.body, "scratchbird_query_duration_seconds_bucket",
+                         {"type=\"select\"", "le=\"+Inf\""}),
+            10)
+      << m.body;
+  EXPECT_EQ(MetricSample(m.body, "scratchbird_active_connections", {}), 1) << m.body;
 }
 
 // psql runs a script with \copy and COPY ... FROM STDIN in text and CSV
