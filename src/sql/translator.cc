@@ -476,15 +476,17 @@ Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, 
     if (a.type.id == TypeId::kDate && (op == "+" || op == "-")) {
       SB_ASSIGN_OR_RETURN(b, Coerce(std::move(b), SqlType::Of(TypeId::kInt4)));
       if (b.type.IsInteger()) {
-        Translated out = Make(
-            fmt::format("date({}, printf('%+d days', {}{}))", a.sql, op == "-" ? "-" : "", b.sql),
-            SqlType::Of(TypeId::kDate));
+        // "N days" is NULL when N is NULL (printf would make it "+0 days");
+        // parenthesised so that a negative constant never forms "--".
+        Translated out = Make(fmt::format("date({}, ({}({})) || ' days')", a.sql,
+                                          op == "-" ? "- " : "", b.sql),
+                              SqlType::Of(TypeId::kDate));
         out.contains_aggregate = agg;
         return out;
       }
     }
     if (b.type.id == TypeId::kDate && op == "+" && a.type.IsInteger()) {
-      Translated out = Make(fmt::format("date({}, printf('%+d days', {}))", b.sql, a.sql),
+      Translated out = Make(fmt::format("date({}, ({}) || ' days')", b.sql, a.sql),
                             SqlType::Of(TypeId::kDate));
       out.contains_aggregate = agg;
       return out;

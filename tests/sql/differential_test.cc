@@ -485,6 +485,12 @@ TEST_F(Differential, HandWritten) {
       Q("date arithmetic",
         "SELECT id, {{d + 30||date(d, '+30 days')}}, {{d - 1||date(d, '-1 days')}} FROM t "
         "WHERE {{d + 30||date(d, '+30 days')}} > '2026-12-01'"),
+      Q("date plus nullable integer",
+        "SELECT id, {{d + k||date(d, k || ' days')}}, {{k + d||date(d, k || ' days')}}, "
+        "{{d - a||date(d, (- a) || ' days')}} FROM t WHERE id < 2500"),
+      Q("date minus negative constant",
+        "SELECT id, {{d - (-5)||date(d, '+5 days')}}, {{d + (-3)||date(d, '-3 days')}} FROM t "
+        "WHERE d < '2025-03-01'"),
       Q("text functions",
         "SELECT id, lower(s), upper(s), length(s), s || '!' FROM t WHERE id < 1500"),
       Q("text concat integer", "SELECT id, s || '-' || k FROM t WHERE id < 1500"),

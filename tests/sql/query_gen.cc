@@ -394,19 +394,32 @@ QueryGen::E QueryGen::TextExpr(int depth) {
 QueryGen::E QueryGen::DateExpr(int depth) {
   auto cols = Columns({CType::kDate});
   E d = Column(*Pick(cols));
-  uint64_t r = depth <= 0 ? 0 : Below(5);
+  uint64_t r = depth <= 0 ? 0 : Below(6);
   E e = d;
   e.is_column = false;
   switch (r) {
     case 0:
     case 1:
       return d;
+    case 4: {
+      // date + a small (nullable) integer column: NULL days give NULL.
+      std::vector<const ColumnSpec*> small;
+      for (const auto* c : Columns({CType::kInt})) {
+        if (c->name == "k" || c->name == "a" || c->name == "c") small.push_back(c);
+      }
+      if (small.empty()) return d;
+      std::string k = Pick(small)->name;
+      bool plus = Pct(50);
+      e.pg = "(" + d.pg + (plus ? " + " : " - ") + k + ")";
+      e.lite = "date(" + d.lite + ", (" + (plus ? "" : "- ") + k + ") || ' days')";
+      return e;
+    }
     case 2:
     case 3: {
-      int64_t days = static_cast<int64_t>(Below(90)) + 1;
+      int64_t days = static_cast<int64_t>(Below(181)) - 90;
       bool plus = r == 2;
-      e.pg = "(" + d.pg + (plus ? " + " : " - ") + std::to_string(days) + ")";
-      e.lite = "date(" + d.lite + ", '" + (plus ? "+" : "-") + std::to_string(days) + " days')";
+      e.pg = "(" + d.pg + (plus ? " + " : " - ") + Num(days) + ")";
+      e.lite = "date(" + d.lite + ", '" + std::to_string(plus ? days : -days) + " days')";
       return e;
     }
     default: {
