@@ -113,7 +113,15 @@ Result<Value> ParseFloat(const SqlType& type, std::string_view text) {
   std::string_view s = TrimSpace(text);
   if (s.empty()) return InvalidSyntax(type.Name(), text);
   double special;
-  if (ParseFloatSpecial(s, &special)) return Value(special);
+  if (ParseFloatSpecial(s, &special)) {
+    // The shard engine (SQLite) stores NaN as NULL, which would silently
+    // change the value: refuse it instead.
+    if (std::isnan(special)) {
+      return Status(sqlstate::kFeatureNotSupported, "floating-point NaN values are not supported",
+                    "Store NULL or a sentinel value instead.");
+    }
+    return Value(special);
+  }
   std::string buf(s);
   char* end = nullptr;
   errno = 0;

@@ -360,6 +360,13 @@ int64_t Executor::NextRowid() {
 
 Result<Value> Executor::SourceValue(const ValueSource& v, const std::vector<Value>& params) const {
   if (v.constant) return *v.constant;
+  if (!v.expression_sql.empty()) {
+    SB_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                        const_cast<Executor*>(this)->RunOnCoordinator("SELECT " + v.expression_sql, params,
+                                                                      nullptr, 0, ExecOptions{}));
+    if (rows.size() != 1 || rows[0].size() != 1) return Status::Internal("expression gave no value");
+    return rows[0][0];
+  }
   if (v.param < 1 || v.param > static_cast<int>(params.size())) {
     return Status(sqlstate::kProtocolViolation, fmt::format("there is no parameter ${}", v.param));
   }

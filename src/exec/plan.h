@@ -21,6 +21,9 @@ struct ValueSource {
   std::optional<Value> constant;  // set when known at plan time
   int param = 0;                  // 1-based $n when not constant
   SqlType param_type;             // the parameter's own type ($n::int, or inferred)
+  // Otherwise: a column-free expression (SQLite SQL over ?N parameters, already
+  // coerced to `type`), evaluated once per row at the coordinator.
+  std::string expression_sql;
 };
 
 // Where a statement must run.

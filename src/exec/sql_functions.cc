@@ -119,6 +119,29 @@ void MulFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   sqlite3_result_double(ctx, sqlite3_value_double(argv[0]) * sqlite3_value_double(argv[1]));
 }
 
+// sb_iarith(op, a, b, bits): integer + - * with PostgreSQL's overflow errors
+// for the result type (smallint, integer or bigint).
+void IntArithFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
+  const char op = static_cast<char>(sqlite3_value_text(argv[0])[0]);
+  const int bits = sqlite3_value_int(argv[3]);
+  if (!IsInt(argv[1]) || !IsInt(argv[2])) {
+    double a = sqlite3_value_double(argv[1]), b = sqlite3_value_double(argv[2]);
+    return sqlite3_result_double(ctx, op == '+' ? a + b : op == '-' ? a - b : a * b);
+  }
+  int64_t a = sqlite3_value_int64(argv[1]), b = sqlite3_value_int64(argv[2]), r = 0;
+  bool overflow = op == '+' ? __builtin_add_overflow(a, b, &r)
+                  : op == '-' ? __builtin_sub_overflow(a, b, &r)
+                              : __builtin_mul_overflow(a, b, &r);
+  if (bits == 16) overflow = overflow || r < -32768 || r > 32767;
+  if (bits == 32) overflow = overflow || r < INT32_MIN || r > INT32_MAX;
+  if (overflow) {
+    return ResultError(ctx, "22003",
+                       bits == 16 ? "smallint out of range" : bits == 32 ? "integer out of range" : "bigint out of range");
+  }
+  sqlite3_result_int64(ctx, r);
+}
+
 Decimal DecimalArg(sqlite3_value* v, int scale) {
   Decimal d;
   d.unscaled = static_cast<__int128>(sqlite3_value_int64(v));
@@ -191,6 +214,7 @@ void RegisterSqlFunctions(sqlite3* db) {
   sqlite3_create_function(db, "sb_div", 2, flags, nullptr, DivFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_mod", 2, flags, nullptr, ModFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_mul", 2, flags, nullptr, MulFn, nullptr, nullptr);
+  sqlite3_create_function(db, "sb_iarith", 4, flags, nullptr, IntArithFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_numdiv", 4, flags, nullptr, NumDivFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_numavg", 3, flags, nullptr, NumAvgFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_setting", 1, SQLITE_UTF8, nullptr, SettingFn, nullptr, nullptr);

@@ -818,9 +818,13 @@ Result<ValueSource> InsertValue(const Json& node, const meta::ColumnDef& col, Tr
     vs.constant = c->constant;
     return vs;
   }
-  return Status(sqlstate::kFeatureNotSupported,
-                "INSERT values other than constants and parameters are not supported", {},
-                Loc(node.begin().value()));
+  if (t.contains_aggregate) {
+    return Status(sqlstate::kGroupingError, "aggregate functions are not allowed in VALUES", {},
+                  Loc(node.begin().value()));
+  }
+  SB_ASSIGN_OR_RETURN(Translated c, tr->Coerce(std::move(t), col.type));
+  vs.expression_sql = c.sql;
+  return vs;
 }
 
 Result<std::pair<std::string, std::vector<OutputColumn>>> Returning(const Json& stmt,

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 
@@ -281,8 +283,15 @@ Result<Translated> Translator::Const(const Json& node) {
   }
   if (c.contains("fval")) {
     std::string f = Get(c, "fval").value("fval", "0");
-    // PostgreSQL types a decimal literal as numeric; integers too large for
-    // int8 also arrive here.
+    // Integer literals beyond int4 arrive here too: PostgreSQL types them as
+    // bigint when they fit, numeric otherwise.
+    if (!f.empty() && f.find_first_not_of("-0123456789") == std::string::npos) {
+      errno = 0;
+      char* end = nullptr;
+      long long v = std::strtoll(f.c_str(), &end, 10);
+      if (errno == 0 && *end == '\0') return MakeConst(int64_t{v}, SqlType::Of(TypeId::kInt8));
+    }
+    // Decimal literals are numeric.
     auto d = ParseDecimal(f);
     if (d.ok() && d->scale <= kMaxScaledNumericPrecision) {
       SqlType t = LiteralNumeric(d->scale);
@@ -494,7 +503,8 @@ Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, 
     return NotSupported("this date arithmetic", location);
   }
   if (a.type.id == TypeId::kUnknown && b.type.id == TypeId::kUnknown) {
-    SB_ASSIGN_OR_RETURN(a, Coerce(std::move(a), SqlType::Of(TypeId::kInt4)));
+    // Two untyped operands ($1 + $2): bigint holds any integer a client sends.
+    SB_ASSIGN_OR_RETURN(a, Coerce(std::move(a), SqlType::Of(TypeId::kInt8)));
   }
   Result<SqlType> common_r = CommonType(a.type.id == TypeId::kUnknown ? b.type : a.type,
                                         b.type.id == TypeId::kUnknown ? a.type : b.type, op);
@@ -544,10 +554,15 @@ Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, 
   }
   SB_ASSIGN_OR_RETURN(a, Coerce(std::move(a), common));
   SB_ASSIGN_OR_RETURN(b, Coerce(std::move(b), common));
+  // Integer results are range-checked for their type (SQLite would widen to
+  // 64 bits or silently switch to floating point on overflow).
+  const int bits = common.id == TypeId::kInt2 ? 16 : common.id == TypeId::kInt4 ? 32 : 64;
   if (op == "+" || op == "-") {
-    out.sql = "(" + a.sql + " " + op + " " + b.sql + ")";
+    out.sql = common.IsInteger()
+                  ? fmt::format("sb_iarith('{}', {}, {}, {})", op, a.sql, b.sql, bits)
+                  : "(" + a.sql + " " + op + " " + b.sql + ")";
   } else if (op == "*") {
-    out.sql = common.IsInteger() ? "sb_mul(" + a.sql + ", " + b.sql + ")"
+    out.sql = common.IsInteger() ? fmt::format("sb_iarith('*', {}, {}, {})", a.sql, b.sql, bits)
                                  : "(" + a.sql + " * " + b.sql + ")";
   } else if (op == "/") {
     out.sql = "sb_div(" + a.sql + ", " + b.sql + ")";
