@@ -1,0 +1,209 @@
+#include "sql/planner.h"
+
+#include <gtest/gtest.h>
+
+namespace sb::sql {
+namespace {
+
+class PlannerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Exec("CREATE TABLE orders (customer_id uuid, order_id bigint, total numeric(10,2), status text, "
+         "PRIMARY KEY (customer_id, order_id)) SHARD BY HASH (customer_id)");
+    Exec("CREATE TABLE products (id int PRIMARY KEY, name text) REPLICATED");
+    Exec("CREATE TABLE events (a int, b text)");
+  }
+
+  // Plans a CREATE TABLE and records it in the catalog.
+  void Exec(const std::string& sql) {
+    auto r = Plan(sql);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    auto& ddl = std::get<exec::DdlPlan>(r->plan);
+    catalog_.PutTable(*ddl.new_table);
+  }
+
+  Result<PlannedStatement> Plan(const std::string& sql) {
+    auto parsed = Parse(sql);
+    if (!parsed.ok()) return parsed.status();
+    Planner planner(&catalog_);
+    return planner.Plan(parsed->statements.at(0), parsed->text);
+  }
+
+  exec::SelectPlan Select(const std::string& sql) {
+    auto r = Plan(sql);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? std::get<exec::SelectPlan>(r->plan) : exec::SelectPlan{};
+  }
+
+  meta::Catalog catalog_;
+};
+
+TEST_F(PlannerTest, EqualityOnTheShardKeyRunsOnOneShard) {
+  auto p = Select("SELECT order_id FROM orders WHERE customer_id = '01234567-89ab-cdef-0123-456789abcdef'");
+  EXPECT_EQ(p.route.kind, exec::RouteSpec::Kind::kKeyTuples);
+  ASSERT_EQ(p.route.tuples.size(), 1u);
+  EXPECT_TRUE(p.single_shard);
+  EXPECT_EQ(std::get<std::string>(*p.route.tuples[0][0].constant), "01234567-89ab-cdef-0123-456789abcdef");
+}
+
+TEST_F(PlannerTest, ParameterOnTheShardKeyRoutesAtBindAndIsTypedByTheColumn) {
+  auto r = Plan("SELECT order_id FROM orders WHERE customer_id = $1");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto& p = std::get<exec::SelectPlan>(r->plan);
+  ASSERT_EQ(p.route.tuples.size(), 1u);
+  EXPECT_EQ(p.route.tuples[0][0].param, 1);
+  ASSERT_EQ(r->param_types.size(), 1u);
+  EXPECT_EQ(r->param_types[0].id, TypeId::kUuid);
+}
+
+TEST_F(PlannerTest, InListGivesOneTuplePerValue) {
+  auto p = Select("SELECT * FROM orders WHERE customer_id IN ('01234567-89ab-cdef-0123-456789abcdef', "
+                  "'11234567-89ab-cdef-0123-456789abcdef', '21234567-89ab-cdef-0123-456789abcdef')");
+  EXPECT_EQ(p.route.kind, exec::RouteSpec::Kind::kKeyTuples);
+  EXPECT_EQ(p.route.tuples.size(), 3u);
+  EXPECT_FALSE(p.single_shard);
+}
+
+TEST_F(PlannerTest, OtherPredicatesScatterToAllShards) {
+  auto p = Select("SELECT order_id FROM orders WHERE status = 'NEW'");
+  EXPECT_EQ(p.route.kind, exec::RouteSpec::Kind::kAllShards);
+  EXPECT_EQ(p.merge, exec::SelectPlan::Merge::kConcat);
+  EXPECT_NE(p.shard_sql.find("WHERE"), std::string::npos);
+}
+
+TEST_F(PlannerTest, OrderByLimitPushesLimitPlusOffsetAndMergeSorts) {
+  auto p = Select("SELECT order_id, total FROM orders ORDER BY total DESC, order_id LIMIT 10 OFFSET 20");
+  EXPECT_EQ(p.merge, exec::SelectPlan::Merge::kSortMerge);
+  EXPECT_NE(p.shard_sql.find("LIMIT (10 + 20)"), std::string::npos) << p.shard_sql;
+  ASSERT_EQ(p.sort_keys.size(), 2u);
+  EXPECT_TRUE(p.sort_keys[0].descending);
+  EXPECT_TRUE(p.sort_keys[0].nulls_first);  // PostgreSQL: DESC defaults to NULLS FIRST
+  EXPECT_FALSE(p.sort_keys[1].nulls_first);
+}
+
+TEST_F(PlannerTest, SortOnAColumnNotSelectedAddsAHiddenColumn) {
+  auto p = Select("SELECT order_id FROM orders ORDER BY total");
+  EXPECT_EQ(p.output.size(), 1u);
+  EXPECT_EQ(p.shard_width, 2);
+  EXPECT_EQ(p.sort_keys[0].column, 1);
+}
+
+TEST_F(PlannerTest, GroupByMergesPartialAggregatesAtTheCoordinator) {
+  auto p = Select("SELECT status, count(*), sum(total), avg(total) FROM orders GROUP BY status HAVING count(*) > 1");
+  EXPECT_EQ(p.merge, exec::SelectPlan::Merge::kCoordinator);
+  EXPECT_NE(p.shard_sql.find("GROUP BY"), std::string::npos);
+  EXPECT_NE(p.coordinator_sql.find("sb_numavg(sum("), std::string::npos) << p.coordinator_sql;
+  EXPECT_NE(p.coordinator_sql.find("HAVING"), std::string::npos);
+  EXPECT_EQ(p.output[1].type.id, TypeId::kInt8);
+  EXPECT_EQ(p.output[3].type.id, TypeId::kNumeric);
+}
+
+TEST_F(PlannerTest, UngroupedColumnIsAGroupingError) {
+  auto r = Plan("SELECT status, order_id, count(*) FROM orders GROUP BY status");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), "42803");
+}
+
+TEST_F(PlannerTest, ReferenceTableReadsGoToAnyOneShard) {
+  auto p = Select("SELECT name FROM products WHERE id = 3");
+  EXPECT_EQ(p.route.kind, exec::RouteSpec::Kind::kAnyOneShard);
+  EXPECT_TRUE(p.single_shard);
+}
+
+TEST_F(PlannerTest, QueryWithoutFromRunsAtTheCoordinator) {
+  auto p = Select("SELECT 1 + 2 AS three");
+  EXPECT_EQ(p.route.kind, exec::RouteSpec::Kind::kCoordinator);
+  EXPECT_EQ(p.output[0].name, "three");
+}
+
+TEST_F(PlannerTest, UpdatingTheShardKeyIsRefused) {
+  auto r = Plan("UPDATE orders SET customer_id = '01234567-89ab-cdef-0123-456789abcdef' WHERE order_id = 1");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), "0A000");
+}
+
+TEST_F(PlannerTest, JoinsAreRefusedWithFeatureNotSupported) {
+  auto r = Plan("SELECT * FROM orders o JOIN products p ON p.id = o.order_id");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), "0A000");
+}
+
+TEST_F(PlannerTest, UnknownTableAndColumnUsePostgresSqlstates) {
+  EXPECT_EQ(Plan("SELECT * FROM nope").status().code(), "42P01");
+  EXPECT_EQ(Plan("SELECT nope FROM orders").status().code(), "42703");
+}
+
+TEST_F(PlannerTest, DefaultShardKeyIsThePrimaryKey) {
+  const auto* t = catalog_.FindTable("products");
+  ASSERT_NE(t, nullptr);
+  EXPECT_TRUE(t->replicated);
+  auto r = Plan("CREATE TABLE kv (k bigint PRIMARY KEY, v text)");
+  ASSERT_TRUE(r.ok());
+  const auto& kv = *std::get<exec::DdlPlan>(r->plan).new_table;
+  ASSERT_EQ(kv.shard_key.size(), 1u);
+  EXPECT_EQ(kv.columns[kv.shard_key[0]].name, "k");
+}
+
+TEST_F(PlannerTest, TableWithoutPrimaryKeyGetsAHiddenRowidShardKey) {
+  const auto* t = catalog_.FindTable("events");
+  ASSERT_NE(t, nullptr);
+  ASSERT_EQ(t->shard_key.size(), 1u);
+  EXPECT_EQ(t->columns[t->shard_key[0]].name, meta::kRowidColumn);
+  EXPECT_TRUE(t->columns[t->shard_key[0]].hidden);
+  EXPECT_EQ(t->visible_column_count(), 2);
+}
+
+TEST_F(PlannerTest, ShardKeyFromWithOption) {
+  auto r = Plan("CREATE TABLE w (a int, b text, c int) WITH (shard_key = 'a, b')");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(std::get<exec::DdlPlan>(r->plan).new_table->shard_key, (std::vector<int>{0, 1}));
+}
+
+TEST_F(PlannerTest, InvalidDistributionsAreRefused) {
+  EXPECT_EQ(Plan("CREATE TABLE r (a int) SHARD BY RANGE (a)").status().code(), "0A000");
+  EXPECT_EQ(Plan("CREATE TABLE f (a float8 PRIMARY KEY)").status().code(), "0A000");
+  EXPECT_EQ(Plan("CREATE TABLE u (a int, b int UNIQUE) SHARD BY HASH (a)").status().code(), "0A000");
+  EXPECT_EQ(Plan("CREATE TABLE n (a numeric PRIMARY KEY)").status().code(), "0A000");
+}
+
+TEST_F(PlannerTest, SqliteDdlCarriesRangeChecksAndStrictTypes) {
+  auto r = Plan("CREATE TABLE s (a smallint PRIMARY KEY, b varchar(3), c numeric(5,2))");
+  ASSERT_TRUE(r.ok());
+  const std::string& ddl = std::get<exec::DdlPlan>(r->plan).shard_statements[0];
+  EXPECT_NE(ddl.find("STRICT"), std::string::npos);
+  EXPECT_NE(ddl.find("sb_22003_a"), std::string::npos);
+  EXPECT_NE(ddl.find("sb_22001_b"), std::string::npos);
+  EXPECT_NE(ddl.find("\"c\" > -100000 AND \"c\" < 100000"), std::string::npos) << ddl;
+}
+
+TEST_F(PlannerTest, InsertValuesAreCoercedToColumnTypes) {
+  auto r = Plan("INSERT INTO orders VALUES ('01234567-89ab-cdef-0123-456789abcdef', 1, 12.5, 'NEW')");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const auto& ins = std::get<exec::InsertPlan>(r->plan);
+  ASSERT_EQ(ins.rows.size(), 1u);
+  EXPECT_EQ(std::get<int64_t>(*ins.rows[0][2].constant), 1250);  // numeric(10,2) stored scaled
+}
+
+TEST_F(PlannerTest, InsertValueOverflowIsAnError) {
+  auto r = Plan("INSERT INTO orders VALUES ('01234567-89ab-cdef-0123-456789abcdef', 1, 123456789.5, 'NEW')");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), "22003");
+}
+
+TEST_F(PlannerTest, NumericComparisonAlignsScales) {
+  auto p = Select("SELECT order_id FROM orders WHERE total > 100");
+  EXPECT_NE(p.shard_sql.find("> 10000"), std::string::npos) << p.shard_sql;
+}
+
+TEST_F(PlannerTest, LikeIsTranslatedWithAnEscapeCharacter) {
+  auto p = Select("SELECT order_id FROM orders WHERE status LIKE 'N%'");
+  EXPECT_NE(p.shard_sql.find("LIKE 'N%' ESCAPE"), std::string::npos) << p.shard_sql;
+}
+
+TEST_F(PlannerTest, CountDistinctOffTheShardKeyIsRefusedAcrossShards) {
+  EXPECT_EQ(Plan("SELECT count(DISTINCT status) FROM orders").status().code(), "0A000");
+  EXPECT_TRUE(Plan("SELECT count(DISTINCT customer_id) FROM orders").ok());
+}
+
+}  // namespace
+}  // namespace sb::sql
