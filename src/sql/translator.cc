@@ -700,12 +700,16 @@ Result<Translated> Translator::Case(const Json& node) {
   for (const auto& w : Get(c, "args")) {
     const Json& when = Get(w, "CaseWhen");
     if (arg) {
+      // Each WHEN compares with the argument under its own common type
+      // (CASE a WHEN 1.5 ... WHEN 3 ...), so it becomes "WHEN a = v".
       std::vector<Translated> pair{*arg};
       SB_ASSIGN_OR_RETURN(Translated v, Expr(Get(when, "expr")));
       pair.push_back(std::move(v));
       SB_ASSIGN_OR_RETURN(pair, Unify(std::move(pair), "="));
-      arg->sql = pair[0].sql;
-      conds.push_back(pair[1]);
+      Translated cond =
+          Make("(" + pair[0].sql + " = " + pair[1].sql + ")", SqlType::Of(TypeId::kBool));
+      cond.contains_aggregate = pair[0].contains_aggregate || pair[1].contains_aggregate;
+      conds.push_back(std::move(cond));
     } else {
       SB_ASSIGN_OR_RETURN(Translated cond, Condition(Get(when, "expr")));
       conds.push_back(std::move(cond));
@@ -720,7 +724,6 @@ Result<Translated> Translator::Case(const Json& node) {
   }
   SB_ASSIGN_OR_RETURN(results, Unify(std::move(results), "CASE"));
   std::string sql = "(CASE";
-  if (arg) sql += " " + arg->sql;
   bool agg = false;
   for (size_t i = 0; i < conds.size(); ++i) {
     sql += " WHEN " + conds[i].sql + " THEN " + results[i].sql;

@@ -499,6 +499,10 @@ TEST_F(Differential, HandWritten) {
         "sign, count(*) FROM t GROUP BY 1 ORDER BY 1{{|| ASC NULLS LAST}}",
         true),
       Q("simple case", "SELECT id, CASE k WHEN 1 THEN 'one' WHEN 2 THEN 'two' END FROM t"),
+      Q("simple case, mixed integer and numeric values",
+        "SELECT id, CASE k WHEN 1.5 THEN 'x' WHEN 3 THEN 'three' WHEN 4.0 THEN 'four' END, "
+        "CASE n WHEN 0.5 THEN 'half' WHEN 10 THEN 'ten' ELSE 'other' END FROM t"),
+      Q("nullif", "SELECT id, nullif(k, 3), nullif(s, ''), nullif(n, 0) FROM t WHERE id < 2500"),
       // Arithmetic.
       Q("integer arithmetic",
         "SELECT id, a + b, a * 3, a / 3, a % 3, -a, abs(a), b - a FROM t ORDER BY id{{|| ASC}} "

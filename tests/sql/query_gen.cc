@@ -345,10 +345,28 @@ QueryGen::E QueryGen::FloatExpr(int depth) {
 QueryGen::E QueryGen::TextExpr(int depth) {
   auto cols = Columns({CType::kText});
   E s = Column(*Pick(cols));
-  uint64_t r = depth <= 0 ? Below(2) : Below(10);
+  uint64_t r = depth <= 0 ? Below(2) : Below(11);
   E e = s;
   e.is_column = false;
   switch (r) {
+    case 9: {
+      // Simple CASE: each WHEN compares under its own common type.
+      auto ints = Columns({CType::kInt, CType::kBigint, CType::kNumeric});
+      if (ints.empty()) return s;
+      E a = Column(*Pick(ints));
+      std::string body;
+      int n = 1 + static_cast<int>(Below(3));
+      for (int i = 0; i < n; ++i) {
+        int64_t v = static_cast<int64_t>(Below(12)) - 2;
+        std::string val = Pct(30) ? std::to_string(v) + ".5" : std::to_string(v);
+        if (v < 0) val = "(" + val + ")";
+        body += " WHEN " + val + " THEN " + Quote("w" + std::to_string(i));
+      }
+      e.pg = "CASE " + a.pg + body + (Pct(50) ? " ELSE 'else'" : "") + " END";
+      e.lite = "CASE " + a.lite + body +
+               (e.pg.find("ELSE") != std::string::npos ? " ELSE 'else'" : "") + " END";
+      return e;
+    }
     case 0:
     case 1:
       return s;
