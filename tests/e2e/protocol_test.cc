@@ -244,5 +244,25 @@ TEST_F(LongQueryTest, CancelRequest) {
   EXPECT_EQ(conn_->Scalar("SELECT count(*) FROM few WHERE id < 5"), "5");
 }
 
+// SIGTERM while a statement runs: the statement fails (no result rows), the
+// process exits 0, and it restarts on the same directory.
+TEST_F(LongQueryTest, SigtermDuringStatement) {
+  const std::string slow = LoadPads("few", 400, 5000, 600);
+  ASSERT_EQ(PQsendQuery(conn_->get(), slow.c_str()), 1) << conn_->error();
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(server_.Stop(), 0) << server_.log();
+  bool got_rows = false, got_error = false;
+  while (PGresult* r = PQgetResult(conn_->get())) {
+    got_rows = got_rows || PQresultStatus(r) == PGRES_TUPLES_OK;
+    got_error = got_error || PQresultStatus(r) == PGRES_FATAL_ERROR;
+    PQclear(r);
+  }
+  EXPECT_FALSE(got_rows);
+  EXPECT_TRUE(got_error);
+  ASSERT_TRUE(server_.Start()) << server_.log();
+  Conn c(server_.conninfo());
+  EXPECT_EQ(c.Scalar("SELECT count(*) FROM few"), "400");
+}
+
 }  // namespace
 }  // namespace sb::e2e

@@ -561,5 +561,55 @@ TEST_F(SqlTest, TransactionReadsSpanShardsAndSeeOwnWrites) {
   EXPECT_EQ(other.Scalar("SELECT count(*) FROM orders"), std::to_string(orders_.size() + 1));
 }
 
+// DISABLED: missing pushdown in sql/ (req §5.1 item 15) — when the GROUP BY
+// key is the shard key every group lives on one shard, so HAVING and
+// ORDER BY ... LIMIT can run on the shards; the plan sends every group to the
+// coordinator and applies HAVING and LIMIT there (results are right).
+TEST_F(SqlTest, DISABLED_GroupByShardKeyPushesHavingAndLimitDown) {
+  std::string plan = ExplainAll(
+      "SELECT customer_id, sum(total_amount) s FROM orders GROUP BY customer_id HAVING "
+      "sum(total_amount) > 1000 ORDER BY s DESC LIMIT 5");
+  size_t subplan = plan.find("Subplan");
+  ASSERT_NE(subplan, std::string::npos) << plan;
+  EXPECT_NE(plan.find("HAVING", subplan), std::string::npos) << plan;
+  EXPECT_NE(plan.find("LIMIT 5", subplan), std::string::npos) << plan;
+}
+
+// Tables without a primary key get a hidden row id as shard key: duplicates
+// are allowed, the hidden column never shows, COPY spreads rows over shards.
+TEST_F(SqlTest, TableWithoutPrimaryKey) {
+  ASSERT_TRUE(conn_->Exec("CREATE TABLE events (kind text, n int)").ok());
+  Result i = conn_->Exec("INSERT INTO events VALUES ('a', 1), ('a', 1), ('b', 2)");
+  ASSERT_TRUE(i.ok()) << i.error();
+  std::string data;
+  for (int k = 0; k < 100; ++k) data += "c\t" + std::to_string(k) + "\n";
+  Result c = conn_->CopyIn("COPY events FROM STDIN", data);
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c.tag(), "COPY 100");
+  Result star = conn_->Exec("SELECT * FROM events WHERE kind <> 'c' ORDER BY kind");
+  ASSERT_TRUE(star.ok()) << star.error();
+  EXPECT_EQ(star.cols(), 2);
+  EXPECT_EQ(star.lines(), (std::vector<std::string>{"a|1", "a|1", "b|2"}));
+  EXPECT_EQ(conn_->Scalar("SELECT count(*) FROM events"), "103");
+  EXPECT_EQ(conn_->Scalar("SELECT sum(n) FROM events WHERE kind = 'c'"), "4950");
+  std::string head = ExplainHead("SELECT * FROM events");
+  EXPECT_NE(head.find(Shards(16)), std::string::npos) << head;
+  Result r = conn_->Exec("SELECT count(*) FROM events WHERE kind = 'c'");
+  EXPECT_EQ(r.at(0, 0), "100");
+}
+
+// COPY into a reference table: one logical copy.
+TEST_F(SqlTest, CopyIntoReferenceTable) {
+  Result c = conn_->CopyIn("COPY products FROM STDIN WITH (FORMAT csv)",
+                           "1,books,1.00\n2,games,2.50\n3,games,\n");
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c.tag(), "COPY 3");
+  EXPECT_EQ(conn_->Scalar("SELECT count(*) FROM products"), "3");
+  EXPECT_EQ(conn_->Scalar("SELECT sum(price) FROM products"), "3.50");
+  Result dup = conn_->CopyIn("COPY products FROM STDIN WITH (FORMAT csv)", "4,toys,1\n1,dup,1\n");
+  EXPECT_EQ(dup.sqlstate(), "23505") << dup.error();
+  EXPECT_EQ(conn_->Scalar("SELECT count(*) FROM products"), "3");
+}
+
 }  // namespace
 }  // namespace sb::e2e

@@ -210,5 +210,31 @@ TEST_F(TxnTest, ErrorInTransactionNeedsRollback) {
   EXPECT_EQ(conn_->Scalar("SELECT 1"), "1");
 }
 
+// COPY inside a transaction: rows of one shard join the transaction; rows
+// for several shards are refused; in autocommit COPY is split per shard.
+TEST_F(TxnTest, CopyInsideTransaction) {
+  ASSERT_TRUE(conn_->Exec("BEGIN").ok());
+  ASSERT_TRUE(conn_->Exec("INSERT INTO orders VALUES ('" + a_ + "', 50, 'NEW')").ok());
+  Result same = conn_->CopyIn("COPY orders FROM STDIN WITH (FORMAT csv)",
+                              a_ + ",51,NEW\n" + c_ + ",52,NEW\n");
+  ASSERT_TRUE(same.ok()) << same.error();
+  EXPECT_EQ(same.tag(), "COPY 2");
+  ASSERT_TRUE(conn_->Exec("ROLLBACK").ok());
+  EXPECT_EQ(conn_->Scalar("SELECT count(*) FROM orders WHERE order_id >= 50"), "0");
+
+  ASSERT_TRUE(conn_->Exec("BEGIN").ok());
+  Result multi = conn_->CopyIn("COPY orders FROM STDIN WITH (FORMAT csv)",
+                               a_ + ",53,NEW\n" + b_ + ",54,NEW\n");
+  EXPECT_EQ(multi.sqlstate(), "0A000") << multi.error();
+  EXPECT_EQ(conn_->txn_status(), 'E');
+  ASSERT_TRUE(conn_->Exec("ROLLBACK").ok());
+
+  Result split = conn_->CopyIn("COPY orders FROM STDIN WITH (FORMAT csv)",
+                               a_ + ",55,NEW\n" + b_ + ",56,NEW\n" + c_ + ",57,NEW\n");
+  ASSERT_TRUE(split.ok()) << split.error();
+  EXPECT_EQ(split.tag(), "COPY 3");
+  EXPECT_EQ(conn_->Scalar("SELECT count(*) FROM orders WHERE order_id >= 50"), "3");
+}
+
 }  // namespace
 }  // namespace sb::e2e
