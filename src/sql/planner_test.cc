@@ -8,8 +8,9 @@ namespace {
 class PlannerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    Exec("CREATE TABLE orders (customer_id uuid, order_id bigint, total numeric(10,2), status text, "
-         "PRIMARY KEY (customer_id, order_id)) SHARD BY HASH (customer_id)");
+    Exec(
+        "CREATE TABLE orders (customer_id uuid, order_id bigint, total numeric(10,2), status text, "
+        "PRIMARY KEY (customer_id, order_id)) SHARD BY HASH (customer_id)");
     Exec("CREATE TABLE products (id int PRIMARY KEY, name text) REPLICATED");
     Exec("CREATE TABLE events (a int, b text)");
   }
@@ -39,11 +40,13 @@ class PlannerTest : public ::testing::Test {
 };
 
 TEST_F(PlannerTest, EqualityOnTheShardKeyRunsOnOneShard) {
-  auto p = Select("SELECT order_id FROM orders WHERE customer_id = '01234567-89ab-cdef-0123-456789abcdef'");
+  auto p = Select(
+      "SELECT order_id FROM orders WHERE customer_id = '01234567-89ab-cdef-0123-456789abcdef'");
   EXPECT_EQ(p.route.kind, exec::RouteSpec::Kind::kKeyTuples);
   ASSERT_EQ(p.route.tuples.size(), 1u);
   EXPECT_TRUE(p.single_shard);
-  EXPECT_EQ(std::get<std::string>(*p.route.tuples[0][0].constant), "01234567-89ab-cdef-0123-456789abcdef");
+  EXPECT_EQ(std::get<std::string>(*p.route.tuples[0][0].constant),
+            "01234567-89ab-cdef-0123-456789abcdef");
 }
 
 TEST_F(PlannerTest, ParameterOnTheShardKeyRoutesAtBindAndIsTypedByTheColumn) {
@@ -57,8 +60,9 @@ TEST_F(PlannerTest, ParameterOnTheShardKeyRoutesAtBindAndIsTypedByTheColumn) {
 }
 
 TEST_F(PlannerTest, InListGivesOneTuplePerValue) {
-  auto p = Select("SELECT * FROM orders WHERE customer_id IN ('01234567-89ab-cdef-0123-456789abcdef', "
-                  "'11234567-89ab-cdef-0123-456789abcdef', '21234567-89ab-cdef-0123-456789abcdef')");
+  auto p = Select(
+      "SELECT * FROM orders WHERE customer_id IN ('01234567-89ab-cdef-0123-456789abcdef', "
+      "'11234567-89ab-cdef-0123-456789abcdef', '21234567-89ab-cdef-0123-456789abcdef')");
   EXPECT_EQ(p.route.kind, exec::RouteSpec::Kind::kKeyTuples);
   EXPECT_EQ(p.route.tuples.size(), 3u);
   EXPECT_FALSE(p.single_shard);
@@ -72,7 +76,8 @@ TEST_F(PlannerTest, OtherPredicatesScatterToAllShards) {
 }
 
 TEST_F(PlannerTest, OrderByLimitPushesLimitPlusOffsetAndMergeSorts) {
-  auto p = Select("SELECT order_id, total FROM orders ORDER BY total DESC, order_id LIMIT 10 OFFSET 20");
+  auto p =
+      Select("SELECT order_id, total FROM orders ORDER BY total DESC, order_id LIMIT 10 OFFSET 20");
   EXPECT_EQ(p.merge, exec::SelectPlan::Merge::kSortMerge);
   EXPECT_NE(p.shard_sql.find("LIMIT (10 + 20)"), std::string::npos) << p.shard_sql;
   ASSERT_EQ(p.sort_keys.size(), 2u);
@@ -89,7 +94,9 @@ TEST_F(PlannerTest, SortOnAColumnNotSelectedAddsAHiddenColumn) {
 }
 
 TEST_F(PlannerTest, GroupByMergesPartialAggregatesAtTheCoordinator) {
-  auto p = Select("SELECT status, count(*), sum(total), avg(total) FROM orders GROUP BY status HAVING count(*) > 1");
+  auto p = Select(
+      "SELECT status, count(*), sum(total), avg(total) FROM orders GROUP BY status HAVING count(*) "
+      "> 1");
   EXPECT_EQ(p.merge, exec::SelectPlan::Merge::kCoordinator);
   EXPECT_NE(p.shard_sql.find("GROUP BY"), std::string::npos);
   EXPECT_NE(p.coordinator_sql.find("sb_numavg(sum("), std::string::npos) << p.coordinator_sql;
@@ -117,7 +124,8 @@ TEST_F(PlannerTest, QueryWithoutFromRunsAtTheCoordinator) {
 }
 
 TEST_F(PlannerTest, UpdatingTheShardKeyIsRefused) {
-  auto r = Plan("UPDATE orders SET customer_id = '01234567-89ab-cdef-0123-456789abcdef' WHERE order_id = 1");
+  auto r = Plan(
+      "UPDATE orders SET customer_id = '01234567-89ab-cdef-0123-456789abcdef' WHERE order_id = 1");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), "0A000");
 }
@@ -162,7 +170,8 @@ TEST_F(PlannerTest, ShardKeyFromWithOption) {
 TEST_F(PlannerTest, InvalidDistributionsAreRefused) {
   EXPECT_EQ(Plan("CREATE TABLE r (a int) SHARD BY RANGE (a)").status().code(), "0A000");
   EXPECT_EQ(Plan("CREATE TABLE f (a float8 PRIMARY KEY)").status().code(), "0A000");
-  EXPECT_EQ(Plan("CREATE TABLE u (a int, b int UNIQUE) SHARD BY HASH (a)").status().code(), "0A000");
+  EXPECT_EQ(Plan("CREATE TABLE u (a int, b int UNIQUE) SHARD BY HASH (a)").status().code(),
+            "0A000");
   EXPECT_EQ(Plan("CREATE TABLE n (a numeric PRIMARY KEY)").status().code(), "0A000");
 }
 
@@ -177,7 +186,8 @@ TEST_F(PlannerTest, SqliteDdlCarriesRangeChecksAndStrictTypes) {
 }
 
 TEST_F(PlannerTest, InsertValuesAreCoercedToColumnTypes) {
-  auto r = Plan("INSERT INTO orders VALUES ('01234567-89ab-cdef-0123-456789abcdef', 1, 12.5, 'NEW')");
+  auto r =
+      Plan("INSERT INTO orders VALUES ('01234567-89ab-cdef-0123-456789abcdef', 1, 12.5, 'NEW')");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   const auto& ins = std::get<exec::InsertPlan>(r->plan);
   ASSERT_EQ(ins.rows.size(), 1u);
@@ -185,7 +195,8 @@ TEST_F(PlannerTest, InsertValuesAreCoercedToColumnTypes) {
 }
 
 TEST_F(PlannerTest, InsertValueOverflowIsAnError) {
-  auto r = Plan("INSERT INTO orders VALUES ('01234567-89ab-cdef-0123-456789abcdef', 1, 123456789.5, 'NEW')");
+  auto r = Plan(
+      "INSERT INTO orders VALUES ('01234567-89ab-cdef-0123-456789abcdef', 1, 123456789.5, 'NEW')");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), "22003");
 }
