@@ -46,18 +46,33 @@ Status WriteFileDurably(const fs::path& path, const std::string& content) {
   return Status::Ok();
 }
 
+constexpr const char* kLockFile = "LOCK";
+
+// True if `dir` holds nothing but (possibly) our lock file.
+bool IsEmptyDataDir(const fs::path& dir) {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().filename() != kLockFile) return false;
+  }
+  return !ec;
+}
+
+Status NotOurDirectory(const std::string& data_dir) {
+  return Status::InvalidArgument(
+      fmt::format("data directory {} is not empty and has no {}", data_dir, kMetaFile),
+      "Point --data-dir at an empty or new directory, or at an existing ScratchBird data "
+      "directory.");
+}
+
 // Creates the data directory on first start, or checks it on reopen; returns
-// the shard count recorded in it.
+// the shard count recorded in it. Runs under the directory's lock.
 Result<uint32_t> PrepareDataDir(const NodeOptions& o) {
   std::error_code ec;
   fs::path dir(o.data_dir);
   fs::path meta = dir / kMetaFile;
   if (!fs::exists(meta, ec)) {
-    if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
-      return Status::InvalidArgument(
-          fmt::format("data directory {} is not empty and has no {}", o.data_dir, kMetaFile),
-          "Point --data-dir at an empty or new directory, or at an existing ScratchBird data "
-          "directory.");
+    if (fs::exists(dir, ec) && !IsEmptyDataDir(dir)) {
+      return NotOurDirectory(o.data_dir);
     }
     fs::create_directories(dir, ec);
     if (ec)
@@ -137,14 +152,27 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
   std::unique_ptr<Node> node(new Node());
   Impl& m = *node->impl_;
   m.options = options;
-  SB_ASSIGN_OR_RETURN(m.shards, PrepareDataDir(options));
-  // One process per data directory.
-  fs::path lock = fs::path(options.data_dir) / "LOCK";
-  m.lock_fd = ::open(lock.c_str(), O_RDWR | O_CREAT, 0644);
+  // One process per data directory. Take the lock before creating or reading
+  // anything in it, so two processes starting at once on a new directory
+  // cannot both initialise it (with different shard counts). A non-empty
+  // directory that is not ours is refused before we put a lock file in it.
+  fs::path dir(options.data_dir);
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::exists(dir / kMetaFile, ec) && !IsEmptyDataDir(dir)) {
+    return NotOurDirectory(options.data_dir);
+  }
+  fs::create_directories(dir, ec);
+  if (ec) {
+    return Status::IoError(
+        fmt::format("cannot create data directory {}: {}", options.data_dir, ec.message()));
+  }
+  fs::path lock = dir / kLockFile;
+  m.lock_fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (m.lock_fd < 0 || ::flock(m.lock_fd, LOCK_EX | LOCK_NB) != 0) {
     return Status::IoError(fmt::format("data directory {} is in use by another scratchbird process",
                                        options.data_dir));
   }
+  SB_ASSIGN_OR_RETURN(m.shards, PrepareDataDir(options));
   storage::ShardOptions so;
   so.synchronous = options.synchronous;
   so.on_open = [](sqlite3* db) { exec::RegisterSqlFunctions(db); };

@@ -4,10 +4,12 @@
 // \copy and COPY FROM STDIN in text and CSV.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "e2e_util.h"
@@ -297,6 +299,57 @@ TEST(PsqlTest, ScriptWithCopy) {
   ASSERT_TRUE(bc.exited) << bc.output;
   EXPECT_EQ(bc.exit_code, 3) << bc.output;
   EXPECT_EQ(c.Scalar("SELECT count(*) FROM items WHERE id > 1000"), "0");
+}
+
+// Two processes starting at the same moment on a new directory with
+// different shard counts: one runs, the other refuses, and the directory
+// keeps the winner's shard count across a restart.
+TEST(LifecycleTest, RacingFirstStartsAgreeOnShardCount) {
+  for (int round = 0; round < 2; ++round) {
+    TempDir dir;
+    std::string data = dir.path() + "/data";
+    ServerProcess a(data), b(data);
+    std::thread ta([&] { a.Start({"--shards", "4"}); });
+    std::thread tb([&] { b.Start({"--shards", "8"}); });
+    ta.join();
+    tb.join();
+    ASSERT_NE(a.running(), b.running()) << a.log() << b.log();
+    ServerProcess& winner = a.running() ? a : b;
+    const std::string want = a.running() ? "shards=4/4" : "shards=8/8";
+    {
+      Conn c(winner.conninfo());
+      ASSERT_TRUE(c.Exec("CREATE TABLE t (id int PRIMARY KEY)").ok());
+      ASSERT_TRUE(c.Exec("INSERT INTO t VALUES (1), (2), (3), (4), (5), (6), (7), (8)").ok());
+      EXPECT_NE(c.Exec("EXPLAIN SELECT * FROM t").at(0, 0).find(want), std::string::npos);
+    }
+    ASSERT_EQ(winner.Stop(), 0);
+    ServerProcess again(data);
+    ASSERT_TRUE(again.Start()) << again.log();
+    Conn c(again.conninfo());
+    EXPECT_NE(c.Exec("EXPLAIN SELECT * FROM t").at(0, 0).find(want), std::string::npos)
+        << "round " << round;
+    for (int id = 1; id <= 8; ++id) {
+      EXPECT_EQ(c.Scalar("SELECT count(*) FROM t WHERE id = " + std::to_string(id)), "1")
+          << "round " << round << ": row " << id << " is not on the shard its key routes to";
+    }
+  }
+}
+
+// A non-empty directory that is not a data directory is refused and left as
+// it was.
+TEST(LifecycleTest, ForeignDirectoryIsRefused) {
+  TempDir dir;
+  { std::ofstream(dir.path() + "/notes.txt") << "mine\n"; }
+  ProgramResult r = RunProgram({SB_BINARY, "start-single-node", "--data-dir", dir.path(),
+                                "--sql-listen", "127.0.0.1:" + std::to_string(FreePort()),
+                                "--http-listen", "127.0.0.1:" + std::to_string(FreePort())},
+                               20s);
+  ASSERT_TRUE(r.exited) << r.output;
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("not empty"), std::string::npos) << r.output;
+  size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path())) ++entries;
+  EXPECT_EQ(entries, 1u) << "nothing was added to the directory";
 }
 
 }  // namespace
