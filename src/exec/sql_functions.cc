@@ -183,6 +183,23 @@ int DecimalCollation(void*, int na, const void* a, int nb, const void* b) {
                             std::string_view(static_cast<const char*>(b), static_cast<size_t>(nb)));
 }
 
+// sb_numcmp(a, a_scale, b): -1/0/1 comparing the scaled numeric a with b, a
+// decimal text (unconstrained numeric) or an integer, exactly.
+void NumCmpFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
+  if (!IsInt(argv[0])) return ResultError(ctx, "22003", "numeric value out of range");
+  Decimal a = DecimalArg(argv[0], sqlite3_value_int(argv[1]));
+  Decimal b;
+  if (IsInt(argv[2])) {
+    b = DecimalArg(argv[2], 0);
+  } else {
+    auto d = ParseDecimal(reinterpret_cast<const char*>(sqlite3_value_text(argv[2])));
+    if (!d.ok()) return ResultError(ctx, d.status().code(), d.status().message());
+    b = *d;
+  }
+  sqlite3_result_int(ctx, CompareDecimal(a, b));
+}
+
 void SettingFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
   const char* name = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
   if (tls_context == nullptr || name == nullptr) return sqlite3_result_null(ctx);
@@ -217,6 +234,7 @@ void RegisterSqlFunctions(sqlite3* db) {
   sqlite3_create_function(db, "sb_iarith", 4, flags, nullptr, IntArithFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_numdiv", 4, flags, nullptr, NumDivFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_numavg", 3, flags, nullptr, NumAvgFn, nullptr, nullptr);
+  sqlite3_create_function(db, "sb_numcmp", 3, flags, nullptr, NumCmpFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_setting", 1, SQLITE_UTF8, nullptr, SettingFn, nullptr, nullptr);
   sqlite3_create_collation(db, "sb_decimal", SQLITE_UTF8, nullptr, DecimalCollation);
   // PostgreSQL's LIKE is case-sensitive; SQLite's is not by default.

@@ -425,6 +425,23 @@ Result<Translated> Translator::Comparison(const std::string& op, const Json& l, 
                                           int location) {
   SB_ASSIGN_OR_RETURN(Translated lt, Expr(l));
   SB_ASSIGN_OR_RETURN(Translated rt, Expr(r));
+  // numeric(p,s) vs an untyped parameter: PostgreSQL types the parameter
+  // numeric (no scale), so "n > $1" with $1 = '12.347' must not round $1 to
+  // the column's scale. Compare exactly with the decimal text instead.
+  for (bool param_left : {true, false}) {
+    const Translated& p = param_left ? lt : rt;
+    const Translated& v = param_left ? rt : lt;
+    if (p.param > 0 && p.type.id == TypeId::kUnknown && IsScaledNumeric(v.type)) {
+      params_->Set(p.param, SqlType::Numeric(-1, 0));
+      std::string sqlop = op == "!=" ? "<>" : op;
+      std::string cmp = fmt::format("sb_numcmp({}, {}, {})", v.sql, v.type.scale, p.sql);
+      Translated out = Make(param_left ? "(0 " + sqlop + " " + cmp + ")"
+                                       : "(" + cmp + " " + sqlop + " 0)",
+                            SqlType::Of(TypeId::kBool));
+      out.contains_aggregate = v.contains_aggregate;
+      return out;
+    }
+  }
   if (IsTextNumeric(lt.type) || IsTextNumeric(rt.type)) {
     return NotSupported("comparison of unconstrained numeric values", location);
   }

@@ -559,6 +559,46 @@ TEST_F(Differential, HandWritten) {
   for (const auto& q : qs) Check(q);
 }
 
+// --- Parameters (extended protocol): typed by their context ---
+
+TEST_F(Differential, Parameters) {
+  const auto& t = ds().Table("t");
+  // A numeric(10,2) value present in the data, and one a third of a cent below it.
+  int64_t cents = 0;
+  for (const auto& row : t.rows) {
+    if (!row[5].null && row[5].i > 1000) {
+      cents = row[5].i;
+      break;
+    }
+  }
+  const std::string below = FormatCents(cents - 1) + "7";  // e.g. 12.347 for 12.35
+  auto num = [](const std::string& s) {
+    return Param{s, NVal::Real(std::strtod(s.c_str(), nullptr))};
+  };
+  std::vector<DiffQuery> qs = {
+      Q("limit and offset parameters",
+        "SELECT id FROM t ORDER BY id{{|| ASC NULLS LAST}} LIMIT {{$1||?1}} OFFSET {{$2||?2}}",
+        true, {IntParam(7), IntParam(30)}),
+      Q("integer parameter", "SELECT id FROM t WHERE a > {{$1||?1}}", false, {IntParam(17)}),
+      Q("text parameter", "SELECT id FROM t WHERE s = {{$1||?1}}", false, {TextParam("apple")}),
+      Q("date parameter", "SELECT id FROM t WHERE d >= {{$1||?1}}", false,
+        {TextParam("2026-06-01")}),
+      Q("numeric parameter with more digits than the column",
+        "SELECT id, n FROM t WHERE n > {{$1||?1}} AND n < {{$2||?2}}", false,
+        {num(below), num(FormatCents(cents + 100))}),
+      Q("numeric parameter equality", "SELECT id FROM t WHERE n = {{$1||?1}}", false,
+        {num(FormatCents(cents))}),
+      Q("parameter in an aggregate", "SELECT k, sum(a + {{$1||?1}}) FROM t GROUP BY k", false,
+        {IntParam(3)}),
+      Q("parameters in an IN list of the shard key",
+        "SELECT id, a FROM t WHERE id IN ({{$1||?1}}, {{$2||?2}}, {{$3||?3}})", false,
+        {IntParam(1000), IntParam(1007), IntParam(5)}),
+      Q("parameter in HAVING", "SELECT k, count(*) FROM t GROUP BY k HAVING count(*) > {{$1||?1}}",
+        false, {IntParam(60)}),
+  };
+  for (const auto& q : qs) Check(q);
+}
+
 // --- Random queries from fixed seeds ---
 
 class RandomDiff : public Differential, public ::testing::WithParamInterface<uint64_t> {
