@@ -1163,7 +1163,8 @@ Ready Raft::GetReady() {
   ready_applied_to_ = std::max(ready_applied_to_, commit_);
   for (Message& m : msgs_) {
     bool early = m.type == MsgType::kAppend || m.type == MsgType::kHeartbeat ||
-                 m.type == MsgType::kSnapshot || m.type == MsgType::kTimeoutNow;
+                 m.type == MsgType::kSnapshot || m.type == MsgType::kTimeoutNow ||
+                 (cfg_.bugs.ack_before_persist && m.type == MsgType::kAppendResp);
     (early ? rd.early_messages : rd.messages).push_back(std::move(m));
   }
   msgs_.clear();

@@ -160,6 +160,7 @@ struct BugSwitches {
   bool commit_old_term_by_count = false;   // commit an old-term entry by counting replicas
   bool vote_without_log_check = false;     // grant votes without the up-to-date check
   bool vote_not_persisted = false;         // reply to a vote without persisting it
+  bool ack_before_persist = false;         // acknowledge appends before they are durable
   bool read_index_without_quorum = false;  // serve ReadIndex without a heartbeat round
   bool truncate_on_append = false;         // drop the log after prev on every append, even
                                            // when a stale append's entries all match

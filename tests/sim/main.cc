@@ -88,6 +88,8 @@ int main(int argc, char** argv) {
         base.bugs.commit_old_term_by_count = true;
       } else if (b == "vote-no-log-check") {
         base.bugs.vote_without_log_check = true;
+      } else if (b == "ack-before-persist") {
+        base.bugs.ack_before_persist = true;
       } else if (b == "stale-read") {
         base.bugs.read_index_without_quorum = true;
       } else if (b == "truncate-on-append") {
