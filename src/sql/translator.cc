@@ -611,6 +611,21 @@ Result<Translated> Translator::AExpr(const Json& node) {
     }
     return NotSupported("operator " + op, loc);
   }
+  // numeric(p,s) against untyped parameters (as in Comparison): each
+  // comparison on its own, the parameters compared exactly as decimals.
+  auto untyped_param = [](const Translated& t) {
+    return t.param > 0 && t.type.id == TypeId::kUnknown;
+  };
+  auto exact_compare = [&](const Translated& x, const Translated& v,
+                           const std::string& cmp_op) -> Result<std::string> {
+    if (untyped_param(v)) {
+      params_->Set(v.param, SqlType::Numeric(-1, 0));
+      return fmt::format("(sb_numcmp({}, {}, {}) {} 0)", x.sql, x.type.scale, v.sql, cmp_op);
+    }
+    std::vector<Translated> pair{x, v};
+    SB_ASSIGN_OR_RETURN(pair, Unify(std::move(pair), cmp_op));
+    return "(" + pair[0].sql + " " + cmp_op + " " + pair[1].sql + ")";
+  };
   if (kind == "AEXPR_IN") {
     SB_ASSIGN_OR_RETURN(Translated l, Expr(Get(e, "lexpr")));
     if (!Get(e, "rexpr").contains("List")) return NotSupported("IN with a subquery", loc);
@@ -619,6 +634,16 @@ Result<Translated> Translator::AExpr(const Json& node) {
     for (const auto& item : Get(Get(Get(e, "rexpr"), "List"), "items")) {
       SB_ASSIGN_OR_RETURN(Translated t, Expr(item));
       items.push_back(std::move(t));
+    }
+    if (IsScaledNumeric(items[0].type) &&
+        std::any_of(items.begin() + 1, items.end(), untyped_param)) {
+      std::string sql;
+      for (size_t i = 1; i < items.size(); ++i) {
+        SB_ASSIGN_OR_RETURN(std::string c, exact_compare(items[0], items[i], "="));
+        sql += (i > 1 ? " OR " : "") + c;
+      }
+      sql = "(" + sql + ")";
+      return Make(op == "<>" ? "(NOT " + sql + ")" : sql, SqlType::Of(TypeId::kBool));
     }
     SB_ASSIGN_OR_RETURN(items, Unify(std::move(items), "="));
     std::string sql = "(" + items[0].sql + (op == "<>" ? " NOT IN (" : " IN (");
@@ -633,6 +658,14 @@ Result<Translated> Translator::AExpr(const Json& node) {
     for (const auto& b : bounds) {
       SB_ASSIGN_OR_RETURN(Translated t, Expr(b));
       items.push_back(std::move(t));
+    }
+    if (IsScaledNumeric(items[0].type) &&
+        (untyped_param(items[1]) || untyped_param(items[2]))) {
+      SB_ASSIGN_OR_RETURN(std::string lo, exact_compare(items[0], items[1], ">="));
+      SB_ASSIGN_OR_RETURN(std::string hi, exact_compare(items[0], items[2], "<="));
+      std::string sql = "(" + lo + " AND " + hi + ")";
+      return Make(kind == "AEXPR_NOT_BETWEEN" ? "(NOT " + sql + ")" : sql,
+                  SqlType::Of(TypeId::kBool));
     }
     SB_ASSIGN_OR_RETURN(items, Unify(std::move(items), "BETWEEN"));
     return Make("(" + items[0].sql + (kind == "AEXPR_NOT_BETWEEN" ? " NOT BETWEEN " : " BETWEEN ") +
