@@ -358,6 +358,26 @@ int64_t Executor::NextRowid() {
   return last_rowid_;
 }
 
+Result<Value> Executor::RowidFor(const meta::TableDef& table, const TxnState* txn, int* target_shard) {
+  const int64_t id = NextRowid();
+  const bool rowid_is_key = table.shard_key.size() == 1 &&
+                            table.columns[table.shard_key[0]].name == meta::kRowidColumn;
+  if (!txn->in_block || !rowid_is_key) return Value(id);
+  // Inside a transaction every generated row id must fall on the shard the
+  // transaction writes to, or a table without a primary key could not take
+  // two INSERTs in one transaction. About shard_count draws are needed.
+  Row key(table.columns.size());
+  for (int tries = 0; tries < 100000; ++tries) {
+    const int64_t candidate = tries == 0 ? id : NextRowid();
+    key[table.shard_key[0]] = candidate;
+    SB_ASSIGN_OR_RETURN(uint32_t vnode, VnodeOfKey(table, key));
+    const int shard = static_cast<int>(map_.ShardOfVnode(vnode));
+    if (*target_shard < 0) *target_shard = shard;
+    if (shard == *target_shard) return Value(candidate);
+  }
+  return Status::Internal("could not generate a row id for the transaction's shard");
+}
+
 Result<Value> Executor::SourceValue(const ValueSource& v, const std::vector<Value>& params) const {
   if (v.constant) return *v.constant;
   if (!v.expression_sql.empty()) {
@@ -774,6 +794,7 @@ Result<ExecResult> Executor::Insert(const InsertPlan& plan, const std::vector<Va
   std::vector<Row> rows;
   rows.reserve(plan.rows.size());
   const int rowid_col = t.FindColumn(meta::kRowidColumn);
+  int rowid_shard = txn->in_block ? txn->bound_shard : -1;
   for (const auto& src : plan.rows) {
     Row row(t.columns.size());
     std::vector<bool> given(t.columns.size(), false);
@@ -790,7 +811,9 @@ Result<ExecResult> Executor::Insert(const InsertPlan& plan, const std::vector<Va
       if (given[c] || t.columns[c].hidden) continue;
       SB_ASSIGN_OR_RETURN(row[c], DefaultValue(t.columns[c], opts));
     }
-    if (rowid_col >= 0) row[rowid_col] = NextRowid();
+    if (rowid_col >= 0) {
+      SB_ASSIGN_OR_RETURN(row[rowid_col], RowidFor(t, txn, &rowid_shard));
+    }
     rows.push_back(std::move(row));
   }
   return WriteRows(t, std::move(rows), plan.returning_sql, txn, opts);
@@ -828,6 +851,7 @@ Result<ExecResult> Executor::Copy(const CopyPlan& plan, std::string_view data, T
   std::vector<Row> rows;
   rows.reserve(parsed->size());
   const int rowid_col = t.FindColumn(meta::kRowidColumn);
+  int rowid_shard = txn->in_block ? txn->bound_shard : -1;
   int line = plan.header ? 1 : 0;
   for (const auto& fields : *parsed) {
     ++line;
@@ -857,7 +881,9 @@ Result<ExecResult> Executor::Copy(const CopyPlan& plan, std::string_view data, T
       if (given[c] || t.columns[c].hidden) continue;
       SB_ASSIGN_OR_RETURN(row[c], DefaultValue(t.columns[c], opts));
     }
-    if (rowid_col >= 0) row[rowid_col] = NextRowid();
+    if (rowid_col >= 0) {
+      SB_ASSIGN_OR_RETURN(row[rowid_col], RowidFor(t, txn, &rowid_shard));
+    }
     rows.push_back(std::move(row));
   }
   return WriteRows(t, std::move(rows), "", txn, opts);

@@ -119,6 +119,9 @@ class Executor {
                                         const std::vector<int>& shards, TxnState* txn,
                                         const char* what) const;
   int64_t NextRowid();
+  // A new hidden row id; inside a transaction, one that routes to
+  // *target_shard (set from the first id when still -1).
+  Result<Value> RowidFor(const meta::TableDef& table, const TxnState* txn, int* target_shard);
 
   storage::ShardSet* shards_;
   meta::ShardMap map_;

@@ -300,6 +300,11 @@ Result<StatementResult> SqlSession::Run(const sql::ParsedStatement& stmt, std::s
                                         const std::vector<pgwire::TextValue>* text_params,
                                         const sql::PlannedStatement* preplanned) {
   SB_RETURN_IF_ERROR(CheckTransactionNotFailed(stmt));
+  struct ActiveQuery {
+    observability::Registry& m;
+    explicit ActiveQuery(observability::Registry& r) : m(r) { m.Add("scratchbird_active_queries", {}, 1); }
+    ~ActiveQuery() { m.Add("scratchbird_active_queries", {}, -1); }
+  } active(engine_->metrics());
   if (IsDdl(stmt.kind())) {
     if (txn_.in_block) {
       return Status(
@@ -335,6 +340,10 @@ Result<StatementResult> SqlSession::Execute(const sql::PlannedStatement& planned
   if (auto* p = std::get_if<exec::SelectPlan>(&planned.plan)) {
     auto opts = Options();
     SB_ASSIGN_OR_RETURN(exec::ExecResult res, ex.Select(*p, params, &txn_, opts));
+    for (const auto& s : res.stats) {
+      engine_->metrics().Increment("scratchbird_shard_queries_total",
+                                   {{"shard_id", meta::ShardMap::ShardName(static_cast<uint32_t>(s.shard))}});
+    }
     r.returns_rows = true;
     r.columns = Describe(p->output);
     r.rows = Format(p->output, res.rows);
