@@ -458,9 +458,8 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
     }
     SB_ASSIGN_OR_RETURN(const meta::TableDef* table, LookupTable(from[0]));
     const Json& rv = Get(At(from, 0), "RangeVar");
-    std::string alias = rv.contains("alias")
-                            ? Get(Get(rv, "alias"), "Alias").value("aliasname", table->name)
-                            : table->name;
+    // The parse tree spells an alias {"alias": {"aliasname": "x"}}.
+    std::string alias = table->name;
     if (rv.contains("alias") && Get(rv, "alias").is_object() &&
         Get(rv, "alias").contains("aliasname")) {
       alias = Get(rv, "alias").value("aliasname", table->name);
