@@ -5,6 +5,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -221,6 +222,12 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
   }
   httplib::Server* http = m.http.get();
   m.http_thread = std::thread([http] { http->listen_after_bind(); });
+  // httplib's stop() does nothing until the accept loop has started, so a
+  // stop right after start (SIGTERM during startup) would leave Stop() joining
+  // a thread that never ends. Wait (bounded) until the loop runs.
+  for (int i = 0; i < 5000 && !http->is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   return node;
 }
 
