@@ -396,6 +396,22 @@ TEST_F(Differential, Writes) {
   Check(Q("insert returning",
           "INSERT INTO t VALUES (90004, 4, 4, 4, 'four', 4.00, 4.5, true, '2026-04-04') "
           "RETURNING id, n, x, flag, d"));
+  Check(Q("multi-shard insert returning",
+          "INSERT INTO t (id, k, a, s) VALUES (90010, 1, 10, 'p'), (90011, 2, 11, 'q'), "
+          "(90012, 3, NULL, NULL), (90013, NULL, 13, 'r') RETURNING id, k, a, s, n"));
+
+  // Multi-shard UPDATE and DELETE, allowed by the session setting (per shard).
+  ResultSet c = pg().Query("SET scratchbird.allow_multi_shard_writes = on");
+  ASSERT_TRUE(c.ok) << c.error;
+  Check(
+      Q("multi-shard update returning",
+        "UPDATE t SET a = a * 2 + 1, s = coalesce(s, 'was null') WHERE k = 3 RETURNING id, a, s"));
+  Check(
+      Q("multi-shard delete returning", "DELETE FROM t WHERE k = 4 AND a < 0 RETURNING id, k, a"));
+  c = pg().Query("SET scratchbird.allow_multi_shard_writes = off");
+  ASSERT_TRUE(c.ok) << c.error;
+  Check(Q("after multi-shard writes",
+          "SELECT k, count(*), sum(a), min(s), max(s) FROM t GROUP BY k"));
 }
 
 // --- Hand-written shapes: NULL semantics, every type, every merge strategy ---
