@@ -637,10 +637,41 @@ QueryGen::E QueryGen::Pred(int depth) {
 }
 
 QueryGen::E QueryGen::Projection() {
-  uint64_t r = Below(20);
+  uint64_t r = Below(23);
   std::vector<const ColumnSpec*> all;
   for (const auto& c : table_->columns) all.push_back(&c);
   if (r < 8) return Column(*Pick(all));
+  if (r >= 20) {
+    // Mixed numeric types unified by COALESCE / CASE (int, numeric, float).
+    std::vector<E> nums;
+    for (const auto* c : Columns({CType::kInt, CType::kBigint, CType::kNumeric, CType::kDouble}))
+      nums.push_back(Column(*c));
+    nums.push_back(Lit(T::kNum, 1));
+    nums.push_back(Lit(T::kInt));
+    if (nums.size() < 3) return Column(*Pick(all));
+    E a = Pick(nums), b = Pick(nums);
+    E e;
+    e.exact = false;
+    e.type = T::kNum;
+    if (r == 20) {
+      e.pg = "coalesce(" + a.pg + ", " + b.pg + ")";
+      e.lite = "coalesce(" + a.lite + ", " + b.lite + ")";
+    } else if (r == 21) {
+      E p = Pred(1);
+      e.pg = "CASE WHEN " + p.pg + " THEN " + a.pg + " ELSE " + b.pg + " END";
+      e.lite = "CASE WHEN " + p.lite + " THEN " + a.lite + " ELSE " + b.lite + " END";
+    } else {
+      const ColumnSpec& spec = *Pick(all);
+      E c = Column(spec);
+      if (c.type == T::kBool || c.type == T::kUuid) return c;
+      E v = ValueLit(spec);
+      e.type = c.type;
+      e.pg = "nullif(" + c.pg + ", " + v.pg + ")";
+      e.lite = "nullif(" + c.lite + ", " + v.lite + ")";
+      e.exact = c.type != T::kNum;
+    }
+    return e;
+  }
   switch (r) {
     case 8:
     case 9:
@@ -851,6 +882,19 @@ QueryGen::E QueryGen::Aggregate(bool one_place) {
     case 20: {  // arithmetic over aggregates
       if (ints.empty()) break;
       E a = Column(*Pick(ints));
+      if (Pct(30) && !nums.empty()) {
+        // sum over a CASE unifying numeric and integer branches
+        E n = Column(*Pick(nums)), p = Compare(0);
+        e.type = T::kNum;
+        e.pg = "sum(CASE WHEN " + p.pg + " THEN " + n.pg + " ELSE " + a.pg + " END)";
+        e.lite =
+            "round(sum(CASE WHEN " + p.lite + " THEN " + n.lite + " ELSE " + a.lite + " END), 2)";
+        return e;
+      }
+      if (Pct(30)) {
+        e.pg = e.lite = "(- sum(" + a.pg + "))";
+        return e;
+      }
       e.pg = "(max(" + a.pg + ") - min(" + a.pg + "))";
       e.lite = e.pg;
       return e;
@@ -1001,6 +1045,15 @@ DiffQuery QueryGen::PlainQuery(const std::string& where_pg, const std::string& w
       std::string p = OrderItem(ipg, ilite, &lo);
       opg += (opg.empty() ? " ORDER BY " : ", ") + p;
       olite += (olite.empty() ? " ORDER BY " : ", ") + lo;
+    }
+    if (Pct(30)) {  // a sort key that is not in the select list
+      const ColumnSpec& c = table_->columns[Below(table_->columns.size())];
+      if (c.type != CType::kDouble || Pct(50)) {
+        std::string lo;
+        std::string p = OrderItem(c.name, c.name, &lo);
+        opg += (opg.empty() ? " ORDER BY " : ", ") + p;
+        olite += (olite.empty() ? " ORDER BY " : ", ") + lo;
+      }
     }
     std::string lo;
     std::string p = OrderItem(table_->unique_key, table_->unique_key, &lo);
