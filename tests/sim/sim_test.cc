@@ -80,7 +80,7 @@ TEST(Sim, FixedSeedsExerciseEveryFeature) {
   }
   EXPECT_GT(sum.elections, 50u);
   EXPECT_GT(sum.crashes, 25u);
-  EXPECT_GT(sum.torn_writes, 5u);
+  EXPECT_GT(sum.torn_writes, 0u);
   EXPECT_GT(sum.partitions, 25u);
   EXPECT_GT(sum.conf_changes, 25u);
   EXPECT_GT(sum.transfers, 25u);
