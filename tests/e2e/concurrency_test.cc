@@ -123,6 +123,15 @@ TEST_F(ConcurrencyTest, ManyConnections) {
   EXPECT_EQ(MetricSample(m.body, "scratchbird_active_connections", {}), 41) << m.body;
   conns.clear();
   EXPECT_EQ(conn_->Scalar("SELECT count(*) FROM kv"), "0");
+  // Closed connections are released (bounded wait for the server to notice).
+  double active = -1;
+  for (int i = 0; i < 250; ++i) {
+    active = MetricSample(HttpGet(server_.http_port(), "/metrics").body,
+                          "scratchbird_active_connections", {});
+    if (active == 1) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(active, 1);
 }
 
 }  // namespace

@@ -142,6 +142,18 @@ TEST_F(ProtocolTest, ManyAbruptDisconnects) {
   ExpectServing("abrupt disconnects");
 }
 
+// libpq's SSL and GSS negotiation: the server declines encryption, so
+// "prefer" falls back to plain text and "require" fails cleanly.
+TEST_F(ProtocolTest, EncryptionNegotiation) {
+  Conn prefer(server_.conninfo() + " sslmode=prefer gssencmode=prefer");
+  ASSERT_TRUE(prefer.ok()) << prefer.error();
+  EXPECT_EQ(prefer.Scalar("SELECT count(*) FROM t"), "3");
+  Conn require(server_.conninfo() + " sslmode=require");
+  EXPECT_FALSE(require.ok());
+  EXPECT_NE(require.error().find("SSL"), std::string::npos) << require.error();
+  ExpectServing("encryption negotiation");
+}
+
 // Queries that run for seconds: each row of `pads` holds a run of 'a' and the
 // pattern is '%' + a run of 'a' + 'b', so SQLite's LIKE does O(text x
 // pattern) work per row and never matches. `many` has many cheap-ish rows
