@@ -398,5 +398,35 @@ TEST(LifecycleTest, Kill9DuringConcurrentInserts) {
   EXPECT_LE(present.size(), static_cast<size_t>(total.load() + kThreads));
 }
 
+// `scratchbird demo --script FILE` (what `make demo` runs in CI) loads the
+// sample schema, runs the script through psql and exits with its status.
+TEST(DemoTest, ScriptRunsAndFailuresPropagate) {
+  TempDir dir;
+  const std::string ok_script = dir.path() + "/ok.sql";
+  const std::string bad_script = dir.path() + "/bad.sql";
+  std::ofstream(ok_script) << "SELECT 'products', count(*) FROM products;\n"
+                           << "SELECT 'customers', count(*) FROM customers;\n";
+  std::ofstream(bad_script) << "SELECT * FROM no_such_table;\nSELECT 'marker_after_error';\n";
+  const std::vector<std::string> base = {
+      SB_BINARY,     "demo",        "--sql-listen", "127.0.0.1:0", "--http-listen",
+      "127.0.0.1:0", "--customers", "10",           "--script"};
+  auto with = [&](const std::string& script) {
+    auto v = base;
+    v.push_back(script);
+    return v;
+  };
+  ProgramResult ok = RunProgram(with(ok_script), 50s);
+  ASSERT_TRUE(ok.exited) << ok.output;
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_NE(ok.output.find("products"), std::string::npos) << ok.output;
+  EXPECT_NE(ok.output.find("customers |    10"), std::string::npos) << ok.output;
+  ProgramResult bad = RunProgram(with(bad_script), 50s);
+  ASSERT_TRUE(bad.exited) << bad.output;
+  EXPECT_NE(bad.exit_code, 0) << bad.output;
+  EXPECT_NE(bad.output.find("no_such_table"), std::string::npos) << bad.output;
+  EXPECT_EQ(bad.output.find("marker_after_error"), std::string::npos)
+      << "the script stops at the error";
+}
+
 }  // namespace
 }  // namespace sb::e2e
