@@ -355,6 +355,42 @@ Result<std::vector<Json>> ResolveGroupBy(const Json& group_clause,
   return out;
 }
 
+// PostgreSQL's rule: outside aggregates, a selected column must be grouped
+// (SQLite would silently pick a value from the group).
+Status CheckGrouped(const std::vector<Target>& targets, const std::vector<Json>& group_by) {
+  for (const auto& t : targets) {
+    if (ContainsAggregate(t.expr)) continue;
+    bool grouped = std::any_of(group_by.begin(), group_by.end(),
+                               [&](const Json& g) { return SameExpression(g, t.expr); });
+    if (!grouped && t.expr.contains("ColumnRef")) {
+      auto f = NameList(Get(Get(t.expr, "ColumnRef"), "fields"));
+      return Status(sqlstate::kGroupingError,
+                    fmt::format("column \"{}\" must appear in the GROUP BY clause or be used in an "
+                                "aggregate function",
+                                fmt::join(f, ".")),
+                    {}, Loc(Get(t.expr, "ColumnRef")));
+    }
+  }
+  return Status::Ok();
+}
+
+// True when every shard-key column of the (single) relation is a GROUP BY
+// item: each group then lives on one shard and aggregates complete there.
+bool GroupByCoversShardKey(const std::vector<Json>& group_by, const meta::TableDef* table,
+                           Translator* tr) {
+  if (table->replicated || table->shard_key.empty()) return false;
+  for (int k : table->shard_key) {
+    bool found = false;
+    for (const auto& g : group_by) {
+      if (!g.contains("ColumnRef")) continue;
+      auto rc = tr->ResolveColumn(g);
+      if (rc.ok() && rc->first == 0 && rc->second == k) found = true;
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 // --- PlannedStatement ---
@@ -538,24 +574,7 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
       SB_ASSIGN_OR_RETURN(Translated h, tr.Condition(*having));
       sql += " HAVING " + h.sql;
     }
-    if (aggregated) {
-      // Columns outside aggregates must be grouped: let the coordinator-stage
-      // check below enforce PostgreSQL's rule even when SQLite would accept.
-      for (const auto& t : targets) {
-        if (ContainsAggregate(t.expr)) continue;
-        bool grouped = std::any_of(group_by.begin(), group_by.end(),
-                                   [&](const Json& g) { return SameExpression(g, t.expr); });
-        if (!grouped && t.expr.contains("ColumnRef")) {
-          auto f = NameList(Get(Get(t.expr, "ColumnRef"), "fields"));
-          return Status(
-              sqlstate::kGroupingError,
-              fmt::format("column \"{}\" must appear in the GROUP BY clause or be used in an "
-                          "aggregate function",
-                          fmt::join(f, ".")),
-              {}, Loc(Get(t.expr, "ColumnRef")));
-        }
-      }
-    }
+    if (aggregated) SB_RETURN_IF_ERROR(CheckGrouped(targets, group_by));
     if (!sorts.empty()) {
       sql += " ORDER BY ";
       for (size_t i = 0; i < sorts.size(); ++i) {
@@ -575,8 +594,16 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
     return plan;
   }
 
-  if (!aggregated && !distinct) {
+  // Grouped on the shard key: groups never span shards, so the whole
+  // aggregation (and HAVING, ORDER BY ... LIMIT l+o) runs on the shards.
+  const bool group_local = aggregated && !distinct && !group_by.empty() &&
+                           GroupByCoversShardKey(group_by, scope[0].table, &tr);
+  if ((!aggregated && !distinct) || group_local) {
     // Scatter: push WHERE, projection and ORDER BY ... LIMIT l+o down; merge.
+    if (group_local) {
+      tr.set_allow_aggregates(true);
+      SB_RETURN_IF_ERROR(CheckGrouped(targets, group_by));
+    }
     std::string sql = "SELECT ";
     int width = 0;
     for (size_t i = 0; i < targets.size(); ++i) {
@@ -598,7 +625,19 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
       plan.sort_keys.push_back({col, si.descending, si.nulls_first, IsDecimalText(o.type)});
       order_sql += (order_sql.empty() ? " ORDER BY " : ", ") + SortSql(o, si);
     }
-    sql += from_sql + where_sql + order_sql;
+    std::string group_sql;
+    if (group_local) {
+      group_sql = " GROUP BY ";
+      for (size_t i = 0; i < group_by.size(); ++i) {
+        SB_ASSIGN_OR_RETURN(Translated g, tr.Expr(group_by[i]));
+        group_sql += (i ? ", " : "") + g.sql;
+      }
+      if (having != nullptr) {
+        SB_ASSIGN_OR_RETURN(Translated h, tr.Condition(*having));
+        group_sql += " HAVING " + h.sql;
+      }
+    }
+    sql += from_sql + where_sql + group_sql + order_sql;
     SB_ASSIGN_OR_RETURN(plan.limit, LimitValue(limit_node, &tr));
     SB_ASSIGN_OR_RETURN(plan.offset, LimitValue(offset_node, &tr));
     if (plan.limit) {
@@ -611,6 +650,9 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
     plan.shard_width = width;
     plan.merge = sorts.empty() ? SelectPlan::Merge::kConcat : SelectPlan::Merge::kSortMerge;
     plan.merge_description = sorts.empty() ? "CONCAT" : "MERGE_SORT";
+    if (group_local)
+      plan.merge_description =
+          "AGGREGATE on shards (grouped by the shard key) + " + plan.merge_description;
     if (plan.limit || plan.offset)
       plan.merge_description += sorts.empty() ? " + LIMIT" : " + TOP_N";
     return plan;

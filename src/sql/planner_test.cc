@@ -105,6 +105,16 @@ TEST_F(PlannerTest, GroupByMergesPartialAggregatesAtTheCoordinator) {
   EXPECT_EQ(p.output[3].type.id, TypeId::kNumeric);
 }
 
+TEST_F(PlannerTest, GroupingOnTheShardKeyPushesHavingAndLimitDown) {
+  auto p = Select(
+      "SELECT customer_id, sum(total) s FROM orders GROUP BY customer_id "
+      "HAVING sum(total) > 1000 ORDER BY s DESC LIMIT 5");
+  EXPECT_EQ(p.merge, exec::SelectPlan::Merge::kSortMerge);
+  EXPECT_NE(p.shard_sql.find("HAVING"), std::string::npos) << p.shard_sql;
+  EXPECT_NE(p.shard_sql.find("LIMIT 5"), std::string::npos) << p.shard_sql;
+  ASSERT_TRUE(p.limit.has_value());
+}
+
 TEST_F(PlannerTest, UngroupedColumnIsAGroupingError) {
   auto r = Plan("SELECT status, order_id, count(*) FROM orders GROUP BY status");
   ASSERT_FALSE(r.ok());

@@ -477,7 +477,12 @@ Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, 
                     fmt::format("operator does not exist: - {}", t.type.Name()),
                     "No operator matches the given name and argument types.", location);
     }
-    t.sql = "(- " + t.sql + ")";
+    if (t.type.IsInteger()) {
+      const int bits = t.type.id == TypeId::kInt2 ? 16 : t.type.id == TypeId::kInt4 ? 32 : 64;
+      t.sql = fmt::format("sb_iarith('-', 0, {}, {})", t.sql, bits);
+    } else {
+      t.sql = "(- " + t.sql + ")";
+    }
     t.is_constant = false;
     return t;
   }
