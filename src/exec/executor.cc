@@ -263,6 +263,9 @@ Status SqliteStatus(sqlite3* db, int rc) {
     return Status(sqlstate::kQueryCanceled, "canceling statement due to user request");
   if ((rc & 0xff) == SQLITE_NOMEM)
     return Status(sqlstate::kOutOfMemory, "out of memory in the merge stage");
+  if (msg == "integer overflow") {
+    return Status(sqlstate::kNumericValueOutOfRange, "integer out of range in an aggregate");
+  }
   return NormalizeError(Status(sqlstate::kInternalError, "merge stage failed: " + msg));
 }
 
