@@ -361,10 +361,11 @@ int64_t Executor::NextRowid() {
   return last_rowid_;
 }
 
-Result<Value> Executor::RowidFor(const meta::TableDef& table, const TxnState* txn, int* target_shard) {
+Result<Value> Executor::RowidFor(const meta::TableDef& table, const TxnState* txn,
+                                 int* target_shard) {
   const int64_t id = NextRowid();
-  const bool rowid_is_key = table.shard_key.size() == 1 &&
-                            table.columns[table.shard_key[0]].name == meta::kRowidColumn;
+  const bool rowid_is_key =
+      table.shard_key.size() == 1 && table.columns[table.shard_key[0]].name == meta::kRowidColumn;
   if (!txn->in_block || !rowid_is_key) return Value(id);
   // Inside a transaction every generated row id must fall on the shard the
   // transaction writes to, or a table without a primary key could not take
@@ -385,9 +386,10 @@ Result<Value> Executor::SourceValue(const ValueSource& v, const std::vector<Valu
   if (v.constant) return *v.constant;
   if (!v.expression_sql.empty()) {
     SB_ASSIGN_OR_RETURN(std::vector<Row> rows,
-                        const_cast<Executor*>(this)->RunOnCoordinator("SELECT " + v.expression_sql, params,
-                                                                      nullptr, 0, ExecOptions{}));
-    if (rows.size() != 1 || rows[0].size() != 1) return Status::Internal("expression gave no value");
+                        const_cast<Executor*>(this)->RunOnCoordinator(
+                            "SELECT " + v.expression_sql, params, nullptr, 0, ExecOptions{}));
+    if (rows.size() != 1 || rows[0].size() != 1)
+      return Status::Internal("expression gave no value");
     return rows[0][0];
   }
   if (v.param < 1 || v.param > static_cast<int>(params.size())) {

@@ -51,14 +51,6 @@ void ToSqlite(sqlite3_context* ctx, const Value& v) {
   }
 }
 
-SqlType TypeFromCode(int64_t code) {
-  SqlType t;
-  t.id = static_cast<TypeId>(code / 1000000);
-  t.precision = static_cast<int>((code / 1000) % 1000) - 1;
-  t.scale = static_cast<int>(code % 1000);
-  return t;
-}
-
 // sb_cast(value, from_type_code, to_type_code)
 void CastFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return sqlite3_result_null(ctx);
@@ -130,14 +122,16 @@ void IntArithFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     return sqlite3_result_double(ctx, op == '+' ? a + b : op == '-' ? a - b : a * b);
   }
   int64_t a = sqlite3_value_int64(argv[1]), b = sqlite3_value_int64(argv[2]), r = 0;
-  bool overflow = op == '+' ? __builtin_add_overflow(a, b, &r)
+  bool overflow = op == '+'   ? __builtin_add_overflow(a, b, &r)
                   : op == '-' ? __builtin_sub_overflow(a, b, &r)
                               : __builtin_mul_overflow(a, b, &r);
   if (bits == 16) overflow = overflow || r < -32768 || r > 32767;
   if (bits == 32) overflow = overflow || r < INT32_MIN || r > INT32_MAX;
   if (overflow) {
     return ResultError(ctx, "22003",
-                       bits == 16 ? "smallint out of range" : bits == 32 ? "integer out of range" : "bigint out of range");
+                       bits == 16   ? "smallint out of range"
+                       : bits == 32 ? "integer out of range"
+                                    : "bigint out of range");
   }
   sqlite3_result_int64(ctx, r);
 }
@@ -213,6 +207,19 @@ void SettingFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
 }
 
 }  // namespace
+
+int64_t TypeCode(const SqlType& t) {
+  return static_cast<int64_t>(t.id) * 1000000 + static_cast<int64_t>(t.precision + 1) * 1000 +
+         t.scale;
+}
+
+SqlType TypeFromCode(int64_t code) {
+  SqlType t;
+  t.id = static_cast<TypeId>(code / 1000000);
+  t.precision = static_cast<int>((code / 1000) % 1000) - 1;
+  t.scale = static_cast<int>(code % 1000);
+  return t;
+}
 
 StatementContextScope::StatementContextScope(const StatementContext* ctx) : previous_(tls_context) {
   tls_context = ctx;

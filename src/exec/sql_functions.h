@@ -10,6 +10,8 @@
 #include <map>
 #include <string>
 
+#include "common/sql_type.h"
+
 namespace sb::exec {
 
 // Per-statement values read by sb_setting(name): session_user,
@@ -33,6 +35,10 @@ class StatementContextScope {
 };
 
 const StatementContext* CurrentStatementContext();
+
+// A SqlType packed into one integer, the form SQL text passes to sb_cast().
+int64_t TypeCode(const SqlType& t);
+SqlType TypeFromCode(int64_t code);
 
 // Registers the functions and PostgreSQL-compatible pragmas on a connection.
 void RegisterSqlFunctions(sqlite3* db);

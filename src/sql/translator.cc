@@ -4,12 +4,13 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "common/decimal.h"
 #include "common/value_codec.h"
+#include "exec/sql_functions.h"
 
 namespace sb::sql {
 namespace {
@@ -106,19 +107,6 @@ void ParamTypes::Set(int n, const SqlType& t) {
   if (n < 1) return;
   if (static_cast<int>(types_.size()) < n) types_.resize(n);
   types_[n - 1] = t;
-}
-
-int64_t TypeCode(const SqlType& t) {
-  return static_cast<int64_t>(t.id) * 1000000 + static_cast<int64_t>(t.precision + 1) * 1000 +
-         t.scale;
-}
-
-SqlType TypeFromCode(int64_t code) {
-  SqlType t;
-  t.id = static_cast<TypeId>(code / 1000000);
-  t.precision = static_cast<int>((code / 1000) % 1000) - 1;
-  t.scale = static_cast<int>(code % 1000);
-  return t;
 }
 
 std::string QuoteIdent(std::string_view name) {
@@ -379,7 +367,7 @@ Result<Translated> Translator::Coerce(Translated t, const SqlType& to, bool expl
   }
   // Everything else goes through the exact cast function, which applies
   // PostgreSQL's semantics (rounding, range checks, text formats).
-  t.sql = fmt::format("sb_cast({}, {}, {})", t.sql, TypeCode(from), TypeCode(to));
+  t.sql = fmt::format("sb_cast({}, {}, {})", t.sql, exec::TypeCode(from), exec::TypeCode(to));
   t.type = to;
   return t;
 }
@@ -435,9 +423,9 @@ Result<Translated> Translator::Comparison(const std::string& op, const Json& l, 
       params_->Set(p.param, SqlType::Numeric(-1, 0));
       std::string sqlop = op == "!=" ? "<>" : op;
       std::string cmp = fmt::format("sb_numcmp({}, {}, {})", v.sql, v.type.scale, p.sql);
-      Translated out = Make(param_left ? "(0 " + sqlop + " " + cmp + ")"
-                                       : "(" + cmp + " " + sqlop + " 0)",
-                            SqlType::Of(TypeId::kBool));
+      Translated out =
+          Make(param_left ? "(0 " + sqlop + " " + cmp + ")" : "(" + cmp + " " + sqlop + " 0)",
+               SqlType::Of(TypeId::kBool));
       out.contains_aggregate = v.contains_aggregate;
       return out;
     }
@@ -509,16 +497,16 @@ Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, 
       if (b.type.IsInteger()) {
         // "N days" is NULL when N is NULL (printf would make it "+0 days");
         // parenthesised so that a negative constant never forms "--".
-        Translated out = Make(fmt::format("date({}, ({}({})) || ' days')", a.sql,
-                                          op == "-" ? "- " : "", b.sql),
-                              SqlType::Of(TypeId::kDate));
+        Translated out =
+            Make(fmt::format("date({}, ({}({})) || ' days')", a.sql, op == "-" ? "- " : "", b.sql),
+                 SqlType::Of(TypeId::kDate));
         out.contains_aggregate = agg;
         return out;
       }
     }
     if (b.type.id == TypeId::kDate && op == "+" && a.type.IsInteger()) {
-      Translated out = Make(fmt::format("date({}, ({}) || ' days')", b.sql, a.sql),
-                            SqlType::Of(TypeId::kDate));
+      Translated out =
+          Make(fmt::format("date({}, ({}) || ' days')", b.sql, a.sql), SqlType::Of(TypeId::kDate));
       out.contains_aggregate = agg;
       return out;
     }
@@ -664,8 +652,7 @@ Result<Translated> Translator::AExpr(const Json& node) {
       SB_ASSIGN_OR_RETURN(Translated t, Expr(b));
       items.push_back(std::move(t));
     }
-    if (IsScaledNumeric(items[0].type) &&
-        (untyped_param(items[1]) || untyped_param(items[2]))) {
+    if (IsScaledNumeric(items[0].type) && (untyped_param(items[1]) || untyped_param(items[2]))) {
       SB_ASSIGN_OR_RETURN(std::string lo, exact_compare(items[0], items[1], ">="));
       SB_ASSIGN_OR_RETURN(std::string hi, exact_compare(items[0], items[2], "<="));
       std::string sql = "(" + lo + " AND " + hi + ")";

@@ -50,11 +50,6 @@ struct Translated {
   bool contains_aggregate = false;
 };
 
-// Encodes a SqlType into one integer for the SQL functions registered in
-// SQLite (exec/sql_functions.h), and back.
-int64_t TypeCode(const SqlType& t);
-SqlType TypeFromCode(int64_t code);
-
 // SQL literal for a stored value.
 std::string SqlLiteral(const Value& v);
 std::string QuoteIdent(std::string_view name);
