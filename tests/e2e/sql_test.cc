@@ -561,11 +561,9 @@ TEST_F(SqlTest, TransactionReadsSpanShardsAndSeeOwnWrites) {
   EXPECT_EQ(other.Scalar("SELECT count(*) FROM orders"), std::to_string(orders_.size() + 1));
 }
 
-// DISABLED: missing pushdown in sql/ (req §5.1 item 15) — when the GROUP BY
-// key is the shard key every group lives on one shard, so HAVING and
-// ORDER BY ... LIMIT can run on the shards; the plan sends every group to the
-// coordinator and applies HAVING and LIMIT there (results are right).
-TEST_F(SqlTest, DISABLED_GroupByShardKeyPushesHavingAndLimitDown) {
+// Item 15: when the GROUP BY key is the shard key every group lives on one
+// shard, so HAVING and ORDER BY ... LIMIT run on the shards.
+TEST_F(SqlTest, GroupByShardKeyPushesHavingAndLimitDown) {
   std::string plan = ExplainAll(
       "SELECT customer_id, sum(total_amount) s FROM orders GROUP BY customer_id HAVING "
       "sum(total_amount) > 1000 ORDER BY s DESC LIMIT 5");
