@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "common/key_encoding.h"
 #include "common/shard_router.h"
@@ -310,10 +311,56 @@ int64_t NowMicros() {
 
 // --- CancelState ---
 
+namespace {
+
+// One thread for the process that interrupts statements past their deadline.
+class TimeoutWatchdog {
+ public:
+  static TimeoutWatchdog& Get() {
+    static TimeoutWatchdog* w = new TimeoutWatchdog();  // lives until exit
+    return *w;
+  }
+  void Add(CancelState* s) {
+    std::lock_guard<std::mutex> l(mu_);
+    states_.insert(s);
+  }
+  void Remove(CancelState* s) {
+    std::lock_guard<std::mutex> l(mu_);
+    states_.erase(s);
+  }
+
+ private:
+  TimeoutWatchdog() {
+    std::thread([this] {
+      for (;;) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        std::lock_guard<std::mutex> l(mu_);
+        for (auto* s : states_) s->InterruptIfTimedOut();
+      }
+    }).detach();
+  }
+  std::mutex mu_;
+  std::set<CancelState*> states_;
+};
+
+}  // namespace
+
+CancelState::CancelState() {
+  TimeoutWatchdog::Get().Add(this);
+}
+CancelState::~CancelState() {
+  TimeoutWatchdog::Get().Remove(this);
+}
+
+void CancelState::InterruptIfTimedOut() {
+  if (!timed_out()) return;
+  std::lock_guard<std::mutex> l(mu_);
+  for (auto* c : running_) c->Interrupt();
+}
+
 void CancelState::Reset(std::chrono::milliseconds timeout) {
   cancelled_ = false;
-  std::lock_guard<std::mutex> l(mu_);
-  deadline_ = timeout.count() > 0 ? Clock::now() + timeout : Clock::time_point::max();
+  deadline_ = timeout.count() > 0 ? (Clock::now() + timeout).time_since_epoch().count() : INT64_MAX;
 }
 
 void CancelState::Cancel() {
@@ -324,11 +371,12 @@ void CancelState::Cancel() {
 
 bool CancelState::ShouldStop() const {
   if (cancelled_.load(std::memory_order_relaxed)) return true;
-  return deadline_ != Clock::time_point::max() && Clock::now() >= deadline_;
+  return timed_out();
 }
 
 bool CancelState::timed_out() const {
-  return deadline_ != Clock::time_point::max() && Clock::now() >= deadline_;
+  const auto d = deadline_.load(std::memory_order_relaxed);
+  return d != INT64_MAX && Clock::now().time_since_epoch().count() >= d;
 }
 
 void CancelState::Register(storage::ShardConnection* c) {

@@ -25,7 +25,13 @@ namespace sb::exec {
 // every running shard statement (sqlite3 progress handler + interrupt).
 class CancelState {
  public:
+  CancelState();
+  ~CancelState();
   void Reset(std::chrono::milliseconds timeout);
+  // Interrupts the running statements if the deadline has passed (called by
+  // the timeout watchdog: the progress handler alone misses statements that
+  // spend long between VM steps, e.g. in one expensive function call).
+  void InterruptIfTimedOut();
   void Cancel();
   bool ShouldStop() const;
   bool timed_out() const;
@@ -34,7 +40,8 @@ class CancelState {
 
  private:
   std::atomic<bool> cancelled_{false};
-  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  // steady_clock ticks; max() = no deadline. Atomic: the watchdog reads it.
+  std::atomic<std::chrono::steady_clock::rep> deadline_{std::chrono::steady_clock::rep{INT64_MAX}};
   mutable std::mutex mu_;
   std::vector<storage::ShardConnection*> running_;
 };
