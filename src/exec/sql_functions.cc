@@ -161,11 +161,18 @@ void NumAvgFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
       sqlite3_value_int64(argv[1]) == 0) {
     return sqlite3_result_null(ctx);
   }
-  if (sqlite3_value_type(argv[0]) != SQLITE_INTEGER) {
+  Decimal sum;
+  if (sqlite3_value_type(argv[0]) == SQLITE_INTEGER) {
+    sum = DecimalArg(argv[0], sqlite3_value_int(argv[2]));
+  } else if (sqlite3_value_type(argv[0]) == SQLITE_TEXT) {  // a wide sb_sumi() result
+    auto d = ParseDecimal(reinterpret_cast<const char*>(sqlite3_value_text(argv[0])));
+    if (!d.ok()) return ResultError(ctx, d.status().code(), d.status().message());
+    sum = *d;
+    sum.scale = sqlite3_value_int(argv[2]);
+  } else {
     return ResultError(ctx, "22003", "numeric sum out of range");
   }
-  auto r = DecimalDivLikePostgres(DecimalArg(argv[0], sqlite3_value_int(argv[2])),
-                                  DecimalArg(argv[1], 0));
+  auto r = DecimalDivLikePostgres(sum, DecimalArg(argv[1], 0));
   if (!r.ok()) return ResultError(ctx, r.status().code(), r.status().message());
   std::string s = FormatDecimal(*r);
   sqlite3_result_text(ctx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
@@ -192,6 +199,54 @@ void NumCmpFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     b = *d;
   }
   sqlite3_result_int(ctx, CompareDecimal(a, b));
+}
+
+// sb_sumi(x): exact sum of integers (or of earlier sb_sumi results) in 128
+// bits; int64 when it fits, decimal text beyond.
+struct SumState {
+  __int128 total;
+  bool any;
+  bool failed;
+};
+
+void SumiStep(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  auto* st = static_cast<SumState*>(sqlite3_aggregate_context(ctx, sizeof(SumState)));
+  if (st == nullptr || st->failed) return;
+  __int128 v = 0;
+  switch (sqlite3_value_type(argv[0])) {
+    case SQLITE_NULL:
+      return;
+    case SQLITE_INTEGER:
+      v = sqlite3_value_int64(argv[0]);
+      break;
+    case SQLITE_TEXT: {
+      auto d = ParseDecimal(reinterpret_cast<const char*>(sqlite3_value_text(argv[0])));
+      if (!d.ok() || d->scale != 0) {
+        st->failed = true;
+        return ResultError(ctx, "22003", "numeric value out of range in sum");
+      }
+      v = d->unscaled;
+      break;
+    }
+    default:
+      st->failed = true;
+      return ResultError(ctx, "42804", "sum of a non-integer value");
+  }
+  if (__builtin_add_overflow(st->total, v, &st->total)) {
+    st->failed = true;
+    return ResultError(ctx, "22003", "numeric value out of range in sum");
+  }
+  st->any = true;
+}
+
+void SumiFinal(sqlite3_context* ctx) {
+  auto* st = static_cast<SumState*>(sqlite3_aggregate_context(ctx, 0));
+  if (st == nullptr || !st->any || st->failed) return sqlite3_result_null(ctx);
+  if (st->total >= INT64_MIN && st->total <= INT64_MAX) {
+    return sqlite3_result_int64(ctx, static_cast<int64_t>(st->total));
+  }
+  std::string s = FormatDecimal(Decimal{st->total, 0});
+  sqlite3_result_text(ctx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
 }
 
 void SettingFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
@@ -239,6 +294,7 @@ void RegisterSqlFunctions(sqlite3* db) {
   sqlite3_create_function(db, "sb_mod", 2, flags, nullptr, ModFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_mul", 2, flags, nullptr, MulFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_iarith", 4, flags, nullptr, IntArithFn, nullptr, nullptr);
+  sqlite3_create_function(db, "sb_sumi", 1, flags, nullptr, nullptr, SumiStep, SumiFinal);
   sqlite3_create_function(db, "sb_numdiv", 4, flags, nullptr, NumDivFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_numavg", 3, flags, nullptr, NumAvgFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_numcmp", 3, flags, nullptr, NumCmpFn, nullptr, nullptr);

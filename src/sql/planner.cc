@@ -727,7 +727,8 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
                     col(star ? "count(*)" : "count(" + arg.sql + ")", SqlType::Of(TypeId::kInt8)) +
                     ")";
     } else if (name == "sum") {
-      m.merge_sql = "sum(" + col("sum(" + arg.sql + ")", whole.type) + ")";
+      const std::string fn = arg.type.id == TypeId::kInt8 ? "sb_sumi(" : "sum(";
+      m.merge_sql = fn + col(fn + arg.sql + ")", whole.type) + ")";
     } else if (name == "min" || name == "max") {
       m.merge_sql = name + "(" + col(name + "(" + arg.sql + ")", whole.type) + ")";
     } else if (name == "bool_and" || name == "every") {
@@ -735,13 +736,14 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
     } else if (name == "bool_or") {
       m.merge_sql = "max(" + col("max(" + arg.sql + ")", whole.type) + ")";
     } else if (name == "avg") {
-      std::string sc = col("sum(" + arg.sql + ")", arg.type);
+      const std::string fn = arg.type.id == TypeId::kInt8 ? "sb_sumi(" : "sum(";
+      std::string sc = col(fn + arg.sql + ")", arg.type);
       std::string cc = col("count(" + arg.sql + ")", SqlType::Of(TypeId::kInt8));
       if (whole.type.id == TypeId::kFloat8) {
         m.merge_sql = fmt::format("(sum({}) * 1.0 / sum({}))", sc, cc);
       } else {
         int scale = arg.type.id == TypeId::kNumeric ? arg.type.scale : 0;
-        m.merge_sql = fmt::format("sb_numavg(sum({}), sum({}), {})", sc, cc, scale);
+        m.merge_sql = fmt::format("sb_numavg({}{}), sum({}), {})", fn, sc, cc, scale);
       }
     } else {
       return NotSupported("aggregate " + name + " across shards", Loc(f));

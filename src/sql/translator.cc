@@ -889,8 +889,11 @@ Result<Translated> Translator::Func(const Json& node) {
                       fmt::format("function {}({}) does not exist", name, a.type.Name()),
                       "No function matches the given name and argument types.", loc);
       }
+      // bigint sums are numeric in PostgreSQL and cannot overflow: sb_sumi
+      // adds in 128 bits and returns decimal text past the int64 range.
+      const std::string sum_fn = a.type.id == TypeId::kInt8 ? "sb_sumi(" : "sum(";
       if (name == "sum") {
-        out.sql = "sum(" + d + a.sql + ")";
+        out.sql = sum_fn + d + a.sql + ")";
         if (a.type.id == TypeId::kInt2 || a.type.id == TypeId::kInt4) {
           out.type = SqlType::Of(TypeId::kInt8);
         } else if (a.type.id == TypeId::kInt8) {
@@ -907,7 +910,7 @@ Result<Translated> Translator::Func(const Json& node) {
         out.type = SqlType::Of(TypeId::kFloat8);
       } else {
         int scale = a.type.id == TypeId::kNumeric ? a.type.scale : 0;
-        out.sql = fmt::format("sb_numavg(sum({0}{1}), count({0}{1}), {2})", d, a.sql, scale);
+        out.sql = fmt::format("sb_numavg({3}{0}{1}), count({0}{1}), {2})", d, a.sql, scale, sum_fn);
         out.type = SqlType::Numeric(-1, 0);
       }
       return out;
