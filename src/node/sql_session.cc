@@ -237,20 +237,25 @@ std::vector<std::pair<std::string, std::string>> SqlSession::StartupParameters()
 }
 
 exec::ExecOptions SqlSession::Options() {
-  exec::ExecOptions o;
-  o.allow_multi_shard_writes = settings_["scratchbird.allow_multi_shard_writes"] == "on";
-  context_.values = settings_;
-  context_.values["session_user"] = user_;
+  // The settings-derived part of the statement context is rebuilt only when
+  // a SET changed something; the timestamp changes every statement.
+  if (settings_ != context_settings_) {
+    context_settings_ = settings_;
+    context_.values = settings_;
+    context_.values["session_user"] = user_;
+    context_.values["server_version_full"] =
+        fmt::format("PostgreSQL {} (ScratchBird Cluster {}) on x86_64-pc-linux-gnu", kServerVersion,
+                    kProductVersion);
+    auto t = ParseDurationMs(settings_["statement_timeout"]);
+    statement_timeout_ms_ = t.ok() ? *t : 0;
+    allow_multi_shard_writes_ = settings_["scratchbird.allow_multi_shard_writes"] == "on";
+  }
   context_.values["statement_timestamp"] = NowStored();
-  context_.values["server_version_full"] =
-      fmt::format("PostgreSQL {} (ScratchBird Cluster {}) on x86_64-pc-linux-gnu", kServerVersion,
-                  kProductVersion);
+  exec::ExecOptions o;
+  o.allow_multi_shard_writes = allow_multi_shard_writes_;
   o.context = &context_;
   o.cancel = &cancel_;
-  int64_t timeout = 0;
-  auto t = ParseDurationMs(settings_["statement_timeout"]);
-  if (t.ok()) timeout = *t;
-  cancel_.Reset(std::chrono::milliseconds(timeout));
+  cancel_.Reset(std::chrono::milliseconds(statement_timeout_ms_));
   return o;
 }
 
@@ -302,7 +307,9 @@ Result<StatementResult> SqlSession::Run(const sql::ParsedStatement& stmt, std::s
   SB_RETURN_IF_ERROR(CheckTransactionNotFailed(stmt));
   struct ActiveQuery {
     observability::Registry& m;
-    explicit ActiveQuery(observability::Registry& r) : m(r) { m.Add("scratchbird_active_queries", {}, 1); }
+    explicit ActiveQuery(observability::Registry& r) : m(r) {
+      m.Add("scratchbird_active_queries", {}, 1);
+    }
     ~ActiveQuery() { m.Add("scratchbird_active_queries", {}, -1); }
   } active(engine_->metrics());
   if (IsDdl(stmt.kind())) {
@@ -341,8 +348,9 @@ Result<StatementResult> SqlSession::Execute(const sql::PlannedStatement& planned
     auto opts = Options();
     SB_ASSIGN_OR_RETURN(exec::ExecResult res, ex.Select(*p, params, &txn_, opts));
     for (const auto& s : res.stats) {
-      engine_->metrics().Increment("scratchbird_shard_queries_total",
-                                   {{"shard_id", meta::ShardMap::ShardName(static_cast<uint32_t>(s.shard))}});
+      engine_->metrics().Increment(
+          "scratchbird_shard_queries_total",
+          {{"shard_id", meta::ShardMap::ShardName(static_cast<uint32_t>(s.shard))}});
     }
     r.returns_rows = true;
     r.columns = Describe(p->output);

@@ -60,6 +60,9 @@ class SqlSession : public pgwire::Session {
   exec::TxnState txn_;
   exec::CancelState cancel_;
   exec::StatementContext context_;
+  std::map<std::string, std::string> context_settings_;  // settings context_ was built from
+  int64_t statement_timeout_ms_ = 0;
+  bool allow_multi_shard_writes_ = false;
   struct PendingCopy {
     exec::CopyPlan plan;
     std::shared_ptr<const meta::Catalog> catalog;
