@@ -145,7 +145,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {}  // NOLINT: implicit by design
 
   bool ok() const { return std::holds_alternative<T>(v_); }
@@ -171,15 +171,14 @@ class [[nodiscard]] Result {
 #define SB_CONCAT(a, b) SB_CONCAT_INNER(a, b)
 
 // Returns the status from the enclosing function if it is an error.
-#define SB_RETURN_IF_ERROR(expr)          \
-  do {                                    \
-    ::sb::Status _sb_st = (expr);         \
-    if (!_sb_st.ok()) return _sb_st;      \
+#define SB_RETURN_IF_ERROR(expr)     \
+  do {                               \
+    ::sb::Status _sb_st = (expr);    \
+    if (!_sb_st.ok()) return _sb_st; \
   } while (0)
 
 // Evaluates a Result<T>; on error returns its status, else moves the value into lhs.
-#define SB_ASSIGN_OR_RETURN(lhs, expr)                              \
-  auto SB_CONCAT(_sb_res_, __LINE__) = (expr);                      \
-  if (!SB_CONCAT(_sb_res_, __LINE__).ok())                          \
-    return SB_CONCAT(_sb_res_, __LINE__).status();                  \
+#define SB_ASSIGN_OR_RETURN(lhs, expr)                                                    \
+  auto SB_CONCAT(_sb_res_, __LINE__) = (expr);                                            \
+  if (!SB_CONCAT(_sb_res_, __LINE__).ok()) return SB_CONCAT(_sb_res_, __LINE__).status(); \
   lhs = std::move(SB_CONCAT(_sb_res_, __LINE__)).value()

@@ -21,6 +21,8 @@ struct Blob {
 using Value = std::variant<std::monostate, int64_t, double, std::string, Blob>;
 using Row = std::vector<Value>;
 
-inline bool IsNull(const Value& v) { return std::holds_alternative<std::monostate>(v); }
+inline bool IsNull(const Value& v) {
+  return std::holds_alternative<std::monostate>(v);
+}
 
 }  // namespace sb
