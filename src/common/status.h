@@ -28,6 +28,7 @@ inline constexpr const char* kGroupingError = "42803";
 inline constexpr const char* kInvalidColumnReference = "42P10";
 inline constexpr const char* kBadCopyFileFormat = "22P04";
 inline constexpr const char* kCantChangeRuntimeParam = "55P02";
+inline constexpr const char* kIndeterminateDatatype = "42P18";
 inline constexpr const char* kInvalidRowCountInLimit = "2201W";
 inline constexpr const char* kCannotCoerce = "42846";
 inline constexpr const char* kDuplicatePreparedStatement = "42P05";

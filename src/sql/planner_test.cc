@@ -216,6 +216,14 @@ TEST_F(PlannerTest, NumericComparisonAlignsScales) {
   EXPECT_NE(p.shard_sql.find("> 10000"), std::string::npos) << p.shard_sql;
 }
 
+TEST_F(PlannerTest, UntypedParameterInNumericArithmeticAsksForAType) {
+  // Typing $1 from the other operand would round it to that scale.
+  EXPECT_EQ(Plan("SELECT total + $1 FROM orders").status().code(), "42P18");
+  EXPECT_EQ(Plan("SELECT coalesce(total, $1) FROM orders").status().code(), "42P18");
+  EXPECT_TRUE(Plan("SELECT total + $1::numeric(12,3) FROM orders").ok());
+  EXPECT_TRUE(Plan("SELECT order_id FROM orders WHERE total > $1").ok());
+}
+
 TEST_F(PlannerTest, LikeIsTranslatedWithAnEscapeCharacter) {
   auto p = Select("SELECT order_id FROM orders WHERE status LIKE 'N%'");
   EXPECT_NE(p.shard_sql.find("LIKE 'N%' ESCAPE"), std::string::npos) << p.shard_sql;

@@ -92,6 +92,29 @@ std::string Lower(std::string s) {
   return s;
 }
 
+Status UntypedNumericParam(int param, int location) {
+  return Status(
+      sqlstate::kIndeterminateDatatype,
+      fmt::format("could not determine the scale of parameter ${} used with a numeric value",
+                  param),
+      fmt::format("Give the parameter a type, e.g. ${}::numeric(12,3), or send it typed.", param),
+      location);
+}
+
+// The type Unify() would convert items to (unknowns adopt the others').
+Result<SqlType> CommonOf(const std::vector<Translated>& items, std::string_view what) {
+  SqlType common;
+  for (const auto& t : items) {
+    if (t.type.id == TypeId::kUnknown) continue;
+    if (common.id == TypeId::kUnknown) {
+      common = t.type;
+    } else {
+      SB_ASSIGN_OR_RETURN(common, CommonType(common, t.type, what));
+    }
+  }
+  return common;
+}
+
 }  // namespace
 
 bool SameExpression(const Json& a, const Json& b) {
@@ -534,6 +557,13 @@ Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, 
   Translated out;
   out.contains_aggregate = agg;
   if (common.id == TypeId::kNumeric) {
+    // An untyped parameter would take the other operand's scale and be
+    // rounded to it; PostgreSQL keeps its full precision. Ask for a type
+    // rather than risk a different answer.
+    for (const Translated* t : {&a, &b}) {
+      if (t->param > 0 && t->type.id == TypeId::kUnknown)
+        return UntypedNumericParam(t->param, location);
+    }
     // Scaled integers: + and - align scales; * adds them; / is exact decimal
     // division with PostgreSQL's result scale.
     SqlType ta = a.type.id == TypeId::kUnknown ? common : a.type;
@@ -1002,6 +1032,13 @@ Result<Translated> Translator::Expr(const Json& node) {
     for (const auto& a : Get(Get(node, "CoalesceExpr"), "args")) {
       SB_ASSIGN_OR_RETURN(Translated t, Expr(a));
       items.push_back(std::move(t));
+    }
+    SB_ASSIGN_OR_RETURN(SqlType common, CommonOf(items, "COALESCE"));
+    if (common.id == TypeId::kNumeric) {
+      for (const auto& t : items) {
+        if (t.param > 0 && t.type.id == TypeId::kUnknown)
+          return UntypedNumericParam(t.param, Loc(node));
+      }
     }
     SB_ASSIGN_OR_RETURN(items, Unify(std::move(items), "COALESCE"));
     std::string sql = "coalesce(";
