@@ -841,12 +841,25 @@ Result<ExecResult> Executor::WriteRows(const meta::TableDef& table, std::vector<
   return WriteOnShards(shards_, shards, txn, opts, body);
 }
 
+Status Executor::CompleteRow(const meta::TableDef& t, const std::vector<bool>& given,
+                             const TxnState* txn, const ExecOptions& opts, int* rowid_shard,
+                             Row* row) {
+  for (size_t c = 0; c < t.columns.size(); ++c) {
+    if (given[c] || t.columns[c].hidden) continue;
+    SB_ASSIGN_OR_RETURN((*row)[c], DefaultValue(t.columns[c], opts));
+  }
+  const int rowid_col = t.FindColumn(meta::kRowidColumn);
+  if (rowid_col >= 0) {
+    SB_ASSIGN_OR_RETURN((*row)[rowid_col], RowidFor(t, txn, rowid_shard));
+  }
+  return Status::Ok();
+}
+
 Result<ExecResult> Executor::Insert(const InsertPlan& plan, const std::vector<Value>& params,
                                     TxnState* txn, const ExecOptions& opts) {
   const meta::TableDef& t = *plan.table;
   std::vector<Row> rows;
   rows.reserve(plan.rows.size());
-  const int rowid_col = t.FindColumn(meta::kRowidColumn);
   int rowid_shard = txn->in_block ? txn->bound_shard : -1;
   for (const auto& src : plan.rows) {
     Row row(t.columns.size());
@@ -860,13 +873,7 @@ Result<ExecResult> Executor::Insert(const InsertPlan& plan, const std::vector<Va
         SB_ASSIGN_OR_RETURN(row[c], SourceValue(src[i], params));
       }
     }
-    for (size_t c = 0; c < t.columns.size(); ++c) {
-      if (given[c] || t.columns[c].hidden) continue;
-      SB_ASSIGN_OR_RETURN(row[c], DefaultValue(t.columns[c], opts));
-    }
-    if (rowid_col >= 0) {
-      SB_ASSIGN_OR_RETURN(row[rowid_col], RowidFor(t, txn, &rowid_shard));
-    }
+    SB_RETURN_IF_ERROR(CompleteRow(t, given, txn, opts, &rowid_shard, &row));
     rows.push_back(std::move(row));
   }
   return WriteRows(t, std::move(rows), plan.returning_sql, txn, opts);
@@ -903,7 +910,6 @@ Result<ExecResult> Executor::Copy(const CopyPlan& plan, std::string_view data, T
   if (!parsed.ok()) return parsed.status();
   std::vector<Row> rows;
   rows.reserve(parsed->size());
-  const int rowid_col = t.FindColumn(meta::kRowidColumn);
   int rowid_shard = txn->in_block ? txn->bound_shard : -1;
   int line = plan.header ? 1 : 0;
   for (const auto& fields : *parsed) {
@@ -930,13 +936,7 @@ Result<ExecResult> Executor::Copy(const CopyPlan& plan, std::string_view data, T
       }
       row[c] = std::move(*v);
     }
-    for (size_t c = 0; c < t.columns.size(); ++c) {
-      if (given[c] || t.columns[c].hidden) continue;
-      SB_ASSIGN_OR_RETURN(row[c], DefaultValue(t.columns[c], opts));
-    }
-    if (rowid_col >= 0) {
-      SB_ASSIGN_OR_RETURN(row[rowid_col], RowidFor(t, txn, &rowid_shard));
-    }
+    SB_RETURN_IF_ERROR(CompleteRow(t, given, txn, opts, &rowid_shard, &row));
     rows.push_back(std::move(row));
   }
   return WriteRows(t, std::move(rows), "", txn, opts);

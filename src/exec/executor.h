@@ -125,6 +125,9 @@ class Executor {
   Result<std::vector<int>> WriteTargets(const meta::TableDef& table, bool multi_ok,
                                         const std::vector<int>& shards, TxnState* txn,
                                         const char* what) const;
+  // Fills columns the statement did not give (defaults, hidden row id).
+  Status CompleteRow(const meta::TableDef& t, const std::vector<bool>& given, const TxnState* txn,
+                     const ExecOptions& opts, int* rowid_shard, Row* row);
   int64_t NextRowid();
   // A new hidden row id; inside a transaction, one that routes to
   // *target_shard (set from the first id when still -1).

@@ -413,16 +413,8 @@ Result<Translated> Translator::Condition(const Json& node) {
 
 Result<std::vector<Translated>> Translator::Unify(std::vector<Translated> items,
                                                   std::string_view what) {
-  SqlType common;
-  for (const auto& t : items) {
-    if (t.type.id == TypeId::kUnknown) continue;
-    if (common.id == TypeId::kUnknown) {
-      common = t.type;
-    } else {
-      SB_ASSIGN_OR_RETURN(common, CommonType(common, t.type, what));
-      common = PreferScaled(common);
-    }
-  }
+  SB_ASSIGN_OR_RETURN(SqlType common, CommonOf(items, what));
+  common = PreferScaled(common);
   if (common.id == TypeId::kUnknown) common = SqlType::Of(TypeId::kText);
   // Comparisons are not bounded by a column's precision: widen to the full scaled range.
   if (IsScaledNumeric(common)) common = LiteralNumeric(common.scale);
