@@ -7,6 +7,7 @@
 #include "common/sql_type.h"
 #include "common/value_codec.h"
 #include "exec/merge.h"
+#include "exec/pg_functions.h"
 
 namespace sb::exec {
 namespace {
@@ -300,6 +301,7 @@ void RegisterSqlFunctions(sqlite3* db) {
   sqlite3_create_function(db, "sb_numcmp", 3, flags, nullptr, NumCmpFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_setting", 1, SQLITE_UTF8, nullptr, SettingFn, nullptr, nullptr);
   sqlite3_create_collation(db, "sb_decimal", SQLITE_UTF8, nullptr, DecimalCollation);
+  RegisterPgFunctions(db);
   // PostgreSQL's LIKE is case-sensitive; SQLite's is not by default.
   sqlite3_exec(db, "PRAGMA case_sensitive_like = ON", nullptr, nullptr, nullptr);
 }

@@ -10,7 +10,9 @@
 
 #include "common/decimal.h"
 #include "common/value_codec.h"
+#include "exec/pg_functions.h"
 #include "exec/sql_functions.h"
+#include "sql/scalar_functions.h"
 
 namespace sb::sql {
 namespace {
@@ -208,6 +210,7 @@ std::string Translator::ColumnName(const Json& node) {
     auto names = NameList(Get(Get(b, "typeName"), "names"));
     return names.empty() ? "?column?" : names.back();
   }
+  if (kind == "CollateClause") return ColumnName(Get(b, "arg"));
   if (kind == "CaseExpr") return "case";
   if (kind == "CoalesceExpr") return "coalesce";
   if (kind == "MinMaxExpr") return b.value("op", "") == "IS_GREATEST" ? "greatest" : "least";
@@ -218,8 +221,10 @@ std::string Translator::ColumnName(const Json& node) {
     if (op == "SVFOP_SESSION_USER") return "session_user";
     if (op == "SVFOP_USER") return "current_user";
     if (op == "SVFOP_CURRENT_DATE") return "current_date";
-    if (op == "SVFOP_CURRENT_TIMESTAMP") return "current_timestamp";
-    if (op == "SVFOP_LOCALTIMESTAMP") return "localtimestamp";
+    if (op == "SVFOP_CURRENT_TIMESTAMP" || op == "SVFOP_CURRENT_TIMESTAMP_N") {
+      return "current_timestamp";
+    }
+    if (op == "SVFOP_LOCALTIMESTAMP" || op == "SVFOP_LOCALTIMESTAMP_N") return "localtimestamp";
     if (op == "SVFOP_CURRENT_CATALOG") return "current_catalog";
     if (op == "SVFOP_CURRENT_SCHEMA") return "current_schema";
   }
@@ -414,12 +419,40 @@ Result<Translated> Translator::Condition(const Json& node) {
 Result<std::vector<Translated>> Translator::Unify(std::vector<Translated> items,
                                                   std::string_view what) {
   SB_ASSIGN_OR_RETURN(SqlType common, CommonOf(items, what));
+  // An unconstrained numeric (decimal text, e.g. avg()) keeps its full
+  // precision: the others become decimal text too, never the reverse,
+  // which would round it.
+  const bool any_text_numeric = std::any_of(
+      items.begin(), items.end(), [](const Translated& t) { return IsTextNumeric(t.type); });
+  if (common.id == TypeId::kNumeric && any_text_numeric) {
+    common = SqlType::Numeric(-1, 0);
+    for (auto& t : items) {
+      if (IsTextNumeric(t.type)) continue;
+      if (t.param > 0 && t.type.id == TypeId::kUnknown) {
+        params_->Set(t.param, common);
+        t.type = common;
+        continue;
+      }
+      SB_ASSIGN_OR_RETURN(t, Coerce(std::move(t), common));
+    }
+    return items;
+  }
   common = PreferScaled(common);
   if (common.id == TypeId::kUnknown) common = SqlType::Of(TypeId::kText);
   // Comparisons are not bounded by a column's precision: widen to the full scaled range.
   if (IsScaledNumeric(common)) common = LiteralNumeric(common.scale);
   for (auto& t : items) {
     SB_ASSIGN_OR_RETURN(t, Coerce(std::move(t), common));
+  }
+  return items;
+}
+
+Result<std::vector<Translated>> Translator::UnifyForComparison(std::vector<Translated> items,
+                                                               std::string_view what,
+                                                               int location) {
+  SB_ASSIGN_OR_RETURN(items, Unify(std::move(items), what));
+  if (!items.empty() && IsTextNumeric(items[0].type)) {
+    return NotSupported("comparison of unconstrained numeric values", location);
   }
   return items;
 }
@@ -493,13 +526,42 @@ Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, 
   SB_ASSIGN_OR_RETURN(Translated b, Expr(r));
   bool agg = a.contains_aggregate || b.contains_aggregate;
   if (op == "||") {
+    const SqlType bytea = SqlType::Of(TypeId::kBytea);
+    const bool a_bytea = a.type.id == TypeId::kBytea, b_bytea = b.type.id == TypeId::kBytea;
+    if ((a_bytea && (b_bytea || b.type.id == TypeId::kUnknown)) ||
+        (b_bytea && a.type.id == TypeId::kUnknown)) {
+      SB_ASSIGN_OR_RETURN(a, Coerce(std::move(a), bytea));
+      SB_ASSIGN_OR_RETURN(b, Coerce(std::move(b), bytea));
+      Translated out = Make("sb_bytea_concat(" + a.sql + ", " + b.sql + ")", bytea);
+      out.contains_aggregate = agg;
+      return out;
+    }
+    // text || anynonarray and anynonarray || text: the other side is cast to
+    // text (true || 'x' is 'truex'); at least one side must be a string.
+    auto texty = [](const SqlType& t) { return IsTextLike(t) || t.id == TypeId::kUnknown; };
+    if (!texty(a.type) && !texty(b.type)) {
+      return Status(sqlstate::kUndefinedFunction,
+                    fmt::format("operator does not exist: {} || {}", a.type.Name(), b.type.Name()),
+                    "No operator matches the given name and argument types. You might need to add "
+                    "explicit type casts.",
+                    location);
+    }
     SB_ASSIGN_OR_RETURN(a, Coerce(std::move(a), SqlType::Of(TypeId::kText), true));
     SB_ASSIGN_OR_RETURN(b, Coerce(std::move(b), SqlType::Of(TypeId::kText), true));
     Translated out = Make("(" + a.sql + " || " + b.sql + ")", SqlType::Of(TypeId::kText));
     out.contains_aggregate = agg;
     return out;
   }
-  // Date arithmetic: date ± integer, date - date.
+  auto is_datetime = [](const SqlType& t) {
+    return t.id == TypeId::kDate || t.id == TypeId::kTimestamp || t.id == TypeId::kTimestamptz;
+  };
+  // timestamp - timestamp, date - timestamp, ... are intervals.
+  if (op == "-" && is_datetime(a.type) && is_datetime(b.type) &&
+      !(a.type.id == TypeId::kDate && b.type.id == TypeId::kDate)) {
+    return NotSupported(fmt::format("{} - {} (the interval type)", a.type.Name(), b.type.Name()),
+                        location);
+  }
+  // Date arithmetic: date ± integer, integer + date, date - date.
   if (a.type.id == TypeId::kDate || b.type.id == TypeId::kDate) {
     if (a.type.id == TypeId::kDate && b.type.id == TypeId::kDate && op == "-") {
       Translated out = Make("CAST(julianday(" + a.sql + ") - julianday(" + b.sql + ") AS INTEGER)",
@@ -507,25 +569,51 @@ Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, 
       out.contains_aggregate = agg;
       return out;
     }
+    // The integer operand must be integer or smallint (date + bigint does
+    // not exist in PostgreSQL); an untyped one becomes integer.
+    auto as_days = [&](Translated& t) -> Result<bool> {
+      if (t.type.id == TypeId::kInt2 || t.type.id == TypeId::kInt4) return true;
+      if (t.type.id != TypeId::kUnknown) return false;
+      SB_ASSIGN_OR_RETURN(t, Coerce(std::move(t), SqlType::Of(TypeId::kInt4)));
+      return true;
+    };
+    std::optional<std::string> sql;
     if (a.type.id == TypeId::kDate && (op == "+" || op == "-")) {
-      SB_ASSIGN_OR_RETURN(b, Coerce(std::move(b), SqlType::Of(TypeId::kInt4)));
-      if (b.type.IsInteger()) {
-        // "N days" is NULL when N is NULL (printf would make it "+0 days");
-        // parenthesised so that a negative constant never forms "--".
-        Translated out =
-            Make(fmt::format("date({}, ({}({})) || ' days')", a.sql, op == "-" ? "- " : "", b.sql),
-                 SqlType::Of(TypeId::kDate));
-        out.contains_aggregate = agg;
-        return out;
+      SB_ASSIGN_OR_RETURN(bool ok, as_days(b));
+      if (ok) {
+        sql = op == "+" ? fmt::format("sb_date_add({}, {})", a.sql, b.sql)
+                        : fmt::format("sb_date_add({}, - ({}))", a.sql, b.sql);
       }
+    } else if (b.type.id == TypeId::kDate && op == "+") {
+      SB_ASSIGN_OR_RETURN(bool ok, as_days(a));
+      if (ok) sql = fmt::format("sb_date_add({}, {})", b.sql, a.sql);
     }
-    if (b.type.id == TypeId::kDate && op == "+" && a.type.IsInteger()) {
-      Translated out =
-          Make(fmt::format("date({}, ({}) || ' days')", b.sql, a.sql), SqlType::Of(TypeId::kDate));
+    if (sql) {
+      Translated out = Make(*sql, SqlType::Of(TypeId::kDate));
       out.contains_aggregate = agg;
       return out;
     }
-    return NotSupported("this date arithmetic", location);
+    if (is_datetime(a.type) && is_datetime(b.type) && op == "+") {
+      return Status(sqlstate::kUndefinedFunction,
+                    fmt::format("operator does not exist: {} + {}", a.type.Name(), b.type.Name()),
+                    "No operator matches the given name and argument types. You might need to "
+                    "add explicit type casts.",
+                    location);
+    }
+    if (a.type.id == TypeId::kUnknown || b.type.id == TypeId::kUnknown) {
+      return NotSupported("date arithmetic with an untyped operand (possibly an interval)",
+                          location);
+    }
+    return Status(
+        sqlstate::kUndefinedFunction,
+        fmt::format("operator does not exist: {} {} {}", a.type.Name(), op, b.type.Name()),
+        "No operator matches the given name and argument types. You might need to add "
+        "explicit type casts.",
+        location);
+  }
+  if ((a.type.id == TypeId::kTimestamp || a.type.id == TypeId::kTimestamptz) &&
+      (op == "+" || op == "-") && b.type.id == TypeId::kUnknown) {
+    return NotSupported("timestamp " + op + " an untyped operand (possibly an interval)", location);
   }
   if (a.type.id == TypeId::kUnknown && b.type.id == TypeId::kUnknown) {
     // Two untyped operands ($1 + $2): bigint holds any integer a client sends.
@@ -578,12 +666,22 @@ Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, 
       SB_ASSIGN_OR_RETURN(b, Coerce(std::move(b), LiteralNumeric(sb_)));
       out = Make(fmt::format("sb_numdiv({}, {}, {}, {})", a.sql, sa, b.sql, sb_),
                  SqlType::Numeric(-1, 0));
+    } else if (op == "%") {
+      int s = std::max(sa, sb_);
+      SB_ASSIGN_OR_RETURN(a, Coerce(std::move(a), LiteralNumeric(s)));
+      SB_ASSIGN_OR_RETURN(b, Coerce(std::move(b), LiteralNumeric(s)));
+      out = Make("sb_mod(" + a.sql + ", " + b.sql + ")", LiteralNumeric(s));
     } else {
       return NotSupported("operator " + op + " on numeric", location);
     }
     out.contains_aggregate = agg;
     return out;
   }
+  // real op real is real in PostgreSQL (rounded to float4 after each
+  // operation); real with any other number is double precision.
+  const bool float4_result = common.id == TypeId::kFloat4 &&
+                             (a.type.id == TypeId::kFloat4 || a.type.id == TypeId::kUnknown) &&
+                             (b.type.id == TypeId::kFloat4 || b.type.id == TypeId::kUnknown);
   SB_ASSIGN_OR_RETURN(a, Coerce(std::move(a), common));
   SB_ASSIGN_OR_RETURN(b, Coerce(std::move(b), common));
   // Integer results are range-checked for their type (SQLite would widen to
@@ -599,13 +697,30 @@ Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, 
   } else if (op == "/") {
     out.sql = "sb_div(" + a.sql + ", " + b.sql + ")";
   } else if (op == "%") {
-    if (!common.IsInteger()) return NotSupported("operator % on " + common.Name(), location);
+    if (!common.IsInteger()) {
+      return Status(sqlstate::kUndefinedFunction,
+                    fmt::format("operator does not exist: {} % {}", a.type.Name(), b.type.Name()),
+                    "No operator matches the given name and argument types. You might need to add "
+                    "explicit type casts.",
+                    location);
+    }
     out.sql = "sb_mod(" + a.sql + ", " + b.sql + ")";
   } else {
     return NotSupported("operator " + op, location);
   }
   out.type = common;
-  if (out.type.id == TypeId::kFloat4) out.type = SqlType::Of(TypeId::kFloat8);
+  if (out.type.id == TypeId::kFloat4) {
+    out.type = SqlType::Of(TypeId::kFloat8);
+    if (float4_result) {
+      // Computed in double (exact before the rounding for + - * /), then
+      // rounded to real with PostgreSQL's overflow/underflow errors.
+      out = Make(
+          fmt::format("sb_cast({}, {}, {})", out.sql, exec::TypeCode(SqlType::Of(TypeId::kFloat8)),
+                      exec::TypeCode(SqlType::Of(TypeId::kFloat4))),
+          SqlType::Of(TypeId::kFloat4));
+      out.contains_aggregate = agg;
+    }
+  }
   return out;
 }
 
@@ -624,6 +739,9 @@ Result<Translated> Translator::AExpr(const Json& node) {
     if (op == "+" || op == "-" || op == "*" || op == "/" || op == "%" || op == "||") {
       return Arithmetic(op, e.contains("lexpr") ? &Get(e, "lexpr") : nullptr, Get(e, "rexpr"), loc);
     }
+    if (op == "^" && e.contains("lexpr")) {
+      return TranslatePowerOperator(*this, Get(e, "lexpr"), Get(e, "rexpr"), loc);
+    }
     return NotSupported("operator " + op, loc);
   }
   // numeric(p,s) against untyped parameters (as in Comparison): each
@@ -638,7 +756,7 @@ Result<Translated> Translator::AExpr(const Json& node) {
       return fmt::format("(sb_numcmp({}, {}, {}) {} 0)", x.sql, x.type.scale, v.sql, cmp_op);
     }
     std::vector<Translated> pair{x, v};
-    SB_ASSIGN_OR_RETURN(pair, Unify(std::move(pair), cmp_op));
+    SB_ASSIGN_OR_RETURN(pair, UnifyForComparison(std::move(pair), cmp_op, loc));
     return "(" + pair[0].sql + " " + cmp_op + " " + pair[1].sql + ")";
   };
   if (kind == "AEXPR_IN") {
@@ -650,6 +768,8 @@ Result<Translated> Translator::AExpr(const Json& node) {
       SB_ASSIGN_OR_RETURN(Translated t, Expr(item));
       items.push_back(std::move(t));
     }
+    const bool agg = std::any_of(items.begin(), items.end(),
+                                 [](const Translated& t) { return t.contains_aggregate; });
     if (IsScaledNumeric(items[0].type) &&
         std::any_of(items.begin() + 1, items.end(), untyped_param)) {
       std::string sql;
@@ -658,14 +778,21 @@ Result<Translated> Translator::AExpr(const Json& node) {
         sql += (i > 1 ? " OR " : "") + c;
       }
       sql = "(" + sql + ")";
-      return Make(op == "<>" ? "(NOT " + sql + ")" : sql, SqlType::Of(TypeId::kBool));
+      Translated out = Make(op == "<>" ? "(NOT " + sql + ")" : sql, SqlType::Of(TypeId::kBool));
+      out.contains_aggregate = agg;
+      return out;
     }
-    SB_ASSIGN_OR_RETURN(items, Unify(std::move(items), "="));
+    SB_ASSIGN_OR_RETURN(items, UnifyForComparison(std::move(items), "=", loc));
     std::string sql = "(" + items[0].sql + (op == "<>" ? " NOT IN (" : " IN (");
     for (size_t i = 1; i < items.size(); ++i) sql += (i > 1 ? ", " : "") + items[i].sql;
-    return Make(sql + "))", SqlType::Of(TypeId::kBool));
+    Translated out = Make(sql + "))", SqlType::Of(TypeId::kBool));
+    out.contains_aggregate = agg;
+    return out;
   }
-  if (kind == "AEXPR_BETWEEN" || kind == "AEXPR_NOT_BETWEEN") {
+  if (kind == "AEXPR_BETWEEN" || kind == "AEXPR_NOT_BETWEEN" || kind == "AEXPR_BETWEEN_SYM" ||
+      kind == "AEXPR_NOT_BETWEEN_SYM") {
+    const bool negate = kind == "AEXPR_NOT_BETWEEN" || kind == "AEXPR_NOT_BETWEEN_SYM";
+    const bool symmetric = kind == "AEXPR_BETWEEN_SYM" || kind == "AEXPR_NOT_BETWEEN_SYM";
     const auto& bounds = Get(Get(Get(e, "rexpr"), "List"), "items");
     std::vector<Translated> items;
     SB_ASSIGN_OR_RETURN(Translated x, Expr(Get(e, "lexpr")));
@@ -674,36 +801,46 @@ Result<Translated> Translator::AExpr(const Json& node) {
       SB_ASSIGN_OR_RETURN(Translated t, Expr(b));
       items.push_back(std::move(t));
     }
+    if (items.size() != 3) return NotSupported("this BETWEEN form", loc);
+    const bool agg =
+        items[0].contains_aggregate || items[1].contains_aggregate || items[2].contains_aggregate;
+    std::string sql;
     if (IsScaledNumeric(items[0].type) && (untyped_param(items[1]) || untyped_param(items[2]))) {
       SB_ASSIGN_OR_RETURN(std::string lo, exact_compare(items[0], items[1], ">="));
       SB_ASSIGN_OR_RETURN(std::string hi, exact_compare(items[0], items[2], "<="));
-      std::string sql = "(" + lo + " AND " + hi + ")";
-      return Make(kind == "AEXPR_NOT_BETWEEN" ? "(NOT " + sql + ")" : sql,
-                  SqlType::Of(TypeId::kBool));
+      sql = "(" + lo + " AND " + hi + ")";
+      if (symmetric) {
+        SB_ASSIGN_OR_RETURN(std::string lo2, exact_compare(items[0], items[2], ">="));
+        SB_ASSIGN_OR_RETURN(std::string hi2, exact_compare(items[0], items[1], "<="));
+        sql = "(" + sql + " OR (" + lo2 + " AND " + hi2 + "))";
+      }
+    } else {
+      SB_ASSIGN_OR_RETURN(items, UnifyForComparison(std::move(items), "BETWEEN", loc));
+      sql = "(" + items[0].sql + " BETWEEN " + items[1].sql + " AND " + items[2].sql + ")";
+      // BETWEEN SYMMETRIC: either order of the bounds.
+      if (symmetric) {
+        sql = "(" + sql + " OR (" + items[0].sql + " BETWEEN " + items[2].sql + " AND " +
+              items[1].sql + "))";
+      }
     }
-    SB_ASSIGN_OR_RETURN(items, Unify(std::move(items), "BETWEEN"));
-    return Make("(" + items[0].sql + (kind == "AEXPR_NOT_BETWEEN" ? " NOT BETWEEN " : " BETWEEN ") +
-                    items[1].sql + " AND " + items[2].sql + ")",
-                SqlType::Of(TypeId::kBool));
+    Translated out = Make(negate ? "(NOT " + sql + ")" : sql, SqlType::Of(TypeId::kBool));
+    out.contains_aggregate = agg;
+    return out;
   }
-  if (kind == "AEXPR_LIKE" || kind == "AEXPR_ILIKE") {
-    SB_ASSIGN_OR_RETURN(Translated x, ExprAs(Get(e, "lexpr"), SqlType::Of(TypeId::kText)));
-    SB_ASSIGN_OR_RETURN(Translated p, ExprAs(Get(e, "rexpr"), SqlType::Of(TypeId::kText)));
-    bool negate = op.rfind("!~", 0) == 0;
-    std::string lhs = kind == "AEXPR_ILIKE" ? "lower(" + x.sql + ")" : x.sql;
-    std::string rhs = kind == "AEXPR_ILIKE" ? "lower(" + p.sql + ")" : p.sql;
-    // Shard connections run with case_sensitive_like=ON, as PostgreSQL's LIKE.
-    return Make("(" + lhs + (negate ? " NOT LIKE " : " LIKE ") + rhs + " ESCAPE '\\')",
-                SqlType::Of(TypeId::kBool));
-  }
+  if (kind == "AEXPR_LIKE" || kind == "AEXPR_ILIKE") return Like(node);
+  if (kind == "AEXPR_SIMILAR") return NotSupported("SIMILAR TO", loc);
   if (kind == "AEXPR_NULLIF") {
     std::vector<Translated> items;
     SB_ASSIGN_OR_RETURN(Translated a, Expr(Get(e, "lexpr")));
     SB_ASSIGN_OR_RETURN(Translated b, Expr(Get(e, "rexpr")));
     items.push_back(std::move(a));
     items.push_back(std::move(b));
-    SB_ASSIGN_OR_RETURN(items, Unify(std::move(items), "="));
-    return Make("nullif(" + items[0].sql + ", " + items[1].sql + ")", items[0].type);
+    SB_ASSIGN_OR_RETURN(items, UnifyForComparison(std::move(items), "=", loc));
+    // The result has the type "=" compared in: varchar = varchar is text = text.
+    SqlType type = IsTextLike(items[0].type) ? SqlType::Of(TypeId::kText) : items[0].type;
+    Translated out = Make("nullif(" + items[0].sql + ", " + items[1].sql + ")", type);
+    out.contains_aggregate = items[0].contains_aggregate || items[1].contains_aggregate;
+    return out;
   }
   if (kind == "AEXPR_DISTINCT" || kind == "AEXPR_NOT_DISTINCT") {
     std::vector<Translated> items;
@@ -711,12 +848,93 @@ Result<Translated> Translator::AExpr(const Json& node) {
     SB_ASSIGN_OR_RETURN(Translated b, Expr(Get(e, "rexpr")));
     items.push_back(std::move(a));
     items.push_back(std::move(b));
-    SB_ASSIGN_OR_RETURN(items, Unify(std::move(items), "IS DISTINCT FROM"));
-    return Make(
+    SB_ASSIGN_OR_RETURN(items, UnifyForComparison(std::move(items), "IS DISTINCT FROM", loc));
+    Translated out = Make(
         "(" + items[0].sql + (kind == "AEXPR_DISTINCT" ? " IS NOT " : " IS ") + items[1].sql + ")",
         SqlType::Of(TypeId::kBool));
+    out.contains_aggregate = items[0].contains_aggregate || items[1].contains_aggregate;
+    return out;
   }
   return NotSupported("expression kind " + kind, loc);
+}
+
+// x [NOT] LIKE/ILIKE p [ESCAPE e]. A constant pattern that cannot fail
+// (no trailing escape) runs as SQLite's LIKE, which the shard connections
+// make case-sensitive (PRAGMA case_sensitive_like) and which can use an
+// index; anything else runs sb_like, a port of PostgreSQL's matcher with its
+// errors. ILIKE lowers both sides (ASCII only, as lc_ctype = C).
+Result<Translated> Translator::Like(const Json& node) {
+  const Json& e = Get(node, "A_Expr");
+  const bool ilike = e.value("kind", "") == "AEXPR_ILIKE";
+  auto names = NameList(Get(e, "name"));
+  const std::string op = names.empty() ? "" : names.back();
+  const bool negate = op.rfind("!~", 0) == 0;
+  const int loc = e.value("location", -1) + 1;
+  SB_ASSIGN_OR_RETURN(Translated x, Expr(Get(e, "lexpr")));
+  const Json& rexpr = Get(e, "rexpr");
+  const bool has_escape =
+      rexpr.contains("FuncCall") &&
+      NameList(Get(Get(rexpr, "FuncCall"), "funcname")).back() == "like_escape" &&
+      Get(Get(rexpr, "FuncCall"), "args").size() == 2;
+  const Json& pattern_node = has_escape ? At(Get(Get(rexpr, "FuncCall"), "args"), 0) : rexpr;
+  SB_ASSIGN_OR_RETURN(Translated p, Expr(pattern_node));
+  std::optional<Translated> esc;
+  if (has_escape) {
+    SB_ASSIGN_OR_RETURN(Translated t, Expr(At(Get(Get(rexpr, "FuncCall"), "args"), 1)));
+    esc = std::move(t);
+  }
+  auto texty = [](const SqlType& t) { return IsTextLike(t) || t.id == TypeId::kUnknown; };
+  if (x.type.id == TypeId::kBytea || p.type.id == TypeId::kBytea) {
+    return NotSupported("LIKE on bytea", loc);
+  }
+  if (!texty(x.type) || !texty(p.type) || (esc && !texty(esc->type))) {
+    return Status(sqlstate::kUndefinedFunction,
+                  fmt::format("operator does not exist: {} {} {}", x.type.Name(), op,
+                              esc ? "text" : p.type.Name()),
+                  "No operator matches the given name and argument types. You might need to add "
+                  "explicit type casts.",
+                  loc);
+  }
+  const SqlType text = SqlType::Of(TypeId::kText);
+  SB_ASSIGN_OR_RETURN(x, Coerce(std::move(x), text));
+  SB_ASSIGN_OR_RETURN(p, Coerce(std::move(p), text));
+  if (esc) {
+    SB_ASSIGN_OR_RETURN(*esc, Coerce(std::move(*esc), text));
+  }
+  const bool agg = x.contains_aggregate || p.contains_aggregate;
+  std::string sql;
+  const bool constant_pattern = p.is_constant && !IsNull(p.constant) &&
+                                (!esc || (esc->is_constant && !IsNull(esc->constant)));
+  if (constant_pattern) {
+    std::string pat = std::get<std::string>(p.constant);
+    if (esc) {
+      // like_escape() of constants is folded when PostgreSQL plans, so its
+      // errors come now too.
+      auto r = exec::LikeEscape(pat, std::get<std::string>(esc->constant));
+      if (!r.ok()) return Status(r.status()).WithPosition(loc);
+      pat = *r;
+    }
+    if (ilike) pat = exec::AsciiLower(pat);
+    bool can_fail = false;
+    for (size_t i = 0; i < pat.size(); ++i) {
+      if (pat[i] == '\\') {
+        if (i + 1 == pat.size()) can_fail = true;
+        ++i;
+      }
+    }
+    if (!can_fail && pat.size() < 50000) {
+      sql = "(" + (ilike ? "lower(" + x.sql + ")" : x.sql) + " LIKE " + SqlLiteral(Value(pat)) +
+            " ESCAPE '\\')";
+    } else {
+      sql = fmt::format("sb_like({}, {}, {})", x.sql, SqlLiteral(Value(pat)), ilike ? 1 : 0);
+    }
+  } else {
+    std::string pat_sql = esc ? fmt::format("sb_like_escape({}, {})", p.sql, esc->sql) : p.sql;
+    sql = fmt::format("sb_like({}, {}, {})", x.sql, pat_sql, ilike ? 1 : 0);
+  }
+  Translated out = Make(negate ? "(NOT " + sql + ")" : sql, SqlType::Of(TypeId::kBool));
+  out.contains_aggregate = agg;
+  return out;
 }
 
 Result<Translated> Translator::BoolExpr(const Json& node) {
@@ -769,7 +987,7 @@ Result<Translated> Translator::Case(const Json& node) {
       std::vector<Translated> pair{*arg};
       SB_ASSIGN_OR_RETURN(Translated v, Expr(Get(when, "expr")));
       pair.push_back(std::move(v));
-      SB_ASSIGN_OR_RETURN(pair, Unify(std::move(pair), "="));
+      SB_ASSIGN_OR_RETURN(pair, UnifyForComparison(std::move(pair), "=", Loc(w)));
       Translated cond =
           Make("(" + pair[0].sql + " = " + pair[1].sql + ")", SqlType::Of(TypeId::kBool));
       cond.contains_aggregate = pair[0].contains_aggregate || pair[1].contains_aggregate;
@@ -844,11 +1062,22 @@ Result<Translated> Translator::SqlValueFunction(const Json& node) {
   }
   if (op == "SVFOP_CURRENT_CATALOG") return Make("'scratchbird'", SqlType::Of(TypeId::kText));
   if (op == "SVFOP_CURRENT_SCHEMA") return Make("'public'", SqlType::Of(TypeId::kText));
+  // CURRENT_TIMESTAMP(p) / LOCALTIMESTAMP(p) round to p fraction digits.
+  std::string now = "sb_setting('statement_timestamp')";
+  if (op == "SVFOP_CURRENT_TIMESTAMP_N" || op == "SVFOP_LOCALTIMESTAMP_N") {
+    // libpg_query leaves out zero fields: no typmod means (0).
+    int p = Get(node, "SQLValueFunction").value("typmod", 0);
+    if (p < 0) {
+      return Status("22023", fmt::format("TIMESTAMP({}) precision must not be negative", p), {},
+                    Loc(node));
+    }
+    if (p < 6) now = fmt::format("sb_ts_round({}, {})", now, p);
+  }
   if (op == "SVFOP_CURRENT_TIMESTAMP" || op == "SVFOP_CURRENT_TIMESTAMP_N") {
-    return Make("sb_setting('statement_timestamp')", SqlType::Of(TypeId::kTimestamptz));
+    return Make(now, SqlType::Of(TypeId::kTimestamptz));
   }
   if (op == "SVFOP_LOCALTIMESTAMP" || op == "SVFOP_LOCALTIMESTAMP_N") {
-    return Make("sb_setting('statement_timestamp')", SqlType::Of(TypeId::kTimestamp));
+    return Make(now, SqlType::Of(TypeId::kTimestamp));
   }
   if (op == "SVFOP_CURRENT_DATE") {
     return Make("substr(sb_setting('statement_timestamp'), 1, 10)", SqlType::Of(TypeId::kDate));
@@ -946,41 +1175,8 @@ Result<Translated> Translator::Func(const Json& node) {
     return NotSupported("aggregate function " + name, loc);
   }
 
-  auto unary_text = [&](const char* sqlname, TypeId result) -> Result<Translated> {
-    if (args.size() != 1) return NotSupported(name + " with this argument list", loc);
-    SB_ASSIGN_OR_RETURN(Translated a, ExprAs(*args[0], SqlType::Of(TypeId::kText)));
-    Translated out = Make(std::string(sqlname) + "(" + a.sql + ")", SqlType::Of(result));
-    out.contains_aggregate = a.contains_aggregate;
-    return out;
-  };
-  if (name == "lower") return unary_text("lower", TypeId::kText);
-  if (name == "upper") return unary_text("upper", TypeId::kText);
-  if (name == "length" || name == "char_length" || name == "character_length") {
-    return unary_text("length", TypeId::kInt4);
-  }
-  if (name == "abs") {
-    if (args.size() != 1) return NotSupported("abs with this argument list", loc);
-    SB_ASSIGN_OR_RETURN(Translated a, Expr(*args[0]));
-    if (!a.type.IsNumber() || IsTextNumeric(a.type))
-      return NotSupported("abs(" + a.type.Name() + ")", loc);
-    Translated out = Make("abs(" + a.sql + ")", a.type);
-    out.contains_aggregate = a.contains_aggregate;
-    return out;
-  }
-  if (name == "version") {
-    return Make("sb_setting('server_version_full')", SqlType::Of(TypeId::kText));
-  }
-  if (name == "current_database") return Make("'scratchbird'", SqlType::Of(TypeId::kText));
-  if (name == "current_schema") return Make("'public'", SqlType::Of(TypeId::kText));
-  if (name == "now" || name == "transaction_timestamp" || name == "statement_timestamp") {
-    return Make("sb_setting('statement_timestamp')", SqlType::Of(TypeId::kTimestamptz));
-  }
-  if (name == "current_setting" && args.size() == 1) {
-    SB_ASSIGN_OR_RETURN(Translated a, ExprAs(*args[0], SqlType::Of(TypeId::kText)));
-    return Make("sb_setting(" + a.sql + ")", SqlType::Of(TypeId::kText));
-  }
-  return Status(sqlstate::kFeatureNotSupported, fmt::format("function {}() is not supported", name),
-                "See docs/sql.md for the functions ScratchBird supports.", loc);
+  return TranslateScalarFunction(
+      *this, name, names.size() == 2 ? "pg_catalog." + names[1] : names.back(), f, loc);
 }
 
 Result<Translated> Translator::Expr(const Json& node) {
@@ -1043,6 +1239,28 @@ Result<Translated> Translator::Expr(const Json& node) {
     Translated out = Make(sql + ")", items.front().type);
     out.contains_aggregate = agg;
     return out;
+  }
+  if (kind == "MinMaxExpr") return TranslateMinMax(*this, node);
+  if (kind == "CollateClause") {
+    // Text compares bytewise everywhere (collation "C"), so "C" and its
+    // equivalents change nothing; other collations are not available.
+    const Json& c = Get(node, "CollateClause");
+    auto coll = NameList(Get(c, "collname"));
+    const std::string name = coll.empty() ? "" : coll.back();
+    if ((coll.size() == 2 && coll[0] != "pg_catalog") ||
+        (name != "C" && name != "POSIX" && name != "default" && name != "ucs_basic")) {
+      return NotSupported(fmt::format("collation \"{}\"", name), Loc(node));
+    }
+    SB_ASSIGN_OR_RETURN(Translated t, Expr(Get(c, "arg")));
+    if (t.type.id == TypeId::kUnknown) {
+      SB_ASSIGN_OR_RETURN(t, Coerce(std::move(t), SqlType::Of(TypeId::kText)));
+    }
+    if (!IsTextLike(t.type)) {
+      return Status(sqlstate::kDatatypeMismatch,
+                    fmt::format("collations are not supported by type {}", t.type.Name()), {},
+                    Loc(node));
+    }
+    return t;
   }
   if (kind == "SubLink") return NotSupported("subqueries", Loc(node));
   return NotSupported("expression " + kind, Loc(node));

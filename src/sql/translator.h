@@ -86,6 +86,10 @@ class Translator {
 
   static bool IsAggregateCall(const Json& node);
 
+  // Converts items to their common type (CASE/COALESCE/GREATEST rules:
+  // unknowns adopt the others' type, all-unknown becomes text).
+  Result<std::vector<Translated>> Unify(std::vector<Translated> items, std::string_view what);
+
  private:
   Result<Translated> Const(const Json& a_const);
   Result<Translated> Column(const Json& column_ref);
@@ -98,7 +102,11 @@ class Translator {
   Result<Translated> Case(const Json& case_expr);
   Result<Translated> Cast(const Json& type_cast);
   Result<Translated> SqlValueFunction(const Json& svf);
-  Result<std::vector<Translated>> Unify(std::vector<Translated> items, std::string_view what);
+  Result<Translated> Like(const Json& a_expr);
+  // Unify for operands that are compared (IN, BETWEEN, NULLIF, ...):
+  // unconstrained numerics, held as decimal text, cannot be compared.
+  Result<std::vector<Translated>> UnifyForComparison(std::vector<Translated> items,
+                                                     std::string_view what, int location);
   Status NotSupported(const std::string& what, int location) const;
 
   std::vector<Relation> scope_;
