@@ -49,7 +49,7 @@ Status ShardSet::ApplyDdlEverywhere(const std::vector<std::string>& statements) 
     auto conn = shards_[static_cast<size_t>(i)]->Acquire();
     if (!conn.ok()) return abort_all(conn.status(), i);
     conns.push_back(std::move(conn).value());
-    Status st = conns.back()->Execute("BEGIN IMMEDIATE", {}, nullptr);
+    Status st = conns.back()->BeginDdl();
     if (!st.ok()) return abort_all(st, i);
     for (const std::string& sql : statements) {
       st = conns.back()->Execute(sql, {}, nullptr);
@@ -57,7 +57,7 @@ Status ShardSet::ApplyDdlEverywhere(const std::vector<std::string>& statements) 
     }
   }
   for (int i = 0; i < size(); ++i) {
-    Status st = conns[static_cast<size_t>(i)]->Execute("COMMIT", {}, nullptr);
+    Status st = conns[static_cast<size_t>(i)]->CommitDdl();
     if (!st.ok()) {
       Status out = abort_all(st, i);
       if (i > 0) {

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <climits>
 #include <cstring>
 
@@ -258,7 +259,7 @@ Status ShardConnection::BeginRead() {
   if (in_transaction()) {
     return Status(sqlstate::kActiveSqlTransaction, "there is already a transaction in progress");
   }
-  SB_RETURN_IF_ERROR(ExecSimple(db_, "BEGIN"));
+  SB_RETURN_IF_ERROR(Control("BEGIN"));
   begin_total_changes_ = sqlite3_total_changes64(db_);
   in_txn_ = true;
   write_txn_ = false;
@@ -269,7 +270,11 @@ Status ShardConnection::BeginWrite() {
   if (in_transaction()) {
     return Status(sqlstate::kActiveSqlTransaction, "there is already a transaction in progress");
   }
-  SB_RETURN_IF_ERROR(ExecSimple(db_, "BEGIN IMMEDIATE"));
+  SB_RETURN_IF_ERROR(LockWriter());
+  if (Status st = Control("BEGIN IMMEDIATE"); !st.ok()) {
+    write_lock_ = {};
+    return st;
+  }
   sqlite3_session* session = nullptr;
   int rc = sqlite3session_create(db_, "main", &session);
   if (rc == SQLITE_OK) {
@@ -280,7 +285,8 @@ Status ShardConnection::BeginWrite() {
   if (rc != SQLITE_OK) {
     if (session != nullptr) sqlite3session_delete(session);
     Status st = StatusFromSqlite(rc, db_);
-    (void)ExecSimple(db_, "ROLLBACK");
+    (void)Control("ROLLBACK");
+    write_lock_ = {};
     return st.Annotate("could not start change capture");
   }
   session_ = session;
@@ -374,7 +380,7 @@ Result<uint64_t> ShardConnection::Commit(uint64_t hlc) {
                   "shard write inside a read transaction cannot be logged; rolled back");
   }
   committing_ = true;
-  Status st = ExecSimple(db_, "COMMIT");
+  Status st = Control("COMMIT");
   committing_ = false;
   if (!st.ok()) {
     (void)Rollback();
@@ -383,7 +389,45 @@ Result<uint64_t> ShardConnection::Commit(uint64_t hlc) {
   in_txn_ = false;
   write_txn_ = false;
   captured_tables_.clear();
+  write_lock_ = {};
   return lsn;
+}
+
+Status ShardConnection::LockWriter() {
+  std::unique_lock<std::timed_mutex> lock(owner_->write_mu_, std::defer_lock);
+  const int wait_ms = std::max(0, owner_->options_.busy_timeout_ms);
+  if (!lock.try_lock_for(std::chrono::milliseconds(wait_ms))) {
+    return Status(sqlstate::kSerializationFailure, "could not serialize access: shard is busy")
+        .WithDetail("another transaction held the write lock of shard " +
+                    std::to_string(owner_->shard_index_) + " for longer than " +
+                    std::to_string(wait_ms) + " ms");
+  }
+  write_lock_ = std::move(lock);
+  return Status::Ok();
+}
+
+Status ShardConnection::Control(const char* sql) {
+  return Execute(sql, {}, nullptr);
+}
+
+Status ShardConnection::BeginDdl() {
+  if (in_transaction()) {
+    return Status(sqlstate::kActiveSqlTransaction, "there is already a transaction in progress");
+  }
+  SB_RETURN_IF_ERROR(LockWriter());
+  Status st = Control("BEGIN IMMEDIATE");
+  if (!st.ok()) write_lock_ = {};
+  return st;
+}
+
+Status ShardConnection::CommitDdl() {
+  Status st = Control("COMMIT");
+  if (!st.ok()) {
+    (void)Rollback();
+    return st;
+  }
+  write_lock_ = {};
+  return Status::Ok();
 }
 
 // Cached per handle until the schema changes: a pragma per table per commit
@@ -426,8 +470,11 @@ Status ShardConnection::Rollback() {
   }
   in_txn_ = false;
   write_txn_ = false;
-  if (sqlite3_get_autocommit(db_) != 0) return Status::Ok();
-  return ExecSimple(db_, "ROLLBACK");
+  Status st = sqlite3_get_autocommit(db_) != 0 ? Status::Ok() : Control("ROLLBACK");
+  // Released only after the rollback: the next writer must not find the
+  // SQLite write lock still taken.
+  write_lock_ = {};
+  return st;
 }
 
 // ---------------------------------------------------------------------------

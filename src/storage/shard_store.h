@@ -78,6 +78,11 @@ class ShardConnection {
   Result<uint64_t> Commit(uint64_t hlc);
   // ROLLBACK if a transaction is open; always safe to call.
   Status Rollback();
+  // BEGIN IMMEDIATE without change capture, for schema changes that every
+  // shard applies itself (ShardSet::ApplyDdlEverywhere); ends with CommitDdl
+  // or Rollback.
+  Status BeginDdl();
+  Status CommitDdl();
   bool in_transaction() const;
 
   // Stops the running statement (SQLITE_INTERRUPT). Thread-safe.
@@ -108,6 +113,12 @@ class ShardConnection {
   // sqlite3_total_changes64() at BeginRead: DML in a read transaction is
   // refused at Commit (it would not be logged).
   int64_t begin_total_changes_ = 0;
+  // The shard's in-process writer lock, held from BeginWrite/BeginDdl until
+  // the transaction ends (see ShardStore::write_mu_).
+  std::unique_lock<std::timed_mutex> write_lock_;
+  Status LockWriter();
+  // Runs a transaction-control statement through the statement cache.
+  Status Control(const char* sql);
 };
 
 struct WalRecord {
@@ -145,6 +156,10 @@ class ShardStore {
   int shard_index_;
   ShardOptions options_;
   std::mutex mu_;
+  // Writers of this shard queue here rather than in SQLite's busy handler,
+  // which sleeps 1, 2, 5, 10 ... ms between retries: a waiting writer starts
+  // the moment the previous one commits instead of up to milliseconds later.
+  std::timed_mutex write_mu_;
   std::vector<sqlite3*> idle_;
   // Additions: state of every open handle (idle or borrowed); an entry is
   // erased only when its handle is closed.

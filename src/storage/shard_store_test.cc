@@ -402,6 +402,53 @@ TEST_F(ShardStoreErrors, BusyShardIs40001) {
   EXPECT_TRUE(other->Rollback().ok());
 }
 
+TEST_F(ShardStoreErrors, WritersOfOneShardQueueAndTheNextStartsWhenTheFirstCommits) {
+  auto other = AcquireOk(*store_);
+  ASSERT_TRUE(conn_->BeginWrite().ok());
+  std::atomic<bool> began{false};
+  Status second;
+  std::thread waiter([&] {
+    second = other->BeginWrite();
+    began = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(began.load()) << "the second writer must wait for the first";
+  EXPECT_TRUE(conn_->Commit(1).ok());
+  waiter.join();
+  EXPECT_TRUE(second.ok()) << second.ToString();
+  EXPECT_TRUE(other->in_transaction());
+  EXPECT_TRUE(other->Rollback().ok());
+  // Both handles are free again: a third writer gets the lock at once.
+  ASSERT_TRUE(conn_->BeginWrite().ok());
+  EXPECT_TRUE(conn_->Rollback().ok());
+}
+
+TEST(ShardStoreWriters, AWriterWaitingPastTheBusyTimeoutGets40001NamingTheShard) {
+  TempDir dir;
+  ShardOptions opt;
+  opt.busy_timeout_ms = 50;
+  auto store = OpenStore(dir.File("s.db"), opt, 7);
+  ASSERT_NE(store, nullptr);
+  auto a = AcquireOk(*store);
+  auto b = AcquireOk(*store);
+  ASSERT_TRUE(a->BeginWrite().ok());
+  Status st = b->BeginWrite();
+  EXPECT_EQ(st.code(), sqlstate::kSerializationFailure) << st.ToString();
+  EXPECT_NE(st.detail().find("shard 7"), std::string::npos) << st.detail();
+  EXPECT_FALSE(b->in_transaction());
+  // A connection destroyed inside its transaction releases the lock.
+  a.reset();
+  EXPECT_TRUE(b->BeginWrite().ok());
+  EXPECT_TRUE(b->BeginDdl().code() == sqlstate::kActiveSqlTransaction);
+  EXPECT_TRUE(b->Rollback().ok());
+  EXPECT_TRUE(b->BeginDdl().ok());
+  Exec(*b, "CREATE TABLE t(k INTEGER PRIMARY KEY)");
+  EXPECT_TRUE(b->CommitDdl().ok());
+  auto c = AcquireOk(*store);
+  EXPECT_TRUE(c->BeginWrite().ok());
+  EXPECT_TRUE(c->Rollback().ok());
+}
+
 TEST_F(ShardStoreErrors, DeferredForeignKeyFailsAtCommitAndRollsBack) {
   Exec(*conn_,
        "CREATE TABLE dchild(id INTEGER PRIMARY KEY, p INTEGER REFERENCES parent(id) "
