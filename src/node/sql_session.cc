@@ -421,6 +421,19 @@ Result<StatementResult> SqlSession::Execute(const sql::PlannedStatement& planned
     r.command_tag = p->command_tag;
     return r;
   }
+  if (auto* p = std::get_if<sql::DeallocateCommand>(&planned.plan)) {
+    if (p->all) {
+      if (statement_names_ != nullptr) statement_names_->CloseAllStatements();
+      r.command_tag = "DEALLOCATE ALL";
+      return r;
+    }
+    if (statement_names_ == nullptr || !statement_names_->CloseStatement(p->name)) {
+      return Status(sqlstate::kInvalidSqlStatementName,
+                    "prepared statement \"" + p->name + "\" does not exist");
+    }
+    r.command_tag = "DEALLOCATE";
+    return r;
+  }
   return Status::Internal("statement kind without an executor");
 }
 

@@ -95,6 +95,18 @@ Connection::Connection(int fd, int32_t pid, const ServerOptions& options, Sessio
       in_(kInitialInputBytes),
       w_(&out_) {}
 
+bool Connection::CloseStatement(std::string_view name) {
+  auto it = statements_.find(name);
+  if (it == statements_.end()) return false;
+  // Portals keep their own reference to the statement, so a running one is safe.
+  statements_.erase(it);
+  return true;
+}
+
+void Connection::CloseAllStatements() {
+  statements_.clear();
+}
+
 Connection::~Connection() {
   // Prepared statements may refer to engine state: drop them first.
   portals_.clear();
@@ -309,6 +321,7 @@ bool Connection::Startup(const Status* refusal, bool* refused) {
       return false;
     }
     session_ = std::move(session).value();
+    session_->set_statement_names(this);
     int32_t secret = RandomSecret();
     host_->AttachSession(pid_, secret, session_.get());
     attached_ = true;

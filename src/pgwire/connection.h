@@ -30,7 +30,7 @@ class ConnectionHost {
   virtual bool stopping() const = 0;
 };
 
-class Connection {
+class Connection : private StatementNames {
  public:
   // Does not take ownership of fd (the server closes it after Run returns).
   Connection(int fd, int32_t pid, const ServerOptions& options, SessionFactory* factory,
@@ -95,6 +95,10 @@ class Connection {
   bool HandleClose(std::string_view body);
   void HandleSync();
   void ExtendedError(const Status& status);
+
+  // StatementNames (SQL DEALLOCATE).
+  bool CloseStatement(std::string_view name) override;
+  void CloseAllStatements() override;
 
   // Sends one simple-query result; *error is set if a COPY failed.
   bool SendSimpleResult(const StatementResult& result, Status* error);

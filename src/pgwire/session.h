@@ -75,11 +75,25 @@ class PreparedStatement {
   virtual const PreparedInfo& info() const = 0;
 };
 
+// The connection's named protocol-level prepared statements, which SQL
+// DEALLOCATE closes (the names belong to the protocol layer, the statement
+// text to the session).
+class StatementNames {
+ public:
+  virtual ~StatementNames() = default;
+  // Closes the named statement; false if there is none.
+  virtual bool CloseStatement(std::string_view name) = 0;
+  virtual void CloseAllStatements() = 0;
+};
+
 // One client connection's engine state. Calls come from the connection's own
 // thread, except Cancel(), which may come from any thread.
 class Session {
  public:
   virtual ~Session() = default;
+
+  // Set by the connection once the session is open; outlives the session.
+  void set_statement_names(StatementNames* names) { statement_names_ = names; }
 
   // Server parameters reported with ParameterStatus after authentication
   // (server_version, client_encoding, DateStyle, ...).
@@ -116,6 +130,9 @@ class Session {
 
   // Asks the running statement to stop with SQLSTATE 57014. Thread-safe.
   virtual void Cancel() = 0;
+
+ protected:
+  StatementNames* statement_names_ = nullptr;
 };
 
 class SessionFactory {

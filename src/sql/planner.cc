@@ -1229,7 +1229,10 @@ Result<PlannedStatement> Planner::Plan(const ParsedStatement& stmt, std::string_
   } else if (kind == "DiscardStmt") {
     out.plan = EmptyCommand{"DISCARD ALL"};
   } else if (kind == "DeallocateStmt") {
-    out.plan = EmptyCommand{"DEALLOCATE"};
+    DeallocateCommand dc;
+    dc.name = b.value("name", std::string());
+    dc.all = dc.name.empty() || b.value("isall", false);
+    out.plan = std::move(dc);
   } else {
     std::string name = kind;
     if (name.size() > 4 && name.substr(name.size() - 4) == "Stmt")

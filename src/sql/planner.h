@@ -43,9 +43,16 @@ struct EmptyCommand {
   std::string command_tag;  // statements accepted and ignored, e.g. DISCARD ALL
 };
 
+// SQL DEALLOCATE: closes a protocol-level prepared statement by name.
+struct DeallocateCommand {
+  std::string name;  // empty with `all`
+  bool all = false;
+};
+
 struct PlannedStatement {
   std::variant<exec::SelectPlan, exec::InsertPlan, exec::ModifyPlan, exec::DdlPlan, exec::CopyPlan,
-               TransactionCommand, SetCommand, ShowCommand, ExplainCommand, EmptyCommand>
+               TransactionCommand, SetCommand, ShowCommand, ExplainCommand, EmptyCommand,
+               DeallocateCommand>
       plan;
   std::vector<SqlType> param_types;  // $1..$n
   bool returns_rows() const;

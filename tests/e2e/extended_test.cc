@@ -141,11 +141,10 @@ TEST_F(ExtendedTest, PreparedStatementAcrossSchemaChanges) {
   EXPECT_EQ(conn_->Scalar("SELECT count(*) FROM other"), "0");
 }
 
-// DISABLED: bug in sql/ + pgwire/ — SQL DEALLOCATE is planned as a no-op, so
-// the protocol-level statement stays: re-preparing the name fails with 42P05
-// ("prepared statement ... already exists"), and DEALLOCATE of an unknown name
-// succeeds instead of failing with 26000. Drivers free statements this way.
-TEST_F(ExtendedTest, DISABLED_DeallocateFreesTheName) {
+// SQL DEALLOCATE closes the protocol-level statement: the name can be prepared
+// again, an unknown name is 26000, DEALLOCATE ALL closes every statement.
+// Drivers (e.g. pgjdbc, asyncpg) free statements this way.
+TEST_F(ExtendedTest, DeallocateFreesTheName) {
   ASSERT_TRUE(conn_->Prepare("s", "SELECT count(*) FROM orders", 0).ok());
   Result d = conn_->Exec("DEALLOCATE s");
   ASSERT_TRUE(d.ok()) << d.error();
