@@ -4,7 +4,7 @@ PRESET ?= release
 BUILD := build/$(PRESET)
 BIN := $(BUILD)/scratchbird
 
-.PHONY: all deps configure build test demo format clean sim-soak bench
+.PHONY: all deps configure build test demo format clean sim-soak bench fuzz-sql
 
 all: build
 
@@ -25,6 +25,13 @@ demo: build
 
 sim-soak: build
 	@$(BUILD)/tests/sim/sb_sim --seeds $(or $(SEEDS),1000)
+
+# SQL fuzzing (tests/sql/fuzz_sql.cc) until Ctrl-C, or bounded:
+# make fuzz-sql SECONDS=600 | QUERIES=100000 [FUZZ_ARGS='--seed 7 --keep-going --out DIR']
+fuzz-sql: configure
+	@cmake --build --preset $(PRESET) --target sb_fuzz_sql
+	@$(BUILD)/tests/sql/sb_fuzz_sql $(if $(SECONDS),--seconds $(SECONDS)) \
+		$(if $(QUERIES),--queries $(QUERIES)) $(FUZZ_ARGS)
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

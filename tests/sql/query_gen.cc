@@ -49,11 +49,50 @@ std::string Num(int64_t v) {
 
 QueryGen::QueryGen(uint64_t seed, const Dataset* ds) : rng_(seed), ds_(ds) {}
 
+Piece QueryGen::ToPiece(const E& e) {
+  Piece p{e.pg, e.lite, {}};
+  for (const auto& k : e.kids) p.simpler.push_back(ToPiece(k));
+  return p;
+}
+
+const QueryGen::Source& QueryGen::OwnerOf(const ColumnSpec& c) const {
+  for (const auto& s : scope_) {
+    for (const auto& col : s.table->columns) {
+      if (&col == &c) return s;
+    }
+  }
+  return scope_.front();
+}
+
+void QueryGen::SetSingleScope(const TableSpec* t) {
+  scope_ = {{t, t->name}};
+  qualify_ = false;
+  using_join_ = false;
+}
+
+std::vector<std::string> QueryGen::UniqueKeys() const {
+  std::vector<std::string> out;
+  for (const auto& s : scope_) {
+    std::vector<std::string> cols;
+    if (!s.table->unique_key.empty()) {
+      cols.push_back(s.table->unique_key);
+    } else if (s.table->name == "order_items") {
+      cols = {"order_id", "product_id"};
+    } else {
+      for (const auto& c : s.table->columns) cols.push_back(c.name);
+    }
+    for (const auto& c : cols) out.push_back(Qualified() ? s.alias + "." + c : c);
+  }
+  return out;
+}
+
 std::vector<const ColumnSpec*> QueryGen::Columns(std::initializer_list<CType> types) const {
   std::vector<const ColumnSpec*> out;
-  for (const auto& c : table_->columns) {
-    for (CType t : types) {
-      if (c.type == t) out.push_back(&c);
+  for (const auto& s : scope_) {
+    for (const auto& c : s.table->columns) {
+      for (CType t : types) {
+        if (c.type == t) out.push_back(&c);
+      }
     }
   }
   return out;
@@ -61,7 +100,7 @@ std::vector<const ColumnSpec*> QueryGen::Columns(std::initializer_list<CType> ty
 
 QueryGen::E QueryGen::Column(const ColumnSpec& c) const {
   E e;
-  e.pg = e.lite = c.name;
+  e.pg = e.lite = Qualified() ? OwnerOf(c).alias + "." + c.name : c.name;
   e.is_column = true;
   switch (c.type) {
     case CType::kInt:
@@ -135,9 +174,10 @@ QueryGen::E QueryGen::Lit(T type, int scale) {
 
 QueryGen::E QueryGen::ValueLit(const ColumnSpec& c) {
   E col = Column(c);
-  int idx = table_->ColumnIndex(c.name);
+  const TableSpec& table = *OwnerOf(c).table;
+  int idx = table.ColumnIndex(c.name);
   for (int attempt = 0; attempt < 8 && Pct(80); ++attempt) {
-    const DVal& v = table_->rows[Below(table_->rows.size())][idx];
+    const DVal& v = table.rows[Below(table.rows.size())][idx];
     if (v.null) continue;
     E e;
     e.type = col.type;
@@ -426,7 +466,7 @@ QueryGen::E QueryGen::DateExpr(int depth) {
         if (c->name == "k" || c->name == "a" || c->name == "c") small.push_back(c);
       }
       if (small.empty()) return d;
-      std::string k = Pick(small)->name;
+      std::string k = Column(*Pick(small)).pg;
       bool plus = Pct(50);
       e.pg = "(" + d.pg + (plus ? " + " : " - ") + k + ")";
       e.lite = "date(" + d.lite + ", (" + (plus ? "" : "- ") + k + ") || ' days')";
@@ -469,7 +509,7 @@ QueryGen::E QueryGen::Compare(int depth) {
       if (a.is_column && Pct(50)) {
         b = ValueLit(*Columns({CType::kInt, CType::kBigint})[0]);
         for (const auto* c : Columns({CType::kInt, CType::kBigint})) {
-          if (c->name == a.pg) b = ValueLit(*c);
+          if (Column(*c).pg == a.pg) b = ValueLit(*c);
         }
       } else {
         b = Pct(60) ? Lit(T::kInt) : IntExpr(depth - 1);
@@ -586,7 +626,7 @@ QueryGen::E QueryGen::Pred(int depth) {
     case 7: {  // boolean column tests
       auto bools = Columns({CType::kBool});
       if (bools.empty()) return Compare(depth - 1);
-      std::string f = Pick(bools)->name;
+      std::string f = Column(*Pick(bools)).pg;
       switch (Below(6)) {
         case 0:
           e.pg = e.lite = f;
@@ -622,24 +662,31 @@ QueryGen::E QueryGen::Pred(int depth) {
     case 11:
     case 12: {
       E a = Pred(depth - 1), b = Pred(depth - 1);
-      return Bin(a, "AND", b, T::kBool);
+      E c = Bin(a, "AND", b, T::kBool);
+      c.kids = {a, b};
+      return c;
     }
     case 13:
     case 14: {
       E a = Pred(depth - 1), b = Pred(depth - 1);
-      return Bin(a, "OR", b, T::kBool);
+      E c = Bin(a, "OR", b, T::kBool);
+      c.kids = {a, b};
+      return c;
     }
     default: {
       E a = Pred(depth - 1);
-      return wrap("NOT " + a.pg, "NOT " + a.lite);
+      wrap("NOT " + a.pg, "NOT " + a.lite);
+      e.kids = {a};
+      return e;
     }
   }
 }
 
 QueryGen::E QueryGen::Projection() {
   uint64_t r = Below(23);
-  std::vector<const ColumnSpec*> all;
-  for (const auto& c : table_->columns) all.push_back(&c);
+  std::vector<const ColumnSpec*> all =
+      Columns({CType::kInt, CType::kBigint, CType::kNumeric, CType::kDouble, CType::kText,
+               CType::kBool, CType::kDate, CType::kUuid});
   if (r < 8) return Column(*Pick(all));
   if (r >= 20) {
     // Mixed numeric types unified by COALESCE / CASE (int, numeric, float).
@@ -721,8 +768,9 @@ QueryGen::E QueryGen::Projection() {
 
 QueryGen::E QueryGen::GroupKey() {
   std::vector<const ColumnSpec*> cols;
-  for (const auto& c : table_->columns) {
-    if (c.type != CType::kDouble) cols.push_back(&c);
+  for (const auto* c : Columns({CType::kInt, CType::kBigint, CType::kNumeric, CType::kDouble,
+                                CType::kText, CType::kBool, CType::kDate, CType::kUuid})) {
+    if (c->type != CType::kDouble) cols.push_back(c);
   }
   uint64_t r = Below(10);
   if (r < 5) return Column(*Pick(cols));
@@ -773,8 +821,9 @@ QueryGen::E QueryGen::Aggregate(bool one_place) {
   auto ints = Columns({CType::kInt, CType::kBigint});
   auto nums = Columns({CType::kNumeric});
   auto floats = Columns({CType::kDouble});
-  std::vector<const ColumnSpec*> all;
-  for (const auto& c : table_->columns) all.push_back(&c);
+  std::vector<const ColumnSpec*> all =
+      Columns({CType::kInt, CType::kBigint, CType::kNumeric, CType::kDouble, CType::kText,
+               CType::kBool, CType::kDate, CType::kUuid});
   uint64_t r = Below(22);
   switch (r) {
     case 0:
@@ -790,9 +839,16 @@ QueryGen::E QueryGen::Aggregate(bool one_place) {
       return e;
     }
     case 5: {
-      // COUNT(DISTINCT) across shards only on the shard key (0A000 otherwise).
-      std::string col = table_->replicated() || one_place ? Pick(all)->name : table_->shard_key[0];
-      if (table_->shard_key.size() > 1 && !one_place && !table_->replicated()) break;
+      // COUNT(DISTINCT) across shards only on the shard key (0A000 otherwise);
+      // not over joins.
+      if (scope_.size() > 1) break;
+      const TableSpec* table = scope_[0].table;
+      std::string col =
+          table->replicated() || one_place
+              ? Column(*Pick(all)).pg
+              : Column(table->columns[static_cast<size_t>(table->ColumnIndex(table->shard_key[0]))])
+                    .pg;
+      if (table->shard_key.size() > 1 && !one_place && !table->replicated()) break;
       e.pg = e.lite = "count(DISTINCT " + col + ")";
       return e;
     }
@@ -860,7 +916,10 @@ QueryGen::E QueryGen::Aggregate(bool one_place) {
       }
       e.exact = false;
       e.pg = "avg(" + a.pg + ")";
-      e.lite = "avg(" + a.lite + ")";
+      // PostgreSQL's avg of integer and numeric is exact: groups with the same
+      // average tie. The oracle's double average differs in the last bits
+      // with the order of addition, so it is rounded to keep such ties.
+      e.lite = e.type == T::kNumFree ? "round(avg(" + a.lite + "), 10)" : "avg(" + a.lite + ")";
       return e;
     }
     case 18: {
@@ -965,16 +1024,19 @@ QueryGen::E QueryGen::HavingPred(const std::vector<E>& aggs, const std::vector<E
       return e;
     }
     case 6:
-      return Bin(HavingPred(aggs, keys, depth - 1), "AND", HavingPred(aggs, keys, depth - 1),
-                 T::kBool);
-    case 7:
-      return Bin(HavingPred(aggs, keys, depth - 1), "OR", HavingPred(aggs, keys, depth - 1),
-                 T::kBool);
+    case 7: {
+      E a = HavingPred(aggs, keys, depth - 1), b = HavingPred(aggs, keys, depth - 1);
+      E c = Bin(a, r == 6 ? "AND" : "OR", b, T::kBool);
+      c.kids = {a, b};
+      return c;
+    }
     default: {
       E a = HavingPred(aggs, keys, depth - 1);
-      a.pg = "(NOT " + a.pg + ")";
-      a.lite = "(NOT " + a.lite + ")";
-      return a;
+      E n = a;
+      n.pg = "(NOT " + a.pg + ")";
+      n.lite = "(NOT " + a.lite + ")";
+      n.kids = {a};
+      return n;
     }
   }
 }
@@ -994,6 +1056,7 @@ std::string QueryGen::OrderItem(const std::string& pg_expr, const std::string& l
 }
 
 namespace {
+
 std::string LimitClause(uint64_t limit_roll, uint64_t offset_roll, bool has_limit,
                         bool has_offset) {
   std::string s;
@@ -1001,80 +1064,126 @@ std::string LimitClause(uint64_t limit_roll, uint64_t offset_roll, bool has_limi
   if (has_offset) s += " OFFSET " + std::to_string(offset_roll);
   return s;
 }
+
+std::string Join(const std::vector<Piece>& v, const std::string& sep, bool pg, bool paren) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const std::string& t = pg ? v[i].pg : v[i].lite;
+    s += (i ? sep : "") + (paren ? "(" + t + ")" : t);
+  }
+  return s;
+}
+
 }  // namespace
 
-DiffQuery QueryGen::PlainQuery(const std::string& where_pg, const std::string& where_lite) {
+DiffQuery QuerySpec::Render() const {
   DiffQuery q;
+  q.label = label;
+  for (bool pg : {true, false}) {
+    std::string s = distinct ? "SELECT DISTINCT " : "SELECT ";
+    s += Join(select, ", ", pg, false);
+    s += " FROM " + (pg ? from.pg : from.lite);
+    if (!where.empty()) s += " WHERE " + Join(where, " AND ", pg, where.size() > 1);
+    if (!group_by.empty()) s += " GROUP BY " + Join(group_by, ", ", pg, false);
+    if (!having.empty()) s += " HAVING " + Join(having, " AND ", pg, having.size() > 1);
+    if (!order_by.empty()) s += " ORDER BY " + Join(order_by, ", ", pg, false);
+    s += pg ? limit_pg : limit_lite;
+    (pg ? q.pg : q.lite) = s;
+  }
+  q.ordered = ordered && !order_by.empty();
+  // Parameters only while the query still uses them (a shrunk query may not).
+  if (q.pg.find('$') != std::string::npos) q.params = params;
+  return q;
+}
+
+const char* TlpCase::KindName(Kind k) {
+  switch (k) {
+    case Kind::kWhere:
+      return "where";
+    case Kind::kAggregate:
+      return "aggregate";
+    case Kind::kDistinct:
+      return "distinct";
+    case Kind::kGroupKeys:
+      return "group-keys";
+    case Kind::kHaving:
+      return "having";
+  }
+  return "?";
+}
+
+QuerySpec TlpCase::Partition(int which) const {
+  QuerySpec q = base;
+  if (which == 0) return q;
+  static const char* const kNames[] = {"", "p", "NOT p", "p IS NULL"};
+  Piece c;
+  auto make = [&](const std::string& p) {
+    return which == 1 ? "(" + p + ")" : which == 2 ? "(NOT (" + p + "))" : "((" + p + ") IS NULL)";
+  };
+  c.pg = make(p.pg);
+  c.lite = make(p.lite);
+  (kind == Kind::kHaving ? q.having : q.where).push_back(c);
+  q.label += std::string(" [") + kNames[which] + "]";
+  return q;
+}
+
+void QueryGen::PlainQuery(QuerySpec* q, bool allow_limit) {
   std::vector<E> items;
-  std::string pg = "SELECT ", lite = "SELECT ";
-  bool star = Pct(8);
+  bool star = !using_join_ && Pct(8);
   if (star) {
-    pg += "*";
-    lite += "*";
-    for (const auto& c : table_->columns) items.push_back(Column(c));
+    q->select.push_back({"*", "*", {}});
+    for (const auto& s : scope_) {
+      for (const auto& c : s.table->columns) items.push_back(Column(c));
+    }
   } else {
     int n = 1 + static_cast<int>(Below(4));
     for (int i = 0; i < n; ++i) {
       E e = Projection();
       std::string alias = " AS c" + std::to_string(i + 1);
-      pg += (i ? ", " : "") + e.pg + alias;
-      lite += (i ? ", " : "") + e.lite + alias;
+      q->select.push_back({e.pg + alias, e.lite + alias, {}});
       items.push_back(e);
     }
   }
-  pg += " FROM " + table_->name + where_pg;
-  lite += " FROM " + table_->name + where_lite;
   if (Pct(70)) {
-    std::string opg, olite;
+    auto add = [&](const std::string& pg_expr, const std::string& lite_expr) {
+      std::string lo;
+      std::string p = OrderItem(pg_expr, lite_expr, &lo);
+      q->order_by.push_back({p, lo, {}});
+    };
     int n = static_cast<int>(Below(3));
     for (int i = 0; i < n; ++i) {
-      std::string ipg, ilite, lo;
       uint64_t which = Below(items.size());
       const E& it = items[which];
       if (!it.exact && it.type != T::kNumFree) continue;
       uint64_t how = star ? Below(2) : Below(3);
       if (how == 0) {
-        ipg = std::to_string(which + 1);
-        ilite = ipg;
+        add(std::to_string(which + 1), std::to_string(which + 1));
       } else if (how == 1) {
-        ipg = it.pg;
-        ilite = it.lite;
+        add(it.pg, it.lite);
       } else {
-        ipg = ilite = "c" + std::to_string(which + 1);
+        add("c" + std::to_string(which + 1), "c" + std::to_string(which + 1));
       }
-      std::string p = OrderItem(ipg, ilite, &lo);
-      opg += (opg.empty() ? " ORDER BY " : ", ") + p;
-      olite += (olite.empty() ? " ORDER BY " : ", ") + lo;
     }
     if (Pct(30)) {  // a sort key that is not in the select list
-      const ColumnSpec& c = table_->columns[Below(table_->columns.size())];
+      const Source& s = Pick(scope_);
+      const ColumnSpec& c = s.table->columns[Below(s.table->columns.size())];
       if (c.type != CType::kDouble || Pct(50)) {
-        std::string lo;
-        std::string p = OrderItem(c.name, c.name, &lo);
-        opg += (opg.empty() ? " ORDER BY " : ", ") + p;
-        olite += (olite.empty() ? " ORDER BY " : ", ") + lo;
+        E col = Column(c);
+        add(col.pg, col.lite);
       }
     }
-    std::string lo;
-    std::string p = OrderItem(table_->unique_key, table_->unique_key, &lo);
-    opg += (opg.empty() ? " ORDER BY " : ", ") + p;
-    olite += (olite.empty() ? " ORDER BY " : ", ") + lo;
-    pg += opg;
-    lite += olite;
-    q.ordered = true;
-    bool has_limit = Pct(45), has_offset = Pct(25);
-    std::string lim = LimitClause(Below(40), Below(60), has_limit, has_offset);
-    pg += lim;
-    lite += has_offset && !has_limit ? " LIMIT -1" + lim : lim;
+    for (const auto& k : UniqueKeys()) add(k, k);
+    q->ordered = true;
+    if (allow_limit) {
+      bool has_limit = Pct(45), has_offset = Pct(25);
+      std::string lim = LimitClause(Below(40), Below(60), has_limit, has_offset);
+      q->limit_pg = lim;
+      q->limit_lite = has_offset && !has_limit ? " LIMIT -1" + lim : lim;
+    }
   }
-  q.pg = pg;
-  q.lite = lite;
-  return q;
 }
 
-DiffQuery QueryGen::AggregateQuery(const std::string& where_pg, const std::string& where_lite,
-                                   bool one_place, bool scalar) {
-  DiffQuery q;
+void QueryGen::AggregateQuery(QuerySpec* q, bool one_place, bool scalar) {
   std::vector<E> keys;
   if (!scalar) {
     int n = 1 + static_cast<int>(Pct(35));
@@ -1101,29 +1210,23 @@ DiffQuery QueryGen::AggregateQuery(const std::string& where_pg, const std::strin
     }
   }
   for (const auto& a : aggs) items.push_back({a, false});
-  std::string pg = "SELECT ", lite = "SELECT ";
-  for (size_t i = 0; i < items.size(); ++i) {
-    pg += (i ? ", " : "") + items[i].e.pg;
-    lite += (i ? ", " : "") + items[i].e.lite;
-  }
-  pg += " FROM " + table_->name + where_pg;
-  lite += " FROM " + table_->name + where_lite;
-  if (!keys.empty()) {
-    pg += " GROUP BY ";
-    lite += " GROUP BY ";
-    for (size_t i = 0; i < keys.size(); ++i) {
-      bool by_ordinal = key_ordinal[i] > 0 && Pct(30);
-      pg += (i ? ", " : "") + (by_ordinal ? std::to_string(key_ordinal[i]) : keys[i].pg);
-      lite += (i ? ", " : "") + (by_ordinal ? std::to_string(key_ordinal[i]) : keys[i].lite);
+  for (const auto& it : items) q->select.push_back({it.e.pg, it.e.lite, {}});
+  for (size_t i = 0; i < keys.size(); ++i) {
+    bool by_ordinal = key_ordinal[i] > 0 && Pct(30);
+    if (by_ordinal) {
+      std::string o = std::to_string(key_ordinal[i]);
+      q->group_by.push_back({o, o, {}});
+    } else {
+      q->group_by.push_back({keys[i].pg, keys[i].lite, {}});
     }
   }
-  if (Pct(30) || (scalar && Pct(20))) {
-    E h = HavingPred(aggs, keys, 2);
-    pg += " HAVING " + h.pg;
-    lite += " HAVING " + h.lite;
-  }
+  if (Pct(30) || (scalar && Pct(20))) q->having.push_back(ToPiece(HavingPred(aggs, keys, 2)));
   if (!keys.empty() && Pct(60)) {
-    std::string opg, olite;
+    auto add = [&](const std::string& pg_expr, const std::string& lite_expr) {
+      std::string lo;
+      std::string p = OrderItem(pg_expr, lite_expr, &lo);
+      q->order_by.push_back({p, lo, {}});
+    };
     int n = static_cast<int>(Below(3));
     for (int i = 0; i < n; ++i) {
       uint64_t which = Below(items.size());
@@ -1131,134 +1234,524 @@ DiffQuery QueryGen::AggregateQuery(const std::string& where_pg, const std::strin
       if (!it.exact && it.type != T::kNumFree) continue;
       std::string ipg = Pct(50) ? std::to_string(which + 1) : it.pg;
       std::string ilite = ipg == it.pg ? it.lite : ipg;
-      std::string lo;
-      opg += (opg.empty() ? " ORDER BY " : ", ") + OrderItem(ipg, ilite, &lo);
-      olite += (olite.empty() ? " ORDER BY " : ", ") + lo;
+      add(ipg, ilite);
     }
     // Every group key last: the groups are then totally ordered.
-    for (const auto& k : keys) {
-      std::string lo;
-      opg += (opg.empty() ? " ORDER BY " : ", ") + OrderItem(k.pg, k.lite, &lo);
-      olite += (olite.empty() ? " ORDER BY " : ", ") + lo;
-    }
-    pg += opg;
-    lite += olite;
-    q.ordered = true;
+    for (const auto& k : keys) add(k.pg, k.lite);
+    q->ordered = true;
     bool has_limit = Pct(40), has_offset = Pct(20);
     std::string lim = LimitClause(Below(12), Below(8), has_limit, has_offset);
-    pg += lim;
-    lite += has_offset && !has_limit ? " LIMIT -1" + lim : lim;
+    q->limit_pg = lim;
+    q->limit_lite = has_offset && !has_limit ? " LIMIT -1" + lim : lim;
   }
-  q.pg = pg;
-  q.lite = lite;
-  return q;
 }
 
-DiffQuery QueryGen::DistinctQuery(const std::string& where_pg, const std::string& where_lite) {
-  DiffQuery q;
+void QueryGen::DistinctQuery(QuerySpec* q) {
   std::vector<E> items;
   int n = 1 + static_cast<int>(Below(3));
   for (int i = 0; i < n; ++i) items.push_back(GroupKey());
-  std::string pg = "SELECT DISTINCT ", lite = "SELECT DISTINCT ";
-  for (size_t i = 0; i < items.size(); ++i) {
-    pg += (i ? ", " : "") + items[i].pg;
-    lite += (i ? ", " : "") + items[i].lite;
-  }
-  pg += " FROM " + table_->name + where_pg;
-  lite += " FROM " + table_->name + where_lite;
+  q->distinct = true;
+  for (const auto& it : items) q->select.push_back({it.pg, it.lite, {}});
   if (Pct(60)) {
-    std::string opg, olite;
     for (size_t i = 0; i < items.size(); ++i) {
       std::string lo, ord = std::to_string(i + 1);
-      opg += (i ? ", " : " ORDER BY ") + OrderItem(ord, ord, &lo);
-      olite += (i ? ", " : " ORDER BY ") + lo;
+      std::string p = OrderItem(ord, ord, &lo);
+      q->order_by.push_back({p, lo, {}});
     }
-    pg += opg;
-    lite += olite;
-    q.ordered = true;
-    if (Pct(40)) {
-      std::string lim = " LIMIT " + std::to_string(Below(15));
-      pg += lim;
-      lite += lim;
+    q->ordered = true;
+    if (Pct(40)) q->limit_pg = q->limit_lite = " LIMIT " + std::to_string(Below(15));
+  }
+}
+
+std::string QueryGen::Shape(QuerySpec* q, bool one_place) {
+  uint64_t shape = Below(100);
+  if (shape < 30) {
+    PlainQuery(q, true);
+    return "plain";
+  }
+  if (shape < 42) {
+    for (const auto& k : UniqueKeys()) q->select.push_back({k, k, {}});
+    return "probe";
+  }
+  if (shape < 72) {
+    AggregateQuery(q, one_place, false);
+    return "group";
+  }
+  if (shape < 84) {
+    AggregateQuery(q, one_place, true);
+    return "scalar-agg";
+  }
+  DistinctQuery(q);
+  return "distinct";
+}
+
+Piece QueryGen::ShardPin(std::vector<Param>* params, bool* one_place) {
+  // Pin the shard key of the first table: equality (one shard, maybe a $1
+  // parameter) or an IN list.
+  const TableSpec& t = *scope_[0].table;
+  const ColumnSpec& key = t.columns[static_cast<size_t>(t.ColumnIndex(t.shard_key[0]))];
+  const std::string name = Column(key).pg;
+  Piece out;
+  if (Pct(60)) {
+    E v = ValueLit(key);
+    if (params != nullptr && Pct(40)) {
+      const DVal& dv = t.rows[Below(t.rows.size())][static_cast<size_t>(t.ColumnIndex(key.name))];
+      Param p;
+      p.pg_text = key.type == CType::kUuid ? dv.s : std::to_string(dv.i);
+      p.lite = OracleValue(key.type, dv);
+      params->push_back(p);
+      out.pg = name + " = $1";
+      out.lite = name + " = ?1";
+    } else {
+      out.pg = name + " = " + v.pg;
+      out.lite = name + " = " + v.lite;
+    }
+    if (one_place != nullptr) *one_place = true;
+  } else {
+    int n = 2 + static_cast<int>(Below(4));
+    std::string pl, ll;
+    for (int i = 0; i < n; ++i) {
+      E v = ValueLit(key);
+      pl += (i ? ", " : "") + v.pg;
+      ll += (i ? ", " : "") + v.lite;
+    }
+    out.pg = name + " IN (" + pl + ")";
+    out.lite = name + " IN (" + ll + ")";
+  }
+  return out;
+}
+
+namespace {
+
+// One join step: the table joined, and its equality conditions with an
+// earlier table of the FROM clause (by position).
+struct JoinStep {
+  const char* table;
+  int left;
+  std::vector<std::pair<const char*, const char*>> on;  // left column = right column
+  bool can_use_using;  // the column names are the same on both sides
+};
+struct JoinTemplate {
+  const char* first;
+  std::vector<JoinStep> steps;
+  const char* kind;  // colocated, reference, noncolocated
+};
+
+const std::vector<JoinTemplate>& JoinTemplates() {
+  static const std::vector<JoinTemplate> v = {
+      // Co-located on customer_id (the join condition contains the shard key).
+      {"customers", {{"orders", 0, {{"customer_id", "customer_id"}}, true}}, "colocated"},
+      {"orders", {{"customers", 0, {{"customer_id", "customer_id"}}, true}}, "colocated"},
+      {"orders",
+       {{"order_items", 0, {{"customer_id", "customer_id"}, {"order_id", "order_id"}}, true}},
+       "colocated"},
+      {"customers", {{"order_items", 0, {{"customer_id", "customer_id"}}, true}}, "colocated"},
+      {"customers",
+       {{"orders", 0, {{"customer_id", "customer_id"}}, false},
+        {"order_items", 1, {{"customer_id", "customer_id"}, {"order_id", "order_id"}}, false}},
+       "colocated"},
+      // With a REPLICATED table, on either side.
+      {"order_items", {{"products", 0, {{"product_id", "product_id"}}, true}}, "reference"},
+      {"products", {{"order_items", 0, {{"product_id", "product_id"}}, true}}, "reference"},
+      {"t", {{"r", 0, {{"k", "c"}}, false}}, "reference"},
+      {"r", {{"t", 0, {{"c", "k"}}, false}}, "reference"},
+      {"t", {{"products", 0, {{"k", "product_id"}}, false}}, "reference"},
+      {"r", {{"products", 0, {{"c", "product_id"}}, false}}, "reference"},
+      {"orders",
+       {{"order_items", 0, {{"customer_id", "customer_id"}, {"order_id", "order_id"}}, false},
+        {"products", 1, {{"product_id", "product_id"}}, false}},
+       "reference"},
+      // Not on the shard key, or tables sharded on different keys.
+      {"t", {{"orders", 0, {{"a", "order_id"}}, false}}, "noncolocated"},
+      {"orders", {{"t", 0, {{"order_id", "a"}}, false}}, "noncolocated"},
+      {"orders", {{"order_items", 0, {{"order_id", "order_id"}}, true}}, "noncolocated"},
+      {"customers",
+       {{"orders", 0, {{"customer_id", "customer_id"}}, false},
+        {"t", 1, {{"order_id", "a"}}, false}},
+       "noncolocated"},
+  };
+  return v;
+}
+
+}  // namespace
+
+Piece QueryGen::JoinFrom(std::string* category) {
+  const JoinTemplate& jt = Pick(JoinTemplates());
+  std::vector<const TableSpec*> tables = {&ds_->Table(jt.first)};
+  for (const auto& s : jt.steps) tables.push_back(&ds_->Table(s.table));
+  auto alias = [](size_t i) { return "j" + std::to_string(i + 1); };
+
+  qualify_ = true;
+  using_join_ = false;
+  bool any_left = false, any_extra = false;
+  bool use_using = jt.steps.size() == 1 && jt.steps[0].can_use_using && Pct(35);
+  // Each step: its join type, the equality conditions, the extra ON predicate.
+  std::vector<bool> left(jt.steps.size());
+  std::vector<std::string> cond_pg(jt.steps.size()), cond_lite(jt.steps.size());
+  std::vector<std::string> extra_pg(jt.steps.size()), extra_lite(jt.steps.size());
+  for (size_t i = 0; i < jt.steps.size(); ++i) {
+    const JoinStep& s = jt.steps[i];
+    left[i] = Pct(45);
+    any_left = any_left || left[i];
+    if (use_using) {
+      std::string cols;
+      for (const auto& [l, r] : s.on) cols += (cols.empty() ? "" : ", ") + std::string(l);
+      cond_pg[i] = cond_lite[i] = " USING (" + cols + ")";
+      using_join_ = true;
+      continue;
+    }
+    std::string c;
+    for (const auto& [l, r] : s.on) {
+      c += (c.empty() ? "" : " AND ") + alias(static_cast<size_t>(s.left)) + "." + l + " = " +
+           alias(i + 1) + "." + r;
+    }
+    cond_pg[i] = cond_lite[i] = c;
+    if (Pct(30)) {
+      // An extra ON condition over the tables joined so far (for a LEFT JOIN
+      // it decides which rows are NULL-extended, unlike the same in WHERE).
+      scope_.clear();
+      for (size_t k = 0; k <= i + 1; ++k) scope_.push_back({tables[k], alias(k)});
+      E p = Pred(1);
+      extra_pg[i] = " AND " + p.pg;
+      extra_lite[i] = " AND " + p.lite;
+      any_extra = true;
     }
   }
-  q.pg = pg;
-  q.lite = lite;
+  scope_.clear();
+  for (size_t k = 0; k < tables.size(); ++k) scope_.push_back({tables[k], alias(k)});
+
+  auto render = [&](bool pg, bool extras, bool lefts) {
+    std::string s = tables[0]->name + " AS " + alias(0);
+    for (size_t i = 0; i < jt.steps.size(); ++i) {
+      s += std::string(left[i] && lefts ? " LEFT JOIN " : " JOIN ") + tables[i + 1]->name + " AS " +
+           alias(i + 1);
+      const std::string& c = pg ? cond_pg[i] : cond_lite[i];
+      if (use_using) {
+        s += c;
+      } else {
+        s += " ON (" + c + (extras ? (pg ? extra_pg[i] : extra_lite[i]) : "") + ")";
+      }
+    }
+    return s;
+  };
+  Piece from{render(true, true, true), render(false, true, true), {}};
+  if (any_extra)
+    from.simpler.push_back({render(true, false, true), render(false, false, true), {}});
+  if (any_left) from.simpler.push_back({render(true, true, false), render(false, true, false), {}});
+  if (any_extra && any_left) {
+    from.simpler.push_back({render(true, false, false), render(false, false, false), {}});
+  }
+  *category = std::string(any_left ? "left-join-" : "join-") + jt.kind;
+  return from;
+}
+
+namespace {
+
+// Type-compatible columns of two tables, for IN and scalar subqueries.
+struct SubqueryPair {
+  const char* outer_table;
+  const char* outer_col;
+  const char* inner_table;
+  const char* inner_col;
+  bool orderable;  // min/max exist (not uuid)
+};
+
+const std::vector<SubqueryPair>& SubqueryPairs() {
+  static const std::vector<SubqueryPair> v = {
+      {"t", "k", "r", "c", true},
+      {"t", "a", "orders", "order_id", true},
+      {"t", "k", "products", "product_id", true},
+      {"t", "d", "r", "d", true},
+      {"t", "a", "t", "k", true},
+      {"r", "c", "t", "k", true},
+      {"r", "rk", "t", "a", true},
+      {"r", "d", "orders", "order_date", true},
+      {"orders", "customer_id", "customers", "customer_id", false},
+      {"orders", "order_id", "order_items", "order_id", true},
+      {"orders", "order_id", "t", "a", true},
+      {"customers", "customer_id", "orders", "customer_id", false},
+      {"order_items", "product_id", "products", "product_id", true},
+      {"order_items", "order_id", "orders", "order_id", true},
+  };
+  return v;
+}
+
+}  // namespace
+
+Piece QueryGen::SubqueryPred(std::string* category) {
+  const TableSpec* outer = scope_[0].table;
+  std::vector<const SubqueryPair*> pairs;
+  for (const auto& p : SubqueryPairs()) {
+    if (outer->name == p.outer_table) pairs.push_back(&p);
+  }
+  const SubqueryPair& pair = *Pick(pairs);
+  const TableSpec& inner = ds_->Table(pair.inner_table);
+  const ColumnSpec& ocol = outer->columns[static_cast<size_t>(outer->ColumnIndex(pair.outer_col))];
+  E outer_col = Column(ocol);
+
+  // The inner query's WHERE, over the inner table only (uncorrelated).
+  auto saved_scope = scope_;
+  bool saved_qualify = qualify_;
+  scope_ = {{&inner, "sq"}};
+  qualify_ = true;
+  std::string where_pg, where_lite;
+  if (Pct(75)) {
+    E p = Pred(static_cast<int>(Below(3)));
+    where_pg = " WHERE " + p.pg;
+    where_lite = " WHERE " + p.lite;
+  }
+  uint64_t kind = Below(100);
+  Piece out;
+  std::string from = " FROM " + inner.name + " AS sq";
+  if (kind < 45) {
+    std::string nt = Pct(30) ? " NOT" : "";
+    out.pg = "(" + outer_col.pg + nt + " IN (SELECT sq." + pair.inner_col + from + where_pg + "))";
+    out.lite =
+        "(" + outer_col.lite + nt + " IN (SELECT sq." + pair.inner_col + from + where_lite + "))";
+    *category = "subquery-in";
+  } else if (kind < 70) {
+    if (Pct(30)) {
+      // Matches exactly one row, or none.
+      const ColumnSpec& k = inner.columns[0];
+      E v = Pct(50) ? ValueLit(k) : Lit(Column(k).type);
+      where_pg += (where_pg.empty() ? " WHERE " : " AND ") + Column(k).pg + " = " + v.pg;
+      where_lite += (where_lite.empty() ? " WHERE " : " AND ") + Column(k).lite + " = " + v.lite;
+    }
+    std::string nt = Pct(40) ? "NOT " : "";
+    out.pg = "(" + nt + "EXISTS (SELECT 1" + from + where_pg + "))";
+    out.lite = "(" + nt + "EXISTS (SELECT 1" + from + where_lite + "))";
+    *category = "subquery-exists";
+  } else {
+    static const std::vector<std::string> ops = {"=", "<>", "<", "<=", ">", ">="};
+    std::string op = Pick(ops);
+    std::string agg;
+    if (pair.orderable && Pct(75)) {
+      agg = std::string(Pct(50) ? "min" : "max") + "(sq." + pair.inner_col + ")";
+    } else {
+      agg = "count(*)";
+      // count(*) against an integer column of the outer table.
+      scope_ = saved_scope;
+      qualify_ = saved_qualify;
+      auto ints = Columns({CType::kInt, CType::kBigint});
+      if (ints.empty()) {
+        agg = "count(*)";
+        outer_col.pg = outer_col.lite = "0";
+      } else {
+        outer_col = Column(*Pick(ints));
+      }
+    }
+    out.pg = "(" + outer_col.pg + " " + op + " (SELECT " + agg + from + where_pg + "))";
+    out.lite = "(" + outer_col.lite + " " + op + " (SELECT " + agg + from + where_lite + "))";
+    *category = "subquery-scalar";
+  }
+  scope_ = saved_scope;
+  qualify_ = saved_qualify;
+  return out;
+}
+
+QueryGen::E QueryGen::TlpAggregate(TlpCase::Combine* how) {
+  E e;
+  e.agg = true;
+  *how = TlpCase::Combine::kSum;
+  auto ints = Columns({CType::kInt, CType::kBigint});
+  auto nums = Columns({CType::kNumeric});
+  auto floats = Columns({CType::kDouble});
+  std::vector<const ColumnSpec*> orderable;
+  for (const auto* c : Columns({CType::kInt, CType::kBigint, CType::kNumeric, CType::kDouble,
+                                CType::kText, CType::kDate})) {
+    orderable.push_back(c);
+  }
+  switch (Below(10)) {
+    case 0:
+      e.pg = e.lite = "count(*)";
+      return e;
+    case 1: {
+      E c = Column(*Pick(orderable));
+      e.pg = e.lite = "count(" + c.pg + ")";
+      return e;
+    }
+    case 2:
+    case 3:
+      if (ints.empty()) break;
+      e.pg = e.lite = "sum(" + IntExpr(1).pg + ")";
+      return e;
+    case 4:
+      if (nums.empty()) break;
+      e.pg = e.lite = "sum(" + NumExpr(1).pg + ")";
+      return e;
+    case 5:
+      if (floats.empty()) break;
+      e.pg = e.lite = "sum(" + FloatExpr(1).pg + ")";
+      return e;
+    case 6:
+    case 7: {
+      bool is_min = Pct(50);
+      *how = is_min ? TlpCase::Combine::kMin : TlpCase::Combine::kMax;
+      std::string a = !ints.empty() && Pct(30) ? IntExpr(1).pg : Column(*Pick(orderable)).pg;
+      e.pg = e.lite = std::string(is_min ? "min(" : "max(") + a + ")";
+      return e;
+    }
+    case 8: {
+      auto bools = Columns({CType::kBool});
+      std::string p = bools.empty() || Pct(40) ? Compare(0).pg : Column(*Pick(bools)).pg;
+      bool is_and = Pct(50);
+      *how = is_and ? TlpCase::Combine::kAnd : TlpCase::Combine::kOr;
+      e.pg = e.lite = std::string(is_and ? "bool_and(" : "bool_or(") + p + ")";
+      return e;
+    }
+    default:
+      break;
+  }
+  e.pg = e.lite = "count(*)";
+  return e;
+}
+
+QuerySpec QueryGen::NextSpec() {
+  ++counter_;
+  QuerySpec q;
+  uint64_t kind = Below(100);
+  bool one_place = false;
+  std::string on;
+  if (kind < static_cast<uint64_t>(join_pct_)) {
+    q.from = JoinFrom(&q.category);
+    on = "join " + q.from.pg;
+    // Pin the first table's shard key (the whole join then runs on one shard
+    // when it is co-located).
+    if (!scope_[0].table->replicated() && Pct(20)) q.where.push_back(ShardPin(nullptr, nullptr));
+  } else {
+    bool subquery = kind < static_cast<uint64_t>(join_pct_ + subquery_pct_);
+    uint64_t tr = Below(100);
+    const char* name = tr < 55 ? "t" : tr < 80 ? "r" : "orders";
+    if (subquery) {
+      name = tr < 40   ? "t"
+             : tr < 55 ? "r"
+             : tr < 75 ? "orders"
+             : tr < 85 ? "customers"
+                       : "order_items";
+    }
+    SetSingleScope(&ds_->Table(name));
+    on = name;
+    q.from = {name, name, {}};
+    one_place = scope_[0].table->replicated();
+    if (!scope_[0].table->replicated() && Pct(25)) {
+      q.where.push_back(ShardPin(&q.params, &one_place));
+    }
+    if (subquery) q.where.push_back(SubqueryPred(&q.category));
+  }
+  if (Pct(80)) q.where.push_back(ToPiece(Pred(static_cast<int>(Below(4)))));
+  std::string shape = Shape(&q, one_place);
+  if (shape == "plain" && scope_.size() == 1 && q.category != kSingleTable && Pct(30)) {
+    // A scalar subquery in the select list.
+    auto saved = scope_;
+    const TableSpec& inner = ds_->Table(Pick(std::vector<std::string>{"r", "t", "products"}));
+    scope_ = {{&inner, "sq"}};
+    qualify_ = true;
+    E p = Pred(1);
+    scope_ = saved;
+    qualify_ = false;
+    std::string agg = Pct(50) ? "count(*)" : "max(sq." + inner.columns[0].name + ")";
+    q.select.push_back({"(SELECT " + agg + " FROM " + inner.name + " AS sq WHERE " + p.pg + ")",
+                        "(SELECT " + agg + " FROM " + inner.name + " AS sq WHERE " + p.lite + ")",
+                        {}});
+    q.category = "subquery-scalar";
+  }
+  q.label = "gen#" + std::to_string(counter_) + " " + q.category + " " + shape + " on " + on;
   return q;
 }
 
-DiffQuery QueryGen::Next() {
+TlpCase QueryGen::NextTlp() {
   ++counter_;
-  params_.clear();
-  uint64_t tr = Below(100);
-  table_ = &ds_->Table(tr < 55 ? "t" : tr < 80 ? "r" : "orders");
-
-  std::string wpg, wlite;
-  bool one_place = table_->replicated();
-  std::vector<Param> params;
-  if (!table_->replicated() && Pct(25)) {
-    // Pin the shard key: equality (one shard, maybe a $1 parameter) or an IN list.
-    const ColumnSpec& key = table_->columns[table_->ColumnIndex(table_->shard_key[0])];
-    if (Pct(60)) {
-      E v = ValueLit(key);
-      if (Pct(40)) {
-        const DVal& dv = table_->rows[Below(table_->rows.size())][table_->ColumnIndex(key.name)];
-        Param p;
-        p.pg_text = key.type == CType::kUuid ? dv.s : std::to_string(dv.i);
-        p.lite = OracleValue(key.type, dv);
-        params.push_back(p);
-        wpg = key.name + " = $1";
-        wlite = key.name + " = ?1";
-      } else {
-        wpg = key.name + " = " + v.pg;
-        wlite = key.name + " = " + v.lite;
-      }
-      one_place = true;
-    } else {
-      int n = 2 + static_cast<int>(Below(4));
-      std::string pl, ll;
-      for (int i = 0; i < n; ++i) {
-        E v = ValueLit(key);
-        pl += (i ? ", " : "") + v.pg;
-        ll += (i ? ", " : "") + v.lite;
-      }
-      wpg = key.name + " IN (" + pl + ")";
-      wlite = key.name + " IN (" + ll + ")";
+  TlpCase c;
+  QuerySpec& q = c.base;
+  bool one_place = false;
+  std::string on;
+  if (Pct(30)) {
+    q.from = JoinFrom(&q.category);
+    on = "join " + q.from.pg;
+  } else {
+    uint64_t tr = Below(100);
+    const char* name = tr < 45   ? "t"
+                       : tr < 60 ? "r"
+                       : tr < 80 ? "orders"
+                       : tr < 85 ? "customers"
+                       : tr < 95 ? "order_items"
+                                 : "products";
+    SetSingleScope(&ds_->Table(name));
+    on = name;
+    q.from = {name, name, {}};
+    one_place = scope_[0].table->replicated();
+    if (!scope_[0].table->replicated() && Pct(15)) {
+      q.where.push_back(ShardPin(&q.params, &one_place));
     }
   }
-  if (Pct(80)) {
-    E p = Pred(static_cast<int>(Below(4)));
-    wpg += (wpg.empty() ? "" : " AND ") + p.pg;
-    wlite += (wlite.empty() ? "" : " AND ") + p.lite;
-  }
-  if (!wpg.empty()) {
-    wpg = " WHERE " + wpg;
-    wlite = " WHERE " + wlite;
-  }
+  if (Pct(40)) q.where.push_back(ToPiece(Pred(static_cast<int>(Below(3)))));
 
-  DiffQuery q;
-  uint64_t shape = Below(100);
-  std::string label;
-  if (shape < 30) {
-    q = PlainQuery(wpg, wlite);
-    label = "plain";
-  } else if (shape < 42) {
-    q.pg = "SELECT " + table_->unique_key + " FROM " + table_->name + wpg;
-    q.lite = "SELECT " + table_->unique_key + " FROM " + table_->name + wlite;
-    label = "probe";
-  } else if (shape < 72) {
-    q = AggregateQuery(wpg, wlite, one_place, false);
-    label = "group";
-  } else if (shape < 84) {
-    q = AggregateQuery(wpg, wlite, one_place, true);
-    label = "scalar-agg";
-  } else {
-    q = DistinctQuery(wpg, wlite);
-    label = "distinct";
+  uint64_t k = Below(100);
+  c.kind = k < 35   ? TlpCase::Kind::kWhere
+           : k < 65 ? TlpCase::Kind::kAggregate
+           : k < 80 ? TlpCase::Kind::kDistinct
+           : k < 85 ? TlpCase::Kind::kGroupKeys
+                    : TlpCase::Kind::kHaving;
+  std::vector<E> keys;
+  auto make_keys = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      E key = GroupKey();
+      bool dup = std::any_of(keys.begin(), keys.end(), [&](const E& x) { return x.pg == key.pg; });
+      if (!dup) keys.push_back(key);
+    }
+    for (const auto& key : keys) {
+      q.select.push_back({key.pg, key.lite, {}});
+      q.group_by.push_back({key.pg, key.lite, {}});
+    }
+  };
+  switch (c.kind) {
+    case TlpCase::Kind::kWhere:
+      PlainQuery(&q, false);
+      break;
+    case TlpCase::Kind::kAggregate: {
+      make_keys(static_cast<int>(Below(3)));
+      c.n_keys = static_cast<int>(keys.size());
+      int n = 1 + static_cast<int>(Below(4));
+      for (int i = 0; i < n; ++i) {
+        TlpCase::Combine how;
+        E a = TlpAggregate(&how);
+        q.select.push_back({a.pg, a.lite, {}});
+        c.combine.push_back(how);
+      }
+      break;
+    }
+    case TlpCase::Kind::kDistinct:
+      DistinctQuery(&q);
+      q.order_by.clear();
+      q.limit_pg = q.limit_lite = "";
+      q.ordered = false;
+      break;
+    case TlpCase::Kind::kGroupKeys:
+      make_keys(1 + static_cast<int>(Below(2)));
+      break;
+    case TlpCase::Kind::kHaving: {
+      make_keys(1 + static_cast<int>(Below(2)));
+      std::vector<E> aggs;
+      int n = 1 + static_cast<int>(Below(3));
+      for (int i = 0; i < n; ++i) {
+        aggs.push_back(Aggregate(one_place));
+        q.select.push_back({aggs.back().pg, aggs.back().lite, {}});
+      }
+      c.p = ToPiece(HavingPred(aggs, keys, 2));
+      break;
+    }
   }
-  q.params = params;
-  q.label = "gen#" + std::to_string(counter_) + " " + label + " on " + table_->name;
-  return q;
+  if (c.kind != TlpCase::Kind::kHaving) {
+    if (!scope_[0].table->replicated() && Pct(20)) {
+      c.p = ShardPin(nullptr, nullptr);  // routing: the partitions pin, negate, scatter
+    } else {
+      c.p = ToPiece(Pred(static_cast<int>(Below(4))));
+    }
+  }
+  c.label = "tlp#" + std::to_string(counter_) + " " + q.category + " " + TlpCase::KindName(c.kind) +
+            " on " + on;
+  q.label = c.label;
+  return c;
 }
 
 }  // namespace sbtest

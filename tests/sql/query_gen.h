@@ -9,7 +9,17 @@
 // division by columns (PostgreSQL raises 22012 where SQLite returns NULL), no
 // arithmetic that could overflow, and no construct the cluster deliberately
 // refuses with 0A000 (comparing unconstrained numeric, COUNT(DISTINCT) of a
-// non-shard-key column across shards, min/max of boolean, joins, subqueries).
+// non-shard-key column across shards, min/max of boolean).
+//
+// Besides single-table queries it generates joins between the dataset's
+// tables (co-located on customer_id, with a REPLICATED table, and on columns
+// that are not the shard key; INNER and LEFT, ON and USING) and uncorrelated
+// IN / EXISTS / scalar subqueries. Those carry a category other than
+// "single": the cluster may refuse them with 0A000 until it supports them.
+//
+// Queries are kept as clauses (QuerySpec) so that a failing one can be
+// shrunk clause by clause, and as ternary-logic-partitioning cases (TlpCase)
+// that need no second engine.
 #pragma once
 
 #include <cstdint>
@@ -22,10 +32,71 @@
 
 namespace sbtest {
 
+// A piece of SQL in both dialects, with simpler replacements (the operands of
+// AND / OR / NOT, or a join without its extra ON condition) for shrinking.
+struct Piece {
+  std::string pg, lite;
+  std::vector<Piece> simpler;
+};
+
+// The category of a query with no join and no subquery: it must always run.
+inline constexpr const char* kSingleTable = "single";
+
+// One SELECT as clauses. WHERE and HAVING are ANDed lists.
+struct QuerySpec {
+  std::string label;
+  std::string category = kSingleTable;
+  bool distinct = false;
+  std::vector<Piece> select;
+  Piece from;
+  std::vector<Piece> where;
+  std::vector<Piece> group_by;
+  std::vector<Piece> having;
+  std::vector<Piece> order_by;
+  std::string limit_pg, limit_lite;
+  bool ordered = false;  // ORDER BY fully determines the row order
+  std::vector<Param> params;
+
+  DiffQuery Render() const;
+};
+
+// Ternary logic partitioning: for a base query and a predicate p, the rows of
+// the base query are the multiset union of the rows of the base query
+// restricted by p, by NOT p and by p IS NULL, all run on the cluster.
+struct TlpCase {
+  enum class Kind {
+    kWhere,      // p in WHERE; rows: multiset union
+    kAggregate,  // p in WHERE; [GROUP BY keys] aggregates re-combined per group
+    kDistinct,   // p in WHERE; SELECT DISTINCT: set union
+    kGroupKeys,  // p in WHERE; GROUP BY keys without aggregates: set union
+    kHaving,     // p in HAVING; groups: multiset union
+  };
+  enum class Combine { kSum, kMin, kMax, kAnd, kOr };
+  Kind kind = Kind::kWhere;
+  std::string label;
+  QuerySpec base;  // without p
+  Piece p;
+  int n_keys = 0;                // kAggregate: the leading group-key columns
+  std::vector<Combine> combine;  // kAggregate: one per column after the keys
+
+  // The base query and its three partitions (p, NOT p, p IS NULL).
+  QuerySpec Partition(int which) const;
+  static const char* KindName(Kind k);
+};
+
 class QueryGen {
  public:
   QueryGen(uint64_t seed, const Dataset* ds);
-  DiffQuery Next();
+  // The next differential query: single-table, join or subquery.
+  QuerySpec NextSpec();
+  DiffQuery Next() { return NextSpec().Render(); }
+  // The next TLP case (single-table or join base).
+  TlpCase NextTlp();
+  // Percent of NextSpec() queries that are joins, and subqueries.
+  void set_mix(int join_percent, int subquery_percent) {
+    join_pct_ = join_percent;
+    subquery_pct_ = subquery_percent;
+  }
 
  private:
   enum class T { kInt, kNum, kNumFree, kFloat, kText, kBool, kDate, kUuid };
@@ -36,6 +107,11 @@ class QueryGen {
     bool exact = true;  // the oracle computes exactly the same value (sortable, groupable)
     bool is_column = false;
     bool agg = false;
+    std::vector<E> kids{};  // operands of AND / OR / NOT, for shrinking
+  };
+  struct Source {
+    const TableSpec* table;
+    std::string alias;
   };
 
   uint64_t Below(uint64_t n) { return rng_() % n; }
@@ -44,6 +120,13 @@ class QueryGen {
   const V& Pick(const std::vector<V>& v) {
     return v[Below(v.size())];
   }
+  static Piece ToPiece(const E& e);
+
+  // Scope: the tables of the FROM clause being generated.
+  bool Qualified() const { return scope_.size() > 1 || qualify_; }
+  const Source& OwnerOf(const ColumnSpec& c) const;
+  std::vector<std::string> UniqueKeys() const;  // qualified as columns are
+  void SetSingleScope(const TableSpec* t);
 
   // Expressions.
   std::vector<const ColumnSpec*> Columns(std::initializer_list<CType> types) const;
@@ -60,21 +143,31 @@ class QueryGen {
   E Projection();
   E GroupKey();
   E Aggregate(bool one_place);
+  E TlpAggregate(TlpCase::Combine* how);
   E HavingPred(const std::vector<E>& aggs, const std::vector<E>& keys, int depth);
   E Bin(const E& a, const std::string& op, const E& b, T type) const;
   std::string OrderItem(const std::string& pg_expr, const std::string& lite_expr,
                         std::string* lite_out);
+  Piece ShardPin(std::vector<Param>* params, bool* one_place);
 
-  DiffQuery PlainQuery(const std::string& where_pg, const std::string& where_lite);
-  DiffQuery AggregateQuery(const std::string& where_pg, const std::string& where_lite,
-                           bool one_place, bool scalar);
-  DiffQuery DistinctQuery(const std::string& where_pg, const std::string& where_lite);
+  // FROM clauses.
+  Piece JoinFrom(std::string* category);
+  Piece SubqueryPred(std::string* category);
+
+  // Shapes: fill the select list and what follows; `q` has FROM and WHERE.
+  void PlainQuery(QuerySpec* q, bool allow_limit);
+  void AggregateQuery(QuerySpec* q, bool one_place, bool scalar);
+  void DistinctQuery(QuerySpec* q);
+  std::string Shape(QuerySpec* q, bool one_place);
 
   std::mt19937_64 rng_;
   const Dataset* ds_;
-  const TableSpec* table_ = nullptr;
-  std::vector<Param> params_;
+  std::vector<Source> scope_;
+  bool qualify_ = false;
+  bool using_join_ = false;  // USING: no SELECT * (column order differs by engine)
   int counter_ = 0;
+  int join_pct_ = 20;
+  int subquery_pct_ = 10;
 };
 
 }  // namespace sbtest
