@@ -891,9 +891,16 @@ Result<bool> LikeMatch(std::string_view text, std::string_view pattern) {
   auto ends_with_escape = [] {
     return Status("22025", "LIKE pattern must not end with escape character");
   };
+  // Each '%' recurses once; PostgreSQL stops at max_stack_depth, and so
+  // does this, well before a shard thread's stack runs out.
+  int depth = 0;
   std::function<int(const char*, size_t, const char*, size_t)> match =
       [&](const char* t, size_t tlen, const char* p, size_t plen) -> int {
     if (plen == 1 && *p == '%') return kTrue;
+    if (depth > 10000) {
+      error = Status("54001", "stack depth limit exceeded");
+      return kAbort;
+    }
     while (tlen > 0 && plen > 0) {
       if (*p == '\\') {
         ++p;
@@ -932,7 +939,9 @@ Result<bool> LikeMatch(std::string_view text, std::string_view pattern) {
         }
         while (tlen > 0) {
           if (*t == first) {
+            ++depth;
             int m = match(t, tlen, p, plen);
+            --depth;
             if (m != kFalse) return m;
           }
           next_char(t, tlen);
