@@ -220,6 +220,11 @@ TEST_F(PlannerTest, UntypedParameterInNumericArithmeticAsksForAType) {
   // Typing $1 from the other operand would round it to that scale.
   EXPECT_EQ(Plan("SELECT total + $1 FROM orders").status().code(), "42P18");
   EXPECT_EQ(Plan("SELECT coalesce(total, $1) FROM orders").status().code(), "42P18");
+  EXPECT_EQ(Plan("SELECT CASE WHEN order_id > 1 THEN $1 ELSE total END FROM orders")
+                .status()
+                .code(),
+            "42P18");
+  EXPECT_TRUE(Plan("SELECT CASE WHEN order_id > 1 THEN $1 ELSE 'x' END FROM orders").ok());
   EXPECT_TRUE(Plan("SELECT total + $1::numeric(12,3) FROM orders").ok());
   EXPECT_TRUE(Plan("SELECT order_id FROM orders WHERE total > $1").ok());
 }

@@ -563,6 +563,20 @@ Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, 
   }
   // Date arithmetic: date ± integer, integer + date, date - date.
   if (a.type.id == TypeId::kDate || b.type.id == TypeId::kDate) {
+    // date - 'literal' is date - date in PostgreSQL; date + 'literal' is
+    // ambiguous (integer or interval).
+    if (op == "-" && (a.type.id == TypeId::kUnknown || b.type.id == TypeId::kUnknown)) {
+      SB_ASSIGN_OR_RETURN(a, Coerce(std::move(a), SqlType::Of(TypeId::kDate)));
+      SB_ASSIGN_OR_RETURN(b, Coerce(std::move(b), SqlType::Of(TypeId::kDate)));
+    }
+    if (op == "+" && ((a.type.id == TypeId::kUnknown && a.param == 0) ||
+                      (b.type.id == TypeId::kUnknown && b.param == 0))) {
+      return Status("42725",
+                    fmt::format("operator is not unique: {} + {}", a.type.Name(), b.type.Name()),
+                    "Could not choose a best candidate operator. You might need to add explicit "
+                    "type casts.",
+                    location);
+    }
     if (a.type.id == TypeId::kDate && b.type.id == TypeId::kDate && op == "-") {
       Translated out = Make("CAST(julianday(" + a.sql + ") - julianday(" + b.sql + ") AS INTEGER)",
                             SqlType::Of(TypeId::kInt4));
@@ -1003,6 +1017,14 @@ Result<Translated> Translator::Case(const Json& node) {
   if (has_else) {
     SB_ASSIGN_OR_RETURN(Translated d, Expr(Get(c, "defresult")));
     results.push_back(std::move(d));
+  }
+  // As in COALESCE: an untyped parameter would take the scale of a
+  // numeric(p,s) branch and be rounded; PostgreSQL keeps it exact.
+  SB_ASSIGN_OR_RETURN(SqlType common, CommonOf(results, "CASE"));
+  if (common.id == TypeId::kNumeric) {
+    for (const auto& t : results) {
+      if (t.param > 0 && t.type.id == TypeId::kUnknown) return UntypedNumericParam(t.param, Loc(node));
+    }
   }
   SB_ASSIGN_OR_RETURN(results, Unify(std::move(results), "CASE"));
   std::string sql = "(CASE";
