@@ -886,10 +886,10 @@ Result<Translated> Translator::Like(const Json& node) {
   const int loc = e.value("location", -1) + 1;
   SB_ASSIGN_OR_RETURN(Translated x, Expr(Get(e, "lexpr")));
   const Json& rexpr = Get(e, "rexpr");
-  const bool has_escape =
-      rexpr.contains("FuncCall") &&
-      NameList(Get(Get(rexpr, "FuncCall"), "funcname")).back() == "like_escape" &&
-      Get(Get(rexpr, "FuncCall"), "args").size() == 2;
+  const auto rnames = NameList(Get(Get(rexpr, "FuncCall"), "funcname"));
+  const bool has_escape = rexpr.contains("FuncCall") && !rnames.empty() &&
+                          rnames.back() == "like_escape" &&
+                          Get(Get(rexpr, "FuncCall"), "args").size() == 2;
   const Json& pattern_node = has_escape ? At(Get(Get(rexpr, "FuncCall"), "args"), 0) : rexpr;
   SB_ASSIGN_OR_RETURN(Translated p, Expr(pattern_node));
   std::optional<Translated> esc;
@@ -1023,7 +1023,8 @@ Result<Translated> Translator::Case(const Json& node) {
   SB_ASSIGN_OR_RETURN(SqlType common, CommonOf(results, "CASE"));
   if (common.id == TypeId::kNumeric) {
     for (const auto& t : results) {
-      if (t.param > 0 && t.type.id == TypeId::kUnknown) return UntypedNumericParam(t.param, Loc(node));
+      if (t.param > 0 && t.type.id == TypeId::kUnknown)
+        return UntypedNumericParam(t.param, Loc(node));
     }
   }
   SB_ASSIGN_OR_RETURN(results, Unify(std::move(results), "CASE"));
