@@ -1228,15 +1228,32 @@ Result<Translated> Translator::Expr(const Json& node) {
   }
   if (kind == "BooleanTest") {
     const Json& n = Get(node, "BooleanTest");
-    SB_ASSIGN_OR_RETURN(Translated a, ExprAs(Get(n, "arg"), SqlType::Of(TypeId::kBool)));
+    SB_ASSIGN_OR_RETURN(Translated a, Expr(Get(n, "arg")));
     std::string t = n.value("booltesttype", "");
+    if (a.type.id == TypeId::kUnknown) {
+      SB_ASSIGN_OR_RETURN(a, Coerce(std::move(a), SqlType::Of(TypeId::kBool)));
+    }
+    if (a.type.id != TypeId::kBool) {
+      std::string what = t == "IS_TRUE"        ? "IS TRUE"
+                         : t == "IS_NOT_TRUE"  ? "IS NOT TRUE"
+                         : t == "IS_FALSE"     ? "IS FALSE"
+                         : t == "IS_NOT_FALSE" ? "IS NOT FALSE"
+                         : t == "IS_UNKNOWN"   ? "IS UNKNOWN"
+                                               : "IS NOT UNKNOWN";
+      return Status(
+          sqlstate::kDatatypeMismatch,
+          fmt::format("argument of {} must be type boolean, not type {}", what, a.type.Name()), {},
+          Loc(node));
+    }
     std::string suffix = t == "IS_TRUE"        ? " IS TRUE"
                          : t == "IS_NOT_TRUE"  ? " IS NOT TRUE"
                          : t == "IS_FALSE"     ? " IS FALSE"
                          : t == "IS_NOT_FALSE" ? " IS NOT FALSE"
                          : t == "IS_UNKNOWN"   ? " IS NULL"
                                                : " IS NOT NULL";
-    return Make("(" + a.sql + suffix + ")", SqlType::Of(TypeId::kBool));
+    Translated out = Make("(" + a.sql + suffix + ")", SqlType::Of(TypeId::kBool));
+    out.contains_aggregate = a.contains_aggregate;
+    return out;
   }
   if (kind == "CoalesceExpr") {
     std::vector<Translated> items;

@@ -172,9 +172,10 @@ TEST_F(TranslatorTest, ParametersTakeThePostgresParameterTypes) {
 }
 
 TEST_F(TranslatorTest, AggregatesInsideScalarExpressionsAreNoticed) {
-  for (const char* e : {"nullif(count(*), 0)", "greatest(max(1), 0)", "round(avg(1), 2)",
-                        "count(*) IS DISTINCT FROM 3", "count(*) IN (1, 2)",
-                        "count(*) BETWEEN SYMMETRIC 3 AND 1", "lower(max('a')) LIKE 'a%'"}) {
+  for (const char* e :
+       {"nullif(count(*), 0)", "greatest(max(1), 0)", "round(avg(1), 2)",
+        "count(*) IS DISTINCT FROM 3", "count(*) IN (1, 2)", "count(*) BETWEEN SYMMETRIC 3 AND 1",
+        "lower(max('a')) LIKE 'a%'", "bool_and(true) IS TRUE"}) {
     auto parsed = Parse(std::string("SELECT ") + e);
     ASSERT_TRUE(parsed.ok());
     ParamTypes params;
