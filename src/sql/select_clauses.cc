@@ -1,0 +1,240 @@
+#include "sql/select_clauses.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace sb::sql {
+
+using exec::ValueSource;
+
+int Loc(const Json& body) {
+  return body.is_object() ? body.value("location", -1) + 1 : 0;
+}
+
+Status NotSupported(const std::string& what, int position, std::string hint) {
+  return Status(sqlstate::kFeatureNotSupported, what + " is not supported", std::move(hint),
+                position);
+}
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool ContainsAggregate(const Json& j) {
+  if (j.is_object()) {
+    if (j.contains("SubLink")) return false;
+    if (Translator::IsAggregateCall(j)) return true;
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (ContainsAggregate(it.value())) return true;
+    }
+  } else if (j.is_array()) {
+    for (const auto& e : j) {
+      if (ContainsAggregate(e)) return true;
+    }
+  }
+  return false;
+}
+
+void CollectAggregates(const Json& j, std::vector<Json>* out) {
+  if (j.is_object()) {
+    if (j.contains("SubLink")) return;
+    if (Translator::IsAggregateCall(j)) {
+      for (const auto& e : *out) {
+        if (SameExpression(e, j)) return;
+      }
+      out->push_back(j);
+      return;
+    }
+    for (auto it = j.begin(); it != j.end(); ++it) CollectAggregates(it.value(), out);
+  } else if (j.is_array()) {
+    for (const auto& e : j) CollectAggregates(e, out);
+  }
+}
+
+void Conjuncts(const Json& where, std::vector<const Json*>* out) {
+  if (where.contains("BoolExpr") && Get(where, "BoolExpr").value("boolop", "") == "AND_EXPR") {
+    for (const auto& a : Get(Get(where, "BoolExpr"), "args")) Conjuncts(a, out);
+    return;
+  }
+  out->push_back(&where);
+}
+Result<std::vector<Target>> ExpandTargets(const Json& target_list,
+                                          const std::vector<Relation>& scope) {
+  std::vector<Target> out;
+  for (const auto& item : target_list) {
+    const Json& rt = Get(item, "ResTarget");
+    const Json& val = Get(rt, "val");
+    if (val.contains("ColumnRef")) {
+      auto fields = NameList(Get(Get(val, "ColumnRef"), "fields"));
+      if (!fields.empty() && fields.back() == "*") {
+        if (scope.empty()) {
+          return Status(sqlstate::kSyntaxError, "SELECT * with no tables specified is not valid",
+                        {}, Loc(Get(val, "ColumnRef")));
+        }
+        bool matched = false;
+        for (const auto& rel : scope) {
+          if (fields.size() == 2 && rel.alias != fields[0]) continue;
+          matched = true;
+          for (const auto& col : rel.table->columns) {
+            if (col.hidden) continue;
+            Json ref = {{"ColumnRef",
+                         {{"fields", Json::array({Json{{"String", {{"sval", rel.alias}}}},
+                                                  Json{{"String", {{"sval", col.name}}}}})},
+                          {"location", -1}}}};
+            out.push_back({ref, col.name});
+          }
+        }
+        if (!matched) {
+          return Status(sqlstate::kUndefinedTable,
+                        fmt::format("missing FROM-clause entry for table \"{}\"", fields[0]), {},
+                        Loc(Get(val, "ColumnRef")));
+        }
+        continue;
+      }
+    }
+    out.push_back({val, rt.contains("name") ? Get(rt, "name").get<std::string>()
+                                            : Translator::ColumnName(val)});
+  }
+  return out;
+}
+
+// ORDER BY items: ordinals and output-column names refer to targets.
+Result<std::vector<SortItem>> ResolveSort(const Json& sort_clause,
+                                          const std::vector<Target>& targets,
+                                          std::string_view text) {
+  std::vector<SortItem> out;
+  for (const auto& s : sort_clause) {
+    const Json& sb = Get(s, "SortBy");
+    SortItem item;
+    item.expr = Get(sb, "node");
+    std::string dir = sb.value("sortby_dir", "SORTBY_DEFAULT");
+    if (dir == "SORTBY_USING") return NotSupported("ORDER BY ... USING", Loc(sb));
+    item.descending = dir == "SORTBY_DESC";
+    std::string nulls = sb.value("sortby_nulls", "SORTBY_NULLS_DEFAULT");
+    item.nulls_first =
+        nulls == "SORTBY_NULLS_FIRST" || (nulls == "SORTBY_NULLS_DEFAULT" && item.descending);
+    if (item.expr.contains("A_Const") && Get(item.expr, "A_Const").contains("ival")) {
+      int64_t k = ConstIntValue(Get(item.expr, "A_Const"), text);
+      if (k < 1 || k > static_cast<int64_t>(targets.size())) {
+        return Status(sqlstate::kInvalidColumnReference,
+                      fmt::format("ORDER BY position {} is not in select list", k), {},
+                      Loc(Get(item.expr, "A_Const")));
+      }
+      item.target = static_cast<int>(k - 1);
+      item.expr = targets[item.target].expr;
+    } else if (item.expr.contains("ColumnRef")) {
+      auto f = NameList(Get(Get(item.expr, "ColumnRef"), "fields"));
+      if (f.size() == 1) {
+        for (size_t i = 0; i < targets.size(); ++i) {
+          if (targets[i].name == f[0]) {
+            item.target = static_cast<int>(i);
+            item.expr = targets[i].expr;
+            break;
+          }
+        }
+      }
+    }
+    if (item.target < 0) {
+      for (size_t i = 0; i < targets.size(); ++i) {
+        if (SameExpression(targets[i].expr, item.expr)) {
+          item.target = static_cast<int>(i);
+          break;
+        }
+      }
+    }
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+// Unconstrained numeric values are decimal text: they sort by value under
+// the sb_decimal collation (exec/sql_functions.h), not bytewise.
+bool IsDecimalText(const SqlType& t) {
+  return t.id == TypeId::kNumeric && !NumericIsScaled(t);
+}
+
+std::string SortSql(const Translated& expr, const SortItem& s) {
+  return expr.sql + (IsDecimalText(expr.type) ? " COLLATE sb_decimal" : "") +
+         (s.descending ? " DESC" : " ASC") + (s.nulls_first ? " NULLS FIRST" : " NULLS LAST");
+}
+
+Result<std::optional<ValueSource>> LimitValue(const Json* node, Translator* tr) {
+  if (node == nullptr || node->is_null()) return std::optional<ValueSource>();
+  SB_ASSIGN_OR_RETURN(Translated t, tr->ExprAs(*node, SqlType::Of(TypeId::kInt8)));
+  ValueSource vs;
+  vs.type = SqlType::Of(TypeId::kInt8);
+  if (t.is_constant) {
+    if (IsNull(t.constant)) return std::optional<ValueSource>();  // LIMIT ALL / NULL
+    vs.constant = t.constant;
+    if (std::get<int64_t>(t.constant) < 0) {
+      return Status(sqlstate::kInvalidRowCountInLimit, "LIMIT/OFFSET must not be negative");
+    }
+  } else if (t.param > 0) {
+    vs.param = t.param;
+    vs.param_type = SqlType::Of(TypeId::kInt8);
+  } else {
+    return NotSupported("a LIMIT/OFFSET expression other than a constant or parameter");
+  }
+  return std::optional<ValueSource>(vs);
+}
+
+std::string ValueSql(const ValueSource& v) {
+  return v.constant ? SqlLiteral(*v.constant) : "?" + std::to_string(v.param);
+}
+
+Result<std::vector<Json>> ResolveGroupBy(const Json& group_clause,
+                                         const std::vector<Target>& targets, Translator* tr,
+                                         std::string_view text) {
+  std::vector<Json> out;
+  for (const auto& g : group_clause) {
+    if (g.contains("GroupingSet")) return NotSupported("GROUPING SETS, ROLLUP and CUBE", 0);
+    Json e = g;
+    if (g.contains("A_Const") && Get(g, "A_Const").contains("ival")) {
+      int64_t k = ConstIntValue(Get(g, "A_Const"), text);
+      if (k < 1 || k > static_cast<int64_t>(targets.size())) {
+        return Status(sqlstate::kInvalidColumnReference,
+                      fmt::format("GROUP BY position {} is not in select list", k), {},
+                      Loc(Get(g, "A_Const")));
+      }
+      e = targets[k - 1].expr;
+    } else if (g.contains("ColumnRef")) {
+      auto f = NameList(Get(Get(g, "ColumnRef"), "fields"));
+      if (f.size() == 1 && !tr->ResolveColumn(g).ok()) {
+        for (const auto& t : targets) {
+          if (t.name == f[0]) {
+            e = t.expr;
+            break;
+          }
+        }
+      }
+    }
+    if (ContainsAggregate(e)) {
+      return Status(sqlstate::kGroupingError, "aggregate functions are not allowed in GROUP BY", {},
+                    0);
+    }
+    out.push_back(e);
+  }
+  return out;
+}
+
+// PostgreSQL's rule: outside aggregates, a selected column must be grouped
+// (SQLite would silently pick a value from the group).
+Status CheckGrouped(const std::vector<Target>& targets, const std::vector<Json>& group_by) {
+  for (const auto& t : targets) {
+    if (ContainsAggregate(t.expr)) continue;
+    bool grouped = std::any_of(group_by.begin(), group_by.end(),
+                               [&](const Json& g) { return SameExpression(g, t.expr); });
+    if (!grouped && t.expr.contains("ColumnRef")) {
+      auto f = NameList(Get(Get(t.expr, "ColumnRef"), "fields"));
+      return Status(sqlstate::kGroupingError,
+                    fmt::format("column \"{}\" must appear in the GROUP BY clause or be used in an "
+                                "aggregate function",
+                                fmt::join(f, ".")),
+                    {}, Loc(Get(t.expr, "ColumnRef")));
+    }
+  }
+  return Status::Ok();
+}
+}  // namespace sb::sql

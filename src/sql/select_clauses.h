@@ -1,0 +1,65 @@
+// Pieces of SELECT shared by the single-table planner and the query
+// translator: target lists, ORDER BY, GROUP BY, LIMIT, and walks of the parse
+// tree for aggregates and conjuncts.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "exec/plan.h"
+#include "sql/parser.h"
+#include "sql/translator.h"
+
+namespace sb::sql {
+
+struct SortItem {
+  Json expr;
+  bool descending = false;
+  bool nulls_first = false;
+  int target = -1;  // index in the target list when it refers to an output column
+};
+
+struct Target {
+  Json expr;
+  std::string name;
+};
+
+// Source position (1-based) of a parse-tree node, 0 if unknown.
+int Loc(const Json& body);
+// 0A000 "<what> is not supported".
+Status NotSupported(const std::string& what, int position = 0, std::string hint = {});
+std::string Lower(std::string s);
+
+// True if the expression calls an aggregate (not looking into subqueries).
+bool ContainsAggregate(const Json& j);
+// The distinct aggregate calls of an expression (not looking into subqueries).
+void CollectAggregates(const Json& j, std::vector<Json>* out);
+// The AND-ed parts of a condition.
+void Conjuncts(const Json& where, std::vector<const Json*>* out);
+
+// SELECT list items, with * and rel.* expanded over the scope.
+Result<std::vector<Target>> ExpandTargets(const Json& target_list,
+                                          const std::vector<Relation>& scope);
+// ORDER BY items: ordinals and output-column names refer to targets.
+Result<std::vector<SortItem>> ResolveSort(const Json& sort_clause,
+                                          const std::vector<Target>& targets,
+                                          std::string_view text);
+// Unconstrained numeric values are decimal text, ordered under sb_decimal.
+bool IsDecimalText(const SqlType& t);
+// "expr [COLLATE sb_decimal] ASC|DESC NULLS FIRST|LAST".
+std::string SortSql(const Translated& expr, const SortItem& s);
+// A LIMIT/OFFSET value: constant or parameter; nullopt for none/ALL/NULL.
+Result<std::optional<exec::ValueSource>> LimitValue(const Json* node, Translator* tr);
+std::string ValueSql(const exec::ValueSource& v);
+// GROUP BY items: ordinals and output-column names refer to targets.
+Result<std::vector<Json>> ResolveGroupBy(const Json& group_clause,
+                                         const std::vector<Target>& targets, Translator* tr,
+                                         std::string_view text);
+// PostgreSQL's rule: outside aggregates, a selected column must be grouped
+// (SQLite would silently pick a value from the group).
+Status CheckGrouped(const std::vector<Target>& targets, const std::vector<Json>& group_by);
+
+}  // namespace sb::sql
