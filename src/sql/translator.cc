@@ -315,8 +315,13 @@ Result<Translated> Translator::Const(const Json& node) {
       if (stored.ok()) return MakeConst(*stored, t);
     }
     SqlType t = SqlType::Numeric(-1, 0);
-    SB_ASSIGN_OR_RETURN(Value stored, ParseTextValue(t, f));
-    return MakeConst(stored, t);
+    auto stored = ParseTextValue(t, f);
+    if (!stored.ok() && stored.status().code() == sqlstate::kNumericValueOutOfRange) {
+      // PostgreSQL's numeric has no such limit: refuse rather than fail.
+      return NotSupported("numeric constants with more than 38 significant digits", Loc(node));
+    }
+    if (!stored.ok()) return stored.status();
+    return MakeConst(*stored, t);
   }
   if (c.contains("sval")) {
     Translated t = MakeConst(Get(c, "sval").value("sval", ""), SqlType());
