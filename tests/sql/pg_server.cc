@@ -116,6 +116,24 @@ bool Executable(const std::string& path) {
   return access(path.c_str(), X_OK) == 0;
 }
 
+constexpr char kDirPrefix[] = "sb-pgoracle-";
+
+// Removes the directories of earlier runs whose test process was killed
+// (SIGKILL skips Stop(); the server itself died with its parent).
+void RemoveOrphans(const std::string& tmp) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(tmp, ec)) {
+    if (e.path().filename().string().rfind(kDirPrefix, 0) != 0) continue;
+    std::ifstream in(e.path() / "owner.pid");
+    long owner = 0;
+    if (!(in >> owner) || owner <= 0) continue;
+    if (kill(static_cast<pid_t>(owner), 0) != 0 && errno == ESRCH) {
+      std::error_code rm;
+      std::filesystem::remove_all(e.path(), rm);
+    }
+  }
+}
+
 }  // namespace
 
 PgServer::~PgServer() {
@@ -152,12 +170,15 @@ std::string PgServer::Start() {
   if (std::string why = Unavailable(); !why.empty()) return why;
   const RunAs run_as = ResolveRunAs();
   const std::string bin = BinDir();
-  const char* tmp = std::getenv("TMPDIR");
-  std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/sb-pgoracle-XXXXXX";
+  const char* tmp_env = std::getenv("TMPDIR");
+  const std::string tmp = tmp_env && *tmp_env ? tmp_env : "/tmp";
+  RemoveOrphans(tmp);
+  std::string templ = tmp + "/" + kDirPrefix + "XXXXXX";
   std::vector<char> buf(templ.begin(), templ.end());
   buf.push_back('\0');
   if (mkdtemp(buf.data()) == nullptr) return "mkdtemp failed: " + std::string(strerror(errno));
   dir_ = buf.data();
+  std::ofstream(dir_ + "/owner.pid") << getpid() << "\n";
   if (run_as.drop && chown(dir_.c_str(), run_as.uid, run_as.gid) != 0) {
     return "chown " + dir_ + " failed: " + strerror(errno);
   }
