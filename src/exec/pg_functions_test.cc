@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "exec/sql_functions.h"
 
 namespace sb::exec {
@@ -29,6 +31,55 @@ TEST(PgFunctionsTest, LikeMatchesAsPostgres) {
   EXPECT_FALSE(Like("mississippi", "%iss%ppx"));
   EXPECT_TRUE(Like("abc", "%_%_%_"));
   EXPECT_FALSE(Like("ab", "%_%_%_"));
+}
+
+// Reference LIKE semantics by dynamic programming over characters.
+bool ReferenceLike(const std::vector<std::string>& t, const std::vector<std::string>& p) {
+  // Tokens: literal characters, "%" or "_" (escapes already resolved).
+  std::vector<std::vector<bool>> m(p.size() + 1, std::vector<bool>(t.size() + 1, false));
+  m[0][0] = true;
+  for (size_t i = 1; i <= p.size(); ++i) {
+    for (size_t j = 0; j <= t.size(); ++j) {
+      if (p[i - 1] == "%") {
+        m[i][j] = m[i - 1][j] || (j > 0 && m[i][j - 1]);
+      } else if (j > 0) {
+        m[i][j] = m[i - 1][j - 1] && (p[i - 1] == "_" || p[i - 1] == "=" + t[j - 1]);
+      }
+    }
+  }
+  return m[p.size()][t.size()];
+}
+
+TEST(PgFunctionsTest, LikeAgreesWithAReferenceMatcher) {
+  const char* const kAlphabet[] = {"a", "b", "\xc3\xa9", "%", "_", "\\"};
+  uint64_t seed = 12345;
+  auto next = [&] {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<unsigned>(seed >> 33);
+  };
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string text, pattern;
+    std::vector<std::string> tchars, ptokens;
+    for (unsigned i = 0, n = next() % 7; i < n; ++i) {
+      std::string c = kAlphabet[next() % 3];
+      text += c;
+      tchars.push_back(c);
+    }
+    for (unsigned i = 0, n = next() % 7; i < n; ++i) {
+      std::string c = kAlphabet[next() % 6];
+      if (c == "\\") {
+        std::string lit = kAlphabet[next() % 6];
+        pattern += "\\" + lit;
+        ptokens.push_back("=" + lit);
+      } else {
+        pattern += c;
+        ptokens.push_back(c == "%" || c == "_" ? c : "=" + c);
+      }
+    }
+    auto r = LikeMatch(text, pattern);
+    ASSERT_TRUE(r.ok()) << text << " LIKE " << pattern;
+    ASSERT_EQ(*r, ReferenceLike(tchars, ptokens)) << text << " LIKE " << pattern;
+  }
 }
 
 TEST(PgFunctionsTest, TrailingEscapeFailsOnlyWhenTheMatchReachesIt) {
