@@ -16,9 +16,11 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -164,6 +166,71 @@ class EnvCleanup : public ::testing::Environment {
     g_env = nullptr;
   }
 };
+
+// The runner's own pieces, without servers.
+TEST(SltRunner, StripDistribution) {
+  EXPECT_EQ(StripDistribution("CREATE TABLE t (a int, b int) SHARD BY HASH (a, b)"),
+            "CREATE TABLE t (a int, b int)");
+  EXPECT_EQ(StripDistribution("create table t (a int)\nshard by hash(a)"),
+            "create table t (a int)");
+  EXPECT_EQ(StripDistribution("CREATE TABLE r (a int PRIMARY KEY) REPLICATED"),
+            "CREATE TABLE r (a int PRIMARY KEY)");
+  EXPECT_EQ(StripDistribution("CREATE TABLE t (a int) WITH (shard_key = 'a')"),
+            "CREATE TABLE t (a int) ");
+  EXPECT_EQ(StripDistribution("SELECT 'x) REPLICATED'"), "SELECT 'x) REPLICATED'");
+}
+
+TEST(SltRunner, ParsesRecordsAndAnnotations) {
+  std::string path = ::testing::TempDir() + "slt_parse_test.test";
+  {
+    std::ofstream o(path);
+    o << "# a comment\n\nstatement ok\nCREATE TABLE t (a int)\n\n"
+         "# expect-unsupported: joins\nquery IT rowsort\nSELECT 1,\n  'x'\n\n"
+         "# known-mismatch: scale\nquery 3\nSELECT 1, 2, 3\n----\n1 2 3\n\n"
+         "statement error 22012\nSELECT 1/0\n";
+  }
+  SltFile f;
+  ASSERT_EQ(ParseSltFile(path, &f), "");
+  ASSERT_EQ(f.records.size(), 4u);
+  EXPECT_EQ(f.records[0].kind, SltRecord::Kind::kStatementOk);
+  EXPECT_EQ(f.records[1].kind, SltRecord::Kind::kQuery);
+  EXPECT_EQ(f.records[1].sql, "SELECT 1,\n  'x'");
+  EXPECT_EQ(f.records[1].columns, 2);
+  EXPECT_TRUE(f.records[1].rowsort);
+  EXPECT_TRUE(f.records[1].has_unsupported);
+  EXPECT_EQ(f.records[1].unsupported, "joins");
+  EXPECT_EQ(f.records[1].line, 7);
+  EXPECT_EQ(f.records[2].columns, 3);
+  EXPECT_EQ(f.records[2].sql, "SELECT 1, 2, 3");
+  EXPECT_EQ(f.records[2].known, "scale");
+  EXPECT_EQ(f.records[3].kind, SltRecord::Kind::kStatementError);
+  EXPECT_EQ(f.records[3].error_state, "22012");
+  {
+    std::ofstream o(path);
+    o << "query I\nSELECT 1\n\n# expect-unsupported: dangling\n";
+  }
+  EXPECT_NE(ParseSltFile(path, &f), "");
+  std::remove(path.c_str());
+}
+
+TEST(SltRunner, ComparesTextExactlyAndFloatsWithTolerance) {
+  RawResult a, b;
+  a.names = b.names = {"x", "y"};
+  a.types = b.types = {1700, 701};
+  a.rows = {{std::string("1.50"), std::string("0.30000000000000004")}};
+  b.rows = {{std::string("1.50"), std::string("0.3")}};
+  EXPECT_EQ(CompareRaw(a, b, false), "");
+  b.rows = {{std::string("1.5"), std::string("0.3")}};
+  EXPECT_NE(CompareRaw(a, b, false), "");
+  b.rows = {{std::string("1.50"), std::nullopt}};
+  EXPECT_NE(CompareRaw(a, b, false), "");
+  a.rows = {{std::string("1"), std::nullopt}, {std::string("2"), std::nullopt}};
+  b.rows = {{std::string("2"), std::nullopt}, {std::string("1"), std::nullopt}};
+  EXPECT_NE(CompareRaw(a, b, false), "");
+  EXPECT_EQ(CompareRaw(a, b, true), "");
+  b.types = {20, 701};
+  EXPECT_NE(CompareRaw(a, b, true), "");
+}
 
 class PgOracle : public ::testing::TestWithParam<std::string> {};
 
