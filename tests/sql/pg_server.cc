@@ -153,8 +153,7 @@ std::string PgServer::Unavailable() {
              " not found; scripts/install-deps installs it, SB_PG_BIN overrides the directory)";
     }
   }
-  RunAs r = ResolveRunAs();
-  return r.error;
+  return {};
 }
 
 std::string PgServer::conninfo() const {
@@ -169,6 +168,7 @@ std::string PgServer::LogTail() const {
 std::string PgServer::Start() {
   if (std::string why = Unavailable(); !why.empty()) return why;
   const RunAs run_as = ResolveRunAs();
+  if (!run_as.error.empty()) return run_as.error;
   const std::string bin = BinDir();
   const char* tmp_env = std::getenv("TMPDIR");
   const std::string tmp = tmp_env && *tmp_env ? tmp_env : "/tmp";

@@ -22,7 +22,7 @@ class PgServer {
   // The directory holding initdb and postgres: $SB_PG_BIN, else
   // /usr/lib/postgresql/15/bin.
   static std::string BinDir();
-  // Empty when initdb and postgres are present and can be run; else why not.
+  // Empty when initdb and postgres are present; else why not (the test skips).
   static std::string Unavailable();
 
   // initdb + start, wait until it accepts connections. Error text or empty.
