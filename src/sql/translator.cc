@@ -192,43 +192,102 @@ bool Translator::IsAggregateCall(const Json& node) {
          n == "variance";
 }
 
-std::string Translator::ColumnName(const Json& node) {
-  if (!node.is_object() || node.empty()) return "?column?";
+namespace {
+
+// PostgreSQL's FigureColnameInternal: a name and its strength (2: a column
+// or function name, 1: a type name or "case", 0: none).
+int FigureColname(const Json& node, std::string* name) {
+  if (!node.is_object() || node.empty()) return 0;
   const std::string& kind = node.begin().key();
   const Json& b = node.begin().value();
   if (kind == "ColumnRef") {
     auto f = NameList(Get(b, "fields"));
-    return f.empty() ? "?column?" : f.back();
+    for (auto it = f.rbegin(); it != f.rend(); ++it) {
+      if (*it != "*") {
+        *name = *it;
+        return 2;
+      }
+    }
+    return 0;
   }
   if (kind == "FuncCall") {
     auto f = NameList(Get(b, "funcname"));
-    return f.empty() ? "?column?" : f.back();
+    if (f.empty()) return 0;
+    *name = f.back();
+    return 2;
   }
   if (kind == "TypeCast") {
-    std::string inner = ColumnName(Get(b, "arg"));
-    if (inner != "?column?") return inner;
-    auto names = NameList(Get(Get(b, "typeName"), "names"));
-    return names.empty() ? "?column?" : names.back();
+    int strength = FigureColname(Get(b, "arg"), name);
+    if (strength <= 1) {
+      auto names = NameList(Get(Get(b, "typeName"), "names"));
+      if (!names.empty()) {
+        *name = names.back();
+        return 1;
+      }
+    }
+    return strength;
   }
-  if (kind == "CollateClause") return ColumnName(Get(b, "arg"));
-  if (kind == "CaseExpr") return "case";
-  if (kind == "CoalesceExpr") return "coalesce";
-  if (kind == "MinMaxExpr") return b.value("op", "") == "IS_GREATEST" ? "greatest" : "least";
-  if (kind == "A_Expr" && b.value("kind", "") == "AEXPR_NULLIF") return "nullif";
+  if (kind == "CollateClause") return FigureColname(Get(b, "arg"), name);
+  if (kind == "CaseExpr") {
+    int strength = FigureColname(Get(b, "defresult"), name);
+    if (strength <= 1) {
+      *name = "case";
+      return 1;
+    }
+    return strength;
+  }
+  auto named = [&](const char* n) {
+    *name = n;
+    return 2;
+  };
+  if (kind == "CoalesceExpr") return named("coalesce");
+  if (kind == "MinMaxExpr") return named(b.value("op", "") == "IS_GREATEST" ? "greatest" : "least");
+  if (kind == "A_Expr" && b.value("kind", "") == "AEXPR_NULLIF") return named("nullif");
+  if (kind == "A_ArrayExpr") return named("array");
+  if (kind == "RowExpr") return named("row");
+  if (kind == "GroupingFunc") return named("grouping");
+  if (kind == "SubLink") {
+    const std::string type = b.value("subLinkType", "");
+    if (type == "EXISTS_SUBLINK") return named("exists");
+    if (type == "ARRAY_SUBLINK") return named("array");
+    if (type == "EXPR_SUBLINK") {
+      // The subquery's single output column's name.
+      const Json& target =
+          Get(At(Get(Get(Get(b, "subselect"), "SelectStmt"), "targetList"), 0), "ResTarget");
+      if (target.contains("name")) {
+        *name = target.value("name", "");
+      } else if (FigureColname(Get(target, "val"), name) == 0) {
+        *name = "?column?";
+      }
+      return 2;
+    }
+    return 0;
+  }
   if (kind == "SQLValueFunction") {
     std::string op = b.value("op", "");
-    if (op == "SVFOP_CURRENT_USER") return "current_user";
-    if (op == "SVFOP_SESSION_USER") return "session_user";
-    if (op == "SVFOP_USER") return "current_user";
-    if (op == "SVFOP_CURRENT_DATE") return "current_date";
+    if (op == "SVFOP_CURRENT_USER" || op == "SVFOP_USER") return named("current_user");
+    if (op == "SVFOP_SESSION_USER") return named("session_user");
+    if (op == "SVFOP_CURRENT_ROLE") return named("current_role");
+    if (op == "SVFOP_CURRENT_DATE") return named("current_date");
+    if (op == "SVFOP_CURRENT_TIME" || op == "SVFOP_CURRENT_TIME_N") return named("current_time");
     if (op == "SVFOP_CURRENT_TIMESTAMP" || op == "SVFOP_CURRENT_TIMESTAMP_N") {
-      return "current_timestamp";
+      return named("current_timestamp");
     }
-    if (op == "SVFOP_LOCALTIMESTAMP" || op == "SVFOP_LOCALTIMESTAMP_N") return "localtimestamp";
-    if (op == "SVFOP_CURRENT_CATALOG") return "current_catalog";
-    if (op == "SVFOP_CURRENT_SCHEMA") return "current_schema";
+    if (op == "SVFOP_LOCALTIME" || op == "SVFOP_LOCALTIME_N") return named("localtime");
+    if (op == "SVFOP_LOCALTIMESTAMP" || op == "SVFOP_LOCALTIMESTAMP_N") {
+      return named("localtimestamp");
+    }
+    if (op == "SVFOP_CURRENT_CATALOG") return named("current_catalog");
+    if (op == "SVFOP_CURRENT_SCHEMA") return named("current_schema");
   }
-  return "?column?";
+  return 0;
+}
+
+}  // namespace
+
+std::string Translator::ColumnName(const Json& node) {
+  std::string name;
+  return FigureColname(node, &name) > 0 ? name : "?column?";
 }
 
 Result<std::pair<int, int>> Translator::ResolveColumn(const Json& column_ref) {

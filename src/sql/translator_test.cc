@@ -202,3 +202,40 @@ TEST_F(TranslatorTest, UnconstrainedNumericKeepsItsPrecisionInCoalesceAndCase) {
 
 }  // namespace
 }  // namespace sb::sql
+
+namespace sb::sql {
+namespace {
+
+std::string NameOf(const std::string& expr) {
+  auto parsed = Parse("SELECT " + expr);
+  if (!parsed.ok()) return "PARSE ERROR";
+  const Json& target = Get(At(Get(parsed->statements.at(0).body(), "targetList"), 0), "ResTarget");
+  return Translator::ColumnName(Get(target, "val"));
+}
+
+// PostgreSQL's output column names (FigureColname), checked against
+// PostgreSQL 15.
+TEST(TranslatorColumnNameTest, FollowsPostgres) {
+  EXPECT_EQ(NameOf("2.5::float8::int"), "int4");
+  EXPECT_EQ(NameOf("DATE '2024-02-29'::text"), "text");
+  EXPECT_EQ(NameOf("'2024-02-29 23:59:59'::timestamp::date::text"), "text");
+  EXPECT_EQ(NameOf("x::text"), "x");
+  EXPECT_EQ(NameOf("CASE WHEN true THEN 'one' ELSE name END"), "name");
+  EXPECT_EQ(NameOf("CASE WHEN true THEN 'one' ELSE 'other' END"), "case");
+  EXPECT_EQ(NameOf("CASE WHEN true THEN 'one' ELSE 'x'::text END"), "case");
+  EXPECT_EQ(NameOf("extract(year from now())"), "extract");
+  EXPECT_EQ(NameOf("trim(both 'x' from 'xax')"), "btrim");
+  EXPECT_EQ(NameOf("position('a' in 'abc')"), "position");
+  EXPECT_EQ(NameOf("substring('abc' from 2)"), "substring");
+  EXPECT_EQ(NameOf("greatest(1, 2)"), "greatest");
+  EXPECT_EQ(NameOf("nullif(1, 2)"), "nullif");
+  EXPECT_EQ(NameOf("current_timestamp(0)"), "current_timestamp");
+  EXPECT_EQ(NameOf("'a' COLLATE \"C\""), "?column?");
+  EXPECT_EQ(NameOf("x COLLATE \"C\""), "x");
+  EXPECT_EQ(NameOf("1 + 1"), "?column?");
+  EXPECT_EQ(NameOf("(SELECT 1 AS one)"), "one");
+  EXPECT_EQ(NameOf("EXISTS (SELECT 1)"), "exists");
+}
+
+}  // namespace
+}  // namespace sb::sql
