@@ -631,12 +631,95 @@ Result<std::vector<Row>> Executor::RunOnCoordinator(const std::string& sql,
   return out;
 }
 
+namespace {
+
+int64_t ApproximateBytes(const Row& row) {
+  int64_t n = 16;
+  for (const Value& v : row) {
+    n += 16;
+    if (const auto* t = std::get_if<std::string>(&v)) n += static_cast<int64_t>(t->size());
+    if (const auto* b = std::get_if<Blob>(&v)) n += static_cast<int64_t>(b->bytes.size());
+  }
+  return n;
+}
+
+}  // namespace
+
+Result<std::vector<Row>> Executor::RunWithInputs(const SelectPlan& plan,
+                                                 const std::vector<Value>& params, TxnState* txn,
+                                                 const ExecOptions& opts,
+                                                 std::vector<ShardStat>* stats) {
+  SB_ASSIGN_OR_RETURN(sqlite3 * db, CoordinatorDb());
+  auto exec = [&](const std::string& s) -> Status {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db, s.c_str(), nullptr, nullptr, &err);
+    std::string msg = err ? err : "";
+    sqlite3_free(err);
+    if (rc != SQLITE_OK) return Status::Internal("coordinator stage failed: " + msg);
+    return Status::Ok();
+  };
+  // The coordinator database is reused by the thread: always leave it empty.
+  struct DropInputs {
+    std::function<Status(const std::string&)> exec;
+    const SelectPlan& plan;
+    ~DropInputs() {
+      (void)exec("ROLLBACK");
+      for (const auto& in : plan.inputs) (void)exec("DROP TABLE IF EXISTS " + in.name);
+    }
+  } drop{exec, plan};
+  int64_t bytes = 0;
+  for (const auto& in : plan.inputs) {
+    SB_ASSIGN_OR_RETURN(std::vector<int> shards, ResolveRoute(in.route, params));
+    std::vector<ShardStat> input_stats;
+    SB_ASSIGN_OR_RETURN(auto runs,
+                        RunOnShards(shards, in.shard_sql, params, txn, opts, &input_stats));
+    if (stats != nullptr) stats->insert(stats->end(), input_stats.begin(), input_stats.end());
+    SB_RETURN_IF_ERROR(exec("DROP TABLE IF EXISTS " + in.name + "; CREATE TABLE " + in.name + "(" +
+                            in.columns_sql + ")"));
+    std::string insert = "INSERT INTO " + in.name + " VALUES (";
+    for (int i = 0; i < in.width; ++i) insert += i ? ", ?" : "?";
+    insert += ")";
+    SB_RETURN_IF_ERROR(exec("BEGIN"));
+    sqlite3_stmt* ins = nullptr;
+    if (sqlite3_prepare_v2(db, insert.c_str(), -1, &ins, nullptr) != SQLITE_OK) {
+      return SqliteStatus(db, SQLITE_ERROR);
+    }
+    Status st;
+    for (auto& run : runs) {
+      for (const auto& row : run) {
+        bytes += ApproximateBytes(row);
+        if (bytes > opts.join_memory_limit) {
+          st = Status(sqlstate::kOutOfMemory,
+                      fmt::format("the rows this query gathers at the coordinator exceed "
+                                  "scratchbird.join_memory_limit ({} bytes)",
+                                  opts.join_memory_limit),
+                      "Co-locate the joined tables (shard them by the join key) so the join runs "
+                      "on the shards, filter on the shard key, or raise "
+                      "scratchbird.join_memory_limit.");
+          break;
+        }
+        for (int i = 0; i < in.width; ++i) BindValue(ins, i + 1, row[i]);
+        sqlite3_step(ins);
+        sqlite3_reset(ins);
+      }
+      run.clear();
+      if (!st.ok()) break;
+    }
+    sqlite3_finalize(ins);
+    SB_RETURN_IF_ERROR(st);
+    SB_RETURN_IF_ERROR(exec("COMMIT"));
+  }
+  return RunOnCoordinator(plan.coordinator_sql, params, nullptr, 0, opts);
+}
+
 Result<ExecResult> Executor::Select(const SelectPlan& plan, const std::vector<Value>& params,
                                     TxnState* txn, const ExecOptions& opts) {
   ExecResult result;
   SB_ASSIGN_OR_RETURN(std::vector<int> shards, ResolveRoute(plan.route, params));
   std::vector<Row> rows;
-  if (plan.route.kind == RouteSpec::Kind::kCoordinator) {
+  if (!plan.inputs.empty()) {
+    SB_ASSIGN_OR_RETURN(rows, RunWithInputs(plan, params, txn, opts, &result.stats));
+  } else if (plan.route.kind == RouteSpec::Kind::kCoordinator) {
     SB_ASSIGN_OR_RETURN(rows, RunOnCoordinator(plan.shard_sql, params, nullptr, 0, opts));
   } else {
     SB_ASSIGN_OR_RETURN(auto runs,

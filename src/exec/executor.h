@@ -56,6 +56,9 @@ struct TxnState {
 
 struct ExecOptions {
   bool allow_multi_shard_writes = false;
+  // scratchbird.join_memory_limit: bytes of shard rows a query may gather
+  // at the coordinator for joins, subqueries and set operations (53200 past it).
+  int64_t join_memory_limit = int64_t{256} << 20;
   const StatementContext* context = nullptr;
   CancelState* cancel = nullptr;
 };
@@ -113,6 +116,11 @@ class Executor {
                                                     const std::vector<Value>& params, TxnState* txn,
                                                     const ExecOptions& opts,
                                                     std::vector<ShardStat>* stats);
+  // Reads every input from the shards, loads them into the coordinator's
+  // database and runs the plan's coordinator_sql over them.
+  Result<std::vector<Row>> RunWithInputs(const SelectPlan& plan, const std::vector<Value>& params,
+                                         TxnState* txn, const ExecOptions& opts,
+                                         std::vector<ShardStat>* stats);
   Result<std::vector<Row>> RunOnCoordinator(const std::string& sql,
                                             const std::vector<Value>& params,
                                             const std::vector<std::vector<Row>>* partials,

@@ -52,6 +52,19 @@ struct SortKey {
   bool decimal_text = false;
 };
 
+// A base-table reference of a query run at the coordinator (joins that are
+// not co-located, subqueries, set operations, windows): its rows are read
+// from the shards (with the filters that apply to it alone) into the table
+// `name` of the coordinator's in-memory database.
+struct CoordinatorInput {
+  std::string name;         // _r0, _r1, ...
+  std::string columns_sql;  // column definitions for CREATE TABLE
+  int width = 0;
+  RouteSpec route;
+  std::string shard_sql;
+  std::string description;  // for EXPLAIN: "orders AS o, filter pushed: ..."
+};
+
 struct SelectPlan {
   RouteSpec route;
   // SQL each shard runs; parameters are SQLite ?N = statement parameter $N.
@@ -67,6 +80,9 @@ struct SelectPlan {
   std::optional<ValueSource> limit;  // applied at the coordinator (kConcat/kSortMerge)
   std::optional<ValueSource> offset;
   std::string coordinator_sql;
+  // When not empty: coordinator_sql runs over these inputs (route and
+  // shard_sql are unused).
+  std::vector<CoordinatorInput> inputs;
   std::vector<OutputColumn> output;  // the first output.size() columns are returned
   // True when the whole query runs on exactly one shard (no merge work).
   bool single_shard = false;

@@ -250,6 +250,32 @@ void SumiFinal(sqlite3_context* ctx) {
   sqlite3_result_text(ctx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
 }
 
+// sb_single(x): the value of a scalar subquery's only row (NULL for none);
+// a second row is PostgreSQL's error 21000 rather than SQLite's silent
+// choice of the first.
+struct SingleState {
+  sqlite3_value* value;
+  int64_t rows;
+};
+
+void SingleStep(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  auto* st = static_cast<SingleState*>(sqlite3_aggregate_context(ctx, sizeof(SingleState)));
+  if (st == nullptr) return sqlite3_result_error_nomem(ctx);
+  if (++st->rows == 2) {
+    return ResultError(ctx, "21000",
+                       "more than one row returned by a subquery used as an expression");
+  }
+  if (st->rows == 1) st->value = sqlite3_value_dup(argv[0]);
+}
+
+void SingleFinal(sqlite3_context* ctx) {
+  auto* st = static_cast<SingleState*>(sqlite3_aggregate_context(ctx, 0));
+  if (st == nullptr || st->value == nullptr) return sqlite3_result_null(ctx);
+  if (st->rows == 1) sqlite3_result_value(ctx, st->value);
+  sqlite3_value_free(st->value);
+  st->value = nullptr;
+}
+
 void SettingFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
   const char* name = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
   if (tls_context == nullptr || name == nullptr) return sqlite3_result_null(ctx);
@@ -296,6 +322,7 @@ void RegisterSqlFunctions(sqlite3* db) {
   sqlite3_create_function(db, "sb_mul", 2, flags, nullptr, MulFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_iarith", 4, flags, nullptr, IntArithFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_sumi", 1, flags, nullptr, nullptr, SumiStep, SumiFinal);
+  sqlite3_create_function(db, "sb_single", 1, flags, nullptr, nullptr, SingleStep, SingleFinal);
   sqlite3_create_function(db, "sb_numdiv", 4, flags, nullptr, NumDivFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_numavg", 3, flags, nullptr, NumAvgFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_numcmp", 3, flags, nullptr, NumCmpFn, nullptr, nullptr);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <set>
 
 #include "common/datetime.h"
@@ -157,6 +158,34 @@ Result<int64_t> ParseDurationMs(const std::string& v) {
   return static_cast<int64_t>(n * factor);
 }
 
+// A memory size as PostgreSQL writes it: a number with B, kB, MB, GB or TB
+// (a bare number is kB, as for work_mem).
+Result<int64_t> ParseMemoryBytes(const std::string& name, const std::string& v) {
+  size_t i = 0;
+  while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i;
+  std::string unit = v.substr(i);
+  unit.erase(0, unit.find_first_not_of(' '));
+  static const std::map<std::string, int64_t> kUnits = {{"", 1024},
+                                                        {"B", 1},
+                                                        {"kB", 1024},
+                                                        {"MB", 1 << 20},
+                                                        {"GB", int64_t{1} << 30},
+                                                        {"TB", int64_t{1} << 40}};
+  auto it = kUnits.find(unit);
+  if (i == 0 || i > 12 || it == kUnits.end()) {
+    return Status(sqlstate::kInvalidParameterValue,
+                  "invalid value for parameter \"" + name + "\": \"" + v + "\"",
+                  "Valid units for this parameter are \"B\", \"kB\", \"MB\", \"GB\", and "
+                  "\"TB\".");
+  }
+  const int64_t n = std::stoll(v.substr(0, i));
+  if (n > (int64_t{1} << 50) / it->second) {
+    return Status(sqlstate::kInvalidParameterValue,
+                  "value for parameter \"" + name + "\" is out of range: \"" + v + "\"");
+  }
+  return n * it->second;
+}
+
 Result<std::string> ParseBool(const std::string& name, const std::string& v) {
   std::string l = Lower(v);
   if (l == "on" || l == "true" || l == "yes" || l == "1" || l == "t") return std::string("on");
@@ -184,6 +213,7 @@ std::map<std::string, std::string> DefaultSettings() {
       {"lc_messages", "C"},
       {"max_identifier_length", "63"},
       {"scratchbird.allow_multi_shard_writes", "off"},
+      {"scratchbird.join_memory_limit", "256MB"},
       {"search_path", "\"$user\", public"},
       {"server_encoding", "UTF8"},
       {"server_version", kServerVersion},
@@ -249,10 +279,14 @@ exec::ExecOptions SqlSession::Options() {
     auto t = ParseDurationMs(settings_["statement_timeout"]);
     statement_timeout_ms_ = t.ok() ? *t : 0;
     allow_multi_shard_writes_ = settings_["scratchbird.allow_multi_shard_writes"] == "on";
+    auto limit = ParseMemoryBytes("scratchbird.join_memory_limit",
+                                  settings_["scratchbird.join_memory_limit"]);
+    join_memory_limit_ = limit.ok() ? *limit : int64_t{256} << 20;
   }
   context_.values["statement_timestamp"] = NowStored();
   exec::ExecOptions o;
   o.allow_multi_shard_writes = allow_multi_shard_writes_;
+  o.join_memory_limit = join_memory_limit_;
   o.context = &context_;
   o.cancel = &cancel_;
   cancel_.Reset(std::chrono::milliseconds(statement_timeout_ms_));
@@ -498,6 +532,8 @@ Result<StatementResult> SqlSession::ApplySet(const sql::SetCommand& set) {
       return Status(sqlstate::kFeatureNotSupported, "bytea_output must be hex");
   } else if (name == "scratchbird.allow_multi_shard_writes") {
     SB_ASSIGN_OR_RETURN(v, ParseBool(name, v));
+  } else if (name == "scratchbird.join_memory_limit") {
+    SB_RETURN_IF_ERROR(ParseMemoryBytes(name, v).status());
   } else if (defaults.find(name) == defaults.end() && name.find('.') == std::string::npos) {
     static const std::set<std::string> kAccepted = {"work_mem",
                                                     "maintenance_work_mem",
@@ -602,7 +638,36 @@ Result<StatementResult> SqlSession::Explain(const sql::ExplainCommand& e,
     return shards;
   };
   const sql::PlannedStatement& inner = *e.inner;
-  if (auto* p = std::get_if<exec::SelectPlan>(&inner.plan)) {
+  if (auto* p = std::get_if<exec::SelectPlan>(&inner.plan); p != nullptr && !p->inputs.empty()) {
+    // Joins, subqueries, set operations, windows: each base table is read
+    // from the shards, the query runs at the coordinator.
+    lines.push_back(
+        fmt::format("Coordinator Query (joins, subqueries, set operations and windows run at the "
+                    "coordinator over {} input(s); memory cap scratchbird.join_memory_limit)",
+                    p->inputs.size()));
+    for (const auto& in : p->inputs) {
+      SB_ASSIGN_OR_RETURN(
+          auto shards,
+          route_line(in.route, ("  Input " + in.name + ": " + in.description).c_str()));
+      (void)shards;
+      lines.push_back("    Subplan: " + in.shard_sql);
+    }
+    lines.push_back("  Coordinator SQL: " + p->coordinator_sql);
+    lines.push_back(
+        "  Hint: tables sharded by the same key and joined on it (or joined with REPLICATED "
+        "tables) still move all their rows here; see docs/sql.md, \"Co-location guide\".");
+    if (e.analyze) {
+      auto opts = Options();
+      auto start = Clock::now();
+      SB_ASSIGN_OR_RETURN(exec::ExecResult res, ex.Select(*p, params, &txn_, opts));
+      double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+      int64_t fetched = 0;
+      for (const auto& st : res.stats) fetched += st.rows;
+      lines.push_back(fmt::format("  Rows fetched from shards: {}", fetched));
+      lines.push_back(fmt::format("  Result rows: {}", res.rows.size()));
+      lines.push_back(fmt::format("Execution Time: {:.3f} ms", ms));
+    }
+  } else if (auto* p = std::get_if<exec::SelectPlan>(&inner.plan)) {
     SB_ASSIGN_OR_RETURN(auto shards, route_line(p->route, "Distributed Query"));
     lines.push_back("  Merge: " + p->merge_description);
     if (p->merge == exec::SelectPlan::Merge::kCoordinator)

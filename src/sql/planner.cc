@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/value_codec.h"
+#include "sql/query_translator.h"
 #include "sql/select_clauses.h"
 
 namespace sb::sql {
@@ -216,12 +217,86 @@ Result<const meta::TableDef*> Planner::LookupTable(const Json& range_var) const 
   return t;
 }
 
+namespace {
+
+bool HasKey(const Json& j, std::string_view key) {
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (it.key() == key || HasKey(it.value(), key)) return true;
+    }
+  } else if (j.is_array()) {
+    for (const auto& e : j) {
+      if (HasKey(e, key)) return true;
+    }
+  }
+  return false;
+}
+
+// True when the statement needs more than one table's rows in one place.
+bool NeedsCoordinator(const Json& s) {
+  if (s.contains("withClause") || s.value("op", "SETOP_NONE") != "SETOP_NONE") return true;
+  if (s.contains("fromClause")) {
+    const Json& from = Get(s, "fromClause");
+    if (from.size() != 1 || !from[0].contains("RangeVar")) return true;
+  }
+  return HasKey(s, "SubLink") || HasKey(s, "over");
+}
+
+}  // namespace
+
+Result<SelectPlan> Planner::PlanCoordinatorSelect(const Json& s, std::string_view text,
+                                                  ParamTypes* params) {
+  QueryTranslator qt([this](const Json& rv) { return LookupTable(rv); }, text, params);
+  SB_ASSIGN_OR_RETURN(QueryOutput q, qt.Select(s, nullptr));
+  SelectPlan plan;
+  plan.route.kind = RouteSpec::Kind::kCoordinator;
+  plan.merge = SelectPlan::Merge::kCoordinator;
+  plan.coordinator_sql = q.sql;
+  plan.output = q.columns;
+  for (const BaseInput& in : qt.inputs()) {
+    exec::CoordinatorInput ci;
+    ci.name = in.temp_name;
+    Translator single({{in.alias, in.table}}, text, params);
+    std::string cols;
+    for (const auto& c : in.table->columns) {
+      if (c.hidden) continue;
+      cols += (ci.width ? ", " : "") + QuoteIdent(in.alias) + "." + QuoteIdent(c.name);
+      ci.columns_sql +=
+          (ci.width ? ", " : "") + QuoteIdent(c.name) + " " + std::string(c.type.StorageClass());
+      ++ci.width;
+    }
+    std::string where;
+    std::string pushed_text;
+    for (const Json& c : in.pushed) {
+      SB_ASSIGN_OR_RETURN(Translated t, single.Condition(c));
+      where += (where.empty() ? " WHERE " : " AND ") + t.sql;
+    }
+    Json conjunction;
+    if (in.pushed.size() == 1) {
+      conjunction = in.pushed[0];
+    } else if (!in.pushed.empty()) {
+      conjunction = {{"BoolExpr", {{"boolop", "AND_EXPR"}, {"args", in.pushed}}}};
+    }
+    ci.route = AnalyzeRoute(in.pushed.empty() ? nullptr : &conjunction, in.table, 0, &single);
+    ci.shard_sql = "SELECT " + cols + " FROM " + QuoteIdent(in.table->name) + " AS " +
+                   QuoteIdent(in.alias) + where;
+    ci.description =
+        in.table->name + (in.alias != in.table->name ? " AS " + in.alias : "") +
+        (in.pushed.empty() ? ""
+                           : fmt::format(" ({} filter(s) pushed to the shards)", in.pushed.size()));
+    plan.inputs.push_back(std::move(ci));
+  }
+  plan.merge_description = "COORDINATOR";
+  if (plan.inputs.empty()) {  // no table at all: evaluate where we are
+    plan.shard_sql = plan.coordinator_sql;
+    plan.merge = SelectPlan::Merge::kConcat;
+  }
+  return plan;
+}
+
 Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_view text,
                                        ParamTypes* params) {
-  if (s.contains("withClause")) return NotSupported("WITH (common table expressions)", 0);
-  if (s.value("op", "SETOP_NONE") != "SETOP_NONE") {
-    return NotSupported("UNION, INTERSECT and EXCEPT", 0, "Run the parts as separate queries.");
-  }
+  if (NeedsCoordinator(s)) return PlanCoordinatorSelect(s, text, params);
   if (s.contains("valuesLists")) return NotSupported("a VALUES list as a query", 0);
   if (s.contains("lockingClause")) return NotSupported("SELECT ... FOR UPDATE/SHARE", 0);
   if (s.contains("intoClause")) return NotSupported("SELECT INTO", 0);
@@ -449,6 +524,7 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
     SB_ASSIGN_OR_RETURN(Translated whole, tr.Expr(call));  // validates and types the call
     const Json& f = Get(call, "FuncCall");
     std::string name = Lower(NameList(Get(f, "funcname")).back());
+    if (f.contains("agg_filter")) return PlanCoordinatorSelect(s, text, params);
     bool star = f.value("agg_star", false);
     bool dist = f.value("agg_distinct", false);
     Translated arg;
@@ -474,9 +550,8 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
         on_key = rc.ok() && rc->second == scope[0].table->shard_key[0];
       }
       if (!on_key) {
-        return NotSupported(
-            name + "(DISTINCT ...) across shards on a column other than the shard key", Loc(f),
-            "Filter on the shard key to run it on one shard.");
+        // Equal values may sit on several shards: count them where they meet.
+        return PlanCoordinatorSelect(s, text, params);
       }
       m.merge_sql =
           "sum(" + col("count(DISTINCT " + arg.sql + ")", SqlType::Of(TypeId::kInt8)) + ")";
@@ -504,7 +579,8 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
         m.merge_sql = fmt::format("sb_numavg({}{}), sum({}), {})", fn, sc, cc, scale);
       }
     } else {
-      return NotSupported("aggregate " + name + " across shards", Loc(f));
+      // No partial form (string_agg, ...): aggregate the rows at the coordinator.
+      return PlanCoordinatorSelect(s, text, params);
     }
     merges.push_back(std::move(m));
   }

@@ -82,6 +82,10 @@ class Planner {
   Result<exec::DdlPlan> PlanAlterTable(const Json& alter, std::string_view text);
   Result<exec::CopyPlan> PlanCopy(const Json& copy);
   Result<const meta::TableDef*> LookupTable(const Json& range_var) const;
+  // Joins, subqueries, set operations, CTEs and windows: the base tables are
+  // read from the shards and the whole query runs at the coordinator.
+  Result<exec::SelectPlan> PlanCoordinatorSelect(const Json& select, std::string_view text,
+                                                 ParamTypes* params);
 
   const meta::Catalog* catalog_;
 };

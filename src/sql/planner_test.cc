@@ -140,10 +140,52 @@ TEST_F(PlannerTest, UpdatingTheShardKeyIsRefused) {
   EXPECT_EQ(r.status().code(), "0A000");
 }
 
-TEST_F(PlannerTest, JoinsAreRefusedWithFeatureNotSupported) {
-  auto r = Plan("SELECT * FROM orders o JOIN products p ON p.id = o.order_id");
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), "0A000");
+TEST_F(PlannerTest, JoinsRunAtTheCoordinatorWithFiltersPushedToEachInput) {
+  auto p = Select(
+      "SELECT o.order_id, p.name FROM orders o JOIN products p ON p.id = o.order_id "
+      "WHERE o.status = 'new' AND p.id > 3 AND (o.order_id = p.id OR o.status IS NULL)");
+  ASSERT_EQ(p.inputs.size(), 2u);
+  EXPECT_EQ(p.inputs[0].route.kind, exec::RouteSpec::Kind::kAllShards);
+  EXPECT_NE(p.inputs[0].shard_sql.find("\"o\".\"status\" = 'new'"), std::string::npos)
+      << p.inputs[0].shard_sql;
+  // The condition over both tables stays at the coordinator only.
+  EXPECT_EQ(p.inputs[0].shard_sql.find("IS NULL"), std::string::npos) << p.inputs[0].shard_sql;
+  EXPECT_EQ(p.inputs[1].route.kind, exec::RouteSpec::Kind::kAnyOneShard);
+  EXPECT_NE(p.inputs[1].shard_sql.find("> 3"), std::string::npos) << p.inputs[1].shard_sql;
+  EXPECT_NE(p.coordinator_sql.find("JOIN \"_r1\" AS \"p\""), std::string::npos)
+      << p.coordinator_sql;
+  ASSERT_EQ(p.output.size(), 2u);
+  EXPECT_EQ(p.output[1].name, "name");
+}
+
+TEST_F(PlannerTest, TheNullableSideOfAnOuterJoinGetsNoPushedFilter) {
+  auto p = Select(
+      "SELECT o.order_id FROM orders o LEFT JOIN products p ON p.id = o.order_id "
+      "WHERE p.name IS NULL");
+  ASSERT_EQ(p.inputs.size(), 2u);
+  EXPECT_EQ(p.inputs[1].shard_sql.find("WHERE"), std::string::npos) << p.inputs[1].shard_sql;
+}
+
+TEST_F(PlannerTest, ShardKeyEqualityRoutesAnInputToOneShard) {
+  auto p = Select(
+      "SELECT count(*) FROM orders o WHERE o.customer_id = "
+      "'7f1c3b0e-0000-4000-8000-000000000001' AND o.order_id IN (SELECT id FROM products)");
+  ASSERT_EQ(p.inputs.size(), 2u);
+  EXPECT_EQ(p.inputs[0].route.kind, exec::RouteSpec::Kind::kKeyTuples);
+}
+
+TEST_F(PlannerTest, QueryShapesOutsideTheSupportedSetAreRefusedWithFeatureNotSupported) {
+  EXPECT_EQ(Plan("SELECT * FROM orders NATURAL JOIN products").status().code(), "0A000");
+  EXPECT_EQ(Plan("WITH RECURSIVE r(n) AS (SELECT 1) SELECT n FROM r").status().code(), "0A000");
+  EXPECT_EQ(
+      Plan("SELECT order_id FROM orders INTERSECT ALL SELECT id FROM products").status().code(),
+      "0A000");
+  EXPECT_EQ(
+      Plan("SELECT 1 FROM orders WHERE order_id > ANY (SELECT id FROM products)").status().code(),
+      "0A000");
+  EXPECT_EQ(Plan("SELECT order_id FROM orders UNION SELECT id, name FROM products").status().code(),
+            "42601");
+  EXPECT_EQ(Plan("SELECT * FROM orders o, products o").status().code(), "42712");
 }
 
 TEST_F(PlannerTest, UnknownTableAndColumnUsePostgresSqlstates) {
@@ -220,10 +262,9 @@ TEST_F(PlannerTest, UntypedParameterInNumericArithmeticAsksForAType) {
   // Typing $1 from the other operand would round it to that scale.
   EXPECT_EQ(Plan("SELECT total + $1 FROM orders").status().code(), "42P18");
   EXPECT_EQ(Plan("SELECT coalesce(total, $1) FROM orders").status().code(), "42P18");
-  EXPECT_EQ(Plan("SELECT CASE WHEN order_id > 1 THEN $1 ELSE total END FROM orders")
-                .status()
-                .code(),
-            "42P18");
+  EXPECT_EQ(
+      Plan("SELECT CASE WHEN order_id > 1 THEN $1 ELSE total END FROM orders").status().code(),
+      "42P18");
   EXPECT_TRUE(Plan("SELECT CASE WHEN order_id > 1 THEN $1 ELSE 'x' END FROM orders").ok());
   EXPECT_TRUE(Plan("SELECT total + $1::numeric(12,3) FROM orders").ok());
   EXPECT_TRUE(Plan("SELECT order_id FROM orders WHERE total > $1").ok());
@@ -234,9 +275,14 @@ TEST_F(PlannerTest, LikeIsTranslatedWithAnEscapeCharacter) {
   EXPECT_NE(p.shard_sql.find("LIKE 'N%' ESCAPE"), std::string::npos) << p.shard_sql;
 }
 
-TEST_F(PlannerTest, CountDistinctOffTheShardKeyIsRefusedAcrossShards) {
-  EXPECT_EQ(Plan("SELECT count(DISTINCT status) FROM orders").status().code(), "0A000");
-  EXPECT_TRUE(Plan("SELECT count(DISTINCT customer_id) FROM orders").ok());
+TEST_F(PlannerTest, CountDistinctOffTheShardKeyCountsAtTheCoordinator) {
+  // Equal values may sit on several shards: the rows meet at the coordinator.
+  auto p = Select("SELECT count(DISTINCT status) FROM orders");
+  EXPECT_EQ(p.inputs.size(), 1u);
+  EXPECT_NE(p.coordinator_sql.find("count(DISTINCT"), std::string::npos) << p.coordinator_sql;
+  // On the shard key, per-shard counts add up.
+  auto k = Select("SELECT count(DISTINCT customer_id) FROM orders");
+  EXPECT_TRUE(k.inputs.empty());
 }
 
 }  // namespace

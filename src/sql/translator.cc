@@ -184,6 +184,8 @@ Status Translator::NotSupported(const std::string& what, int location) const {
 
 bool Translator::IsAggregateCall(const Json& node) {
   if (!node.contains("FuncCall")) return false;
+  // With OVER it is a window function: it does not group the query.
+  if (Get(node, "FuncCall").contains("over")) return false;
   auto names = NameList(Get(Get(node, "FuncCall"), "funcname"));
   if (names.empty()) return false;
   std::string n = Lower(names.back());
@@ -334,12 +336,39 @@ Result<std::pair<int, int>> Translator::ResolveColumn(const Json& column_ref) {
   return std::make_pair(found_rel, found_col);
 }
 
+void Translator::SetMergedColumn(const std::string& name, Translated expr) {
+  for (auto& [n, e] : merged_columns_) {
+    if (n == name) {
+      e = std::move(expr);
+      return;
+    }
+  }
+  merged_columns_.emplace_back(name, std::move(expr));
+}
+
 Result<Translated> Translator::Column(const Json& node) {
   auto fields = NameList(Get(Get(node, "ColumnRef"), "fields"));
   if (!fields.empty() && fields.back() == "*") {
     return NotSupported("\"*\" in this position", Loc(node));
   }
-  SB_ASSIGN_OR_RETURN(auto rc, ResolveColumn(node));
+  if (fields.size() == 1) {
+    for (const auto& [n, e] : merged_columns_) {
+      if (n == fields[0]) return e;
+    }
+  }
+  auto resolved = ResolveColumn(node);
+  if (!resolved.ok() && outer_ != nullptr &&
+      (resolved.status().code() == sqlstate::kUndefinedColumn ||
+       resolved.status().code() == sqlstate::kUndefinedTable)) {
+    // A correlated reference: the outer query's column, constant per outer row.
+    auto outer = outer_->Column(node);
+    if (outer.ok()) {
+      Translated t = std::move(outer).value();
+      t.contains_aggregate = false;
+      return t;
+    }
+  }
+  SB_ASSIGN_OR_RETURN(auto rc, std::move(resolved));
   const Relation& rel = scope_[rc.first];
   const auto& col = rel.table->columns[rc.second];
   return Make(QuoteIdent(rel.alias) + "." + QuoteIdent(col.name), col.type);
@@ -1180,9 +1209,46 @@ Result<Translated> Translator::Func(const Json& node) {
     return NotSupported(fmt::format("function {}.{}", names[0], names[1]), loc);
   }
   std::string name = Lower(names.back());
-  if (f.contains("over")) return NotSupported("window function " + name, loc);
-  if (f.value("agg_within_group", false) || f.contains("agg_order") || f.contains("agg_filter")) {
-    return NotSupported("ordered-set aggregates and aggregate FILTER/ORDER BY", loc);
+  if (f.contains("over")) {
+    if (window_handler_) return window_handler_(node, this);
+    return NotSupported("window function " + name, loc);
+  }
+  if (f.value("agg_within_group", false) || f.contains("agg_order")) {
+    return NotSupported("ordered-set aggregates and ORDER BY inside an aggregate", loc);
+  }
+  if (f.contains("agg_filter") && IsAggregateCall(node)) {
+    // agg(x) FILTER (WHERE c) is agg(CASE WHEN c THEN x END): aggregates
+    // skip NULLs, and count(*) counts the rows where c holds.
+    Json rewritten = node;
+    Json& rf = rewritten["FuncCall"];
+    Json cond = rf["agg_filter"];
+    rf.erase("agg_filter");
+    std::function<bool(const Json&)> has_aggregate = [&](const Json& j) {
+      if (j.is_object() && IsAggregateCall(j)) return true;
+      if (j.is_object() || j.is_array()) {
+        for (const auto& e : j) {
+          if (has_aggregate(e)) return true;
+        }
+      }
+      return false;
+    };
+    if (has_aggregate(cond)) {
+      return Status(sqlstate::kGroupingError, "aggregate functions are not allowed in FILTER", {},
+                    loc);
+    }
+    auto guarded = [&](Json value) {
+      return Json{
+          {"CaseExpr",
+           {{"args", Json::array({Json{{"CaseWhen", {{"expr", cond}, {"result", value}}}}})},
+            {"location", -1}}}};
+    };
+    if (rf.value("agg_star", false)) {
+      rf.erase("agg_star");
+      rf["args"] = Json::array({guarded(Json{{"A_Const", {{"ival", {{"ival", 1}}}}}})});
+    } else if (rf.contains("args") && !rf["args"].empty()) {
+      rf["args"][0] = guarded(rf["args"][0]);
+    }
+    return Func(rewritten);
   }
   std::vector<const Json*> args;
   for (const auto& a : Get(f, "args")) args.push_back(&a);
@@ -1203,6 +1269,15 @@ Result<Translated> Translator::Func(const Json& node) {
         out.sql = std::string("count(") + (distinct ? "DISTINCT " : "") + a.sql + ")";
       }
       out.type = SqlType::Of(TypeId::kInt8);
+      return out;
+    }
+    if (name == "string_agg") {
+      if (args.size() != 2) return NotSupported("string_agg with this argument list", loc);
+      if (distinct) return NotSupported("string_agg(DISTINCT ...)", loc);
+      SB_ASSIGN_OR_RETURN(Translated v, ExprAs(*args[0], SqlType::Of(TypeId::kText)));
+      SB_ASSIGN_OR_RETURN(Translated sep, ExprAs(*args[1], SqlType::Of(TypeId::kText)));
+      out.sql = "group_concat(" + v.sql + ", coalesce(" + sep.sql + ", ''))";
+      out.type = SqlType::Of(TypeId::kText);
       return out;
     }
     if (args.size() != 1) return NotSupported(name + " with this argument list", loc);
@@ -1366,7 +1441,10 @@ Result<Translated> Translator::Expr(const Json& node) {
     }
     return t;
   }
-  if (kind == "SubLink") return NotSupported("subqueries", Loc(node));
+  if (kind == "SubLink") {
+    if (subquery_handler_) return subquery_handler_(node, this);
+    return NotSupported("subqueries", Loc(node));
+  }
   return NotSupported("expression " + kind, Loc(node));
 }
 

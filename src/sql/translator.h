@@ -65,6 +65,21 @@ class Translator {
 
   void set_override(Override o) { override_ = std::move(o); }
   void set_allow_aggregates(bool allow) { allow_aggregates_ = allow; }
+  bool allow_aggregates() const { return allow_aggregates_; }
+
+  // Hooks for whole queries (sql/query_translator.h). Columns not found in
+  // this scope resolve in `outer` (correlated subqueries).
+  void set_outer(Translator* outer) { outer_ = outer; }
+  // Translates SubLink nodes (subqueries in expressions); `self` is the
+  // translator the subquery appears in (its outer scope).
+  using SubqueryHandler = std::function<Result<Translated>(const Json& sublink, Translator* self)>;
+  void set_subquery_handler(SubqueryHandler h) { subquery_handler_ = std::move(h); }
+  // Translates function calls with OVER (window functions).
+  using WindowHandler = std::function<Result<Translated>(const Json& func_call, Translator* self)>;
+  void set_window_handler(WindowHandler h) { window_handler_ = std::move(h); }
+  // An unqualified name merged by JOIN ... USING resolves to `expr`.
+  void SetMergedColumn(const std::string& name, Translated expr);
+  void AddRelation(Relation r) { scope_.push_back(std::move(r)); }
 
   Result<Translated> Expr(const Json& node);
   // Expr, then Coerce to `to`.
@@ -89,6 +104,10 @@ class Translator {
   // Converts items to their common type (CASE/COALESCE/GREATEST rules:
   // unknowns adopt the others' type, all-unknown becomes text).
   Result<std::vector<Translated>> Unify(std::vector<Translated> items, std::string_view what);
+  // Unify for operands that are compared (IN, BETWEEN, NULLIF, ...):
+  // unconstrained numerics, held as decimal text, cannot be compared.
+  Result<std::vector<Translated>> UnifyForComparison(std::vector<Translated> items,
+                                                     std::string_view what, int location);
 
  private:
   Result<Translated> Const(const Json& a_const);
@@ -103,10 +122,6 @@ class Translator {
   Result<Translated> Cast(const Json& type_cast);
   Result<Translated> SqlValueFunction(const Json& svf);
   Result<Translated> Like(const Json& a_expr);
-  // Unify for operands that are compared (IN, BETWEEN, NULLIF, ...):
-  // unconstrained numerics, held as decimal text, cannot be compared.
-  Result<std::vector<Translated>> UnifyForComparison(std::vector<Translated> items,
-                                                     std::string_view what, int location);
   Status NotSupported(const std::string& what, int location) const;
 
   std::vector<Relation> scope_;
@@ -114,6 +129,10 @@ class Translator {
   ParamTypes* params_;
   Override override_;
   bool allow_aggregates_ = false;
+  Translator* outer_ = nullptr;
+  SubqueryHandler subquery_handler_;
+  WindowHandler window_handler_;
+  std::vector<std::pair<std::string, Translated>> merged_columns_;
 };
 
 // Deep equality of parse-tree nodes, ignoring source locations.

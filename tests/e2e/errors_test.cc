@@ -52,11 +52,12 @@ class ErrorsTest : public ::testing::Test {
 TEST_F(ErrorsTest, UnsupportedSqlIsFeatureNotSupported) {
   // statement -> a word the message must contain (naming the construct).
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"SELECT c.name FROM customers c JOIN orders o ON o.customer_id = c.customer_id", "join"},
-      {"WITH x AS (SELECT 1) SELECT * FROM x", "WITH"},
-      {"SELECT order_id, row_number() OVER (ORDER BY order_id) FROM orders", "window"},
-      {"SELECT * FROM orders WHERE total > (SELECT avg(total) FROM orders)", "subquer"},
-      {"SELECT order_id FROM orders UNION SELECT order_id FROM orders", "UNION"},
+      {"SELECT c.name FROM customers c NATURAL JOIN orders o", "NATURAL JOIN"},
+      {"WITH RECURSIVE x(n) AS (SELECT 1) SELECT * FROM x", "WITH RECURSIVE"},
+      {"SELECT order_id, row_number() OVER w FROM orders WINDOW w AS (ORDER BY order_id)",
+       "WINDOW"},
+      {"SELECT * FROM orders WHERE total > ANY (SELECT total FROM orders)", "subquery"},
+      {"SELECT order_id FROM orders INTERSECT ALL SELECT order_id FROM orders", "INTERSECT ALL"},
   };
   for (const auto& [sql, word] : cases) {
     Result r = conn_->Exec(sql);
@@ -65,7 +66,8 @@ TEST_F(ErrorsTest, UnsupportedSqlIsFeatureNotSupported) {
     ExpectAlive(sql);
   }
   // Through the extended protocol too (fails at Parse).
-  Result p = conn_->Params("SELECT c.name FROM customers c, orders o WHERE c.name = $1", {"x"});
+  Result p = conn_->Params("SELECT c.name FROM customers c NATURAL JOIN orders o WHERE c.name = $1",
+                           {"x"});
   EXPECT_EQ(p.sqlstate(), "0A000") << p.error();
   ExpectAlive("extended-protocol unsupported");
 }

@@ -1,0 +1,737 @@
+#include "sql/query_translator.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "sql/select_clauses.h"
+
+namespace sb::sql {
+
+using exec::OutputColumn;
+
+namespace {
+
+Translated MakeExpr(std::string sql, SqlType type) {
+  Translated t;
+  t.sql = std::move(sql);
+  t.type = type;
+  return t;
+}
+
+Json ColumnRefJson(const std::string& name) {
+  return {{"ColumnRef", {{"fields", Json::array({Json{{"String", {{"sval", name}}}}})}}}};
+}
+
+std::string StringValue(const Json& node) {
+  return Get(node, "String").value("sval", "");
+}
+
+bool ContainsKey(const Json& j, std::string_view key) {
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (it.key() == key || ContainsKey(it.value(), key)) return true;
+    }
+  } else if (j.is_array()) {
+    for (const auto& e : j) {
+      if (ContainsKey(e, key)) return true;
+    }
+  }
+  return false;
+}
+
+// A typed SelectStmt pointer is printed without the node name (larg, rarg),
+// a Node pointer with it (subselect, ctequery).
+const Json& SelectBody(const Json& node) {
+  return node.contains("SelectStmt") ? Get(node, "SelectStmt") : node;
+}
+
+bool IsUnqualifiedStar(const Json& val) {
+  if (!val.contains("ColumnRef")) return false;
+  const Json& fields = Get(Get(val, "ColumnRef"), "fields");
+  return fields.size() == 1 && At(fields, 0).contains("A_Star");
+}
+
+// PostgreSQL's frame option bits (nodes/parsenodes.h, FRAMEOPTION_*).
+constexpr int kFrameRange = 0x2, kFrameRows = 0x4, kFrameGroups = 0x8, kFrameBetween = 0x10;
+constexpr int kStartUnboundedPreceding = 0x20, kEndUnboundedFollowing = 0x100;
+constexpr int kStartCurrentRow = 0x200, kEndCurrentRow = 0x400;
+constexpr int kStartOffsetPreceding = 0x800, kEndOffsetPreceding = 0x1000;
+constexpr int kStartOffsetFollowing = 0x2000, kEndOffsetFollowing = 0x4000;
+constexpr int kExcludeAny = 0x8000 | 0x10000 | 0x20000;
+
+}  // namespace
+
+struct QueryTranslator::Level {
+  Translator* tr = nullptr;
+  Translator* outer = nullptr;
+  std::vector<size_t> filterable;   // inputs_ indices that may take pushed filters
+  std::vector<std::string> merged;  // JOIN ... USING column names, in order
+};
+
+void QueryTranslator::Prepare(Translator* tr) {
+  tr->set_subquery_handler([this](const Json& s, Translator* self) { return Subquery(s, self); });
+  tr->set_window_handler([this](const Json& f, Translator* self) { return Window(f, self); });
+}
+
+const meta::TableDef* QueryTranslator::Synthesize(const std::string& name,
+                                                  const std::vector<OutputColumn>& columns) {
+  meta::TableDef d;
+  d.name = name;
+  d.replicated = true;
+  for (const auto& c : columns) {
+    meta::ColumnDef cd;
+    cd.name = c.name;
+    cd.type = c.type;
+    d.columns.push_back(std::move(cd));
+  }
+  synthesized_.push_back(std::move(d));
+  return &synthesized_.back();
+}
+
+const QueryTranslator::Cte* QueryTranslator::FindCte(const std::string& name) const {
+  for (auto it = ctes_.rbegin(); it != ctes_.rend(); ++it) {
+    if (it->name == name) return &*it;
+  }
+  return nullptr;
+}
+
+Result<QueryOutput> QueryTranslator::Select(const Json& s, Translator* outer,
+                                            const std::vector<std::string>* names) {
+  if (s.contains("valuesLists")) return NotSupported("a VALUES list as a query", 0);
+  if (s.contains("lockingClause")) return NotSupported("SELECT ... FOR UPDATE/SHARE", 0);
+  if (s.contains("intoClause")) return NotSupported("SELECT INTO", 0);
+
+  // Non-recursive CTEs: visible to the rest of this statement, inlined as a
+  // SQLite WITH clause.
+  const size_t cte_mark = ctes_.size();
+  struct PopCtes {
+    std::vector<Cte>* v;
+    size_t mark;
+    ~PopCtes() { v->resize(mark); }
+  } pop{&ctes_, cte_mark};
+  std::string with_sql;
+  if (s.contains("withClause")) {
+    const Json& w = Get(s, "withClause");
+    if (w.value("recursive", false)) return NotSupported("WITH RECURSIVE", Loc(w));
+    for (const auto& c : Get(w, "ctes")) {
+      const Json& cte = Get(c, "CommonTableExpr");
+      const std::string name = cte.value("ctename", "");
+      if (!Get(cte, "ctequery").contains("SelectStmt")) {
+        return NotSupported("a data-modifying statement in WITH", Loc(cte));
+      }
+      std::vector<std::string> colnames;
+      for (const auto& n : Get(cte, "aliascolnames")) colnames.push_back(StringValue(n));
+      SB_ASSIGN_OR_RETURN(QueryOutput q, Select(Get(Get(cte, "ctequery"), "SelectStmt"), outer,
+                                                colnames.empty() ? nullptr : &colnames));
+      if (colnames.size() > q.columns.size()) {
+        return Status(sqlstate::kInvalidColumnReference,
+                      fmt::format("WITH query \"{}\" has {} columns available but {} columns "
+                                  "specified",
+                                  name, q.columns.size(), colnames.size()),
+                      {}, Loc(cte));
+      }
+      with_sql += (with_sql.empty() ? "WITH " : ", ") + QuoteIdent(name) + " AS (" + q.sql + ")";
+      ctes_.push_back({name, Synthesize(name, q.columns)});
+    }
+    if (!with_sql.empty()) with_sql += " ";
+  }
+  if (s.value("op", "SETOP_NONE") != "SETOP_NONE") {
+    SB_ASSIGN_OR_RETURN(QueryOutput q, SetOperation(s, outer, names));
+    q.sql = with_sql + q.sql;
+    return q;
+  }
+  if (s.contains("windowClause")) return NotSupported("named WINDOW clauses", 0);
+  bool distinct = false;
+  if (s.contains("distinctClause")) {
+    for (const auto& d : Get(s, "distinctClause")) {
+      if (!d.empty()) return NotSupported("DISTINCT ON", 0);
+    }
+    distinct = true;
+  }
+
+  Translator tr({}, text_, params_);
+  tr.set_outer(outer);
+  Prepare(&tr);
+  Level level;
+  level.tr = &tr;
+  level.outer = outer;
+  std::string from_sql;
+  for (const auto& item : Get(s, "fromClause")) {
+    SB_ASSIGN_OR_RETURN(std::string f, FromItem(item, &level, false));
+    from_sql += (from_sql.empty() ? " FROM " : ", ") + f;
+  }
+
+  // SELECT list; with JOIN ... USING, an unqualified * lists each merged
+  // column once, first, as PostgreSQL does.
+  std::vector<Target> targets;
+  for (const auto& item : Get(s, "targetList")) {
+    const Json& val = Get(Get(item, "ResTarget"), "val");
+    if (IsUnqualifiedStar(val) && !level.merged.empty()) {
+      for (const auto& m : level.merged) targets.push_back({ColumnRefJson(m), m});
+      for (const auto& rel : tr.scope()) {
+        for (const auto& col : rel.table->columns) {
+          if (col.hidden ||
+              std::find(level.merged.begin(), level.merged.end(), col.name) != level.merged.end()) {
+            continue;
+          }
+          Json ref = {{"ColumnRef",
+                       {{"fields", Json::array({Json{{"String", {{"sval", rel.alias}}}},
+                                                Json{{"String", {{"sval", col.name}}}}})}}}};
+          targets.push_back({ref, col.name});
+        }
+      }
+      continue;
+    }
+    SB_ASSIGN_OR_RETURN(std::vector<Target> one, ExpandTargets(Json::array({item}), tr.scope()));
+    for (auto& t : one) targets.push_back(std::move(t));
+  }
+  if (targets.empty()) return NotSupported("SELECT with an empty target list", 0);
+
+  std::string where_sql;
+  if (s.contains("whereClause")) {
+    const Json& where = Get(s, "whereClause");
+    if (ContainsAggregate(where)) {
+      return Status(sqlstate::kGroupingError, "aggregate functions are not allowed in WHERE", {},
+                    0);
+    }
+    SB_ASSIGN_OR_RETURN(Translated w, tr.Condition(where));
+    where_sql = " WHERE " + w.sql;
+    // Conditions on one base table alone are also applied on the shards.
+    std::vector<const Json*> conjuncts;
+    Conjuncts(where, &conjuncts);
+    for (const Json* c : conjuncts) {
+      if (ContainsKey(*c, "SubLink") || ContainsKey(*c, "over")) continue;
+      for (size_t idx : level.filterable) {
+        Translator single({{inputs_[idx].alias, inputs_[idx].table}}, text_, params_);
+        if (single.Condition(*c).ok()) inputs_[idx].pushed.push_back(*c);
+      }
+    }
+  }
+
+  std::vector<Json> group_by;
+  if (s.contains("groupClause")) {
+    SB_ASSIGN_OR_RETURN(group_by, ResolveGroupBy(Get(s, "groupClause"), targets, &tr, text_));
+  }
+  const Json* having = s.contains("havingClause") ? &Get(s, "havingClause") : nullptr;
+  bool aggregated = !group_by.empty() || having != nullptr;
+  for (const auto& t : targets) aggregated = aggregated || ContainsAggregate(t.expr);
+  std::vector<SortItem> sorts;
+  if (s.contains("sortClause")) {
+    SB_ASSIGN_OR_RETURN(sorts, ResolveSort(Get(s, "sortClause"), targets, text_));
+    for (const auto& si : sorts) aggregated = aggregated || ContainsAggregate(si.expr);
+  }
+  if (s.value("limitOption", "") == "LIMIT_OPTION_WITH_TIES") {
+    return NotSupported("FETCH ... WITH TIES", 0);
+  }
+
+  tr.set_allow_aggregates(true);
+  QueryOutput out;
+  std::string sql = distinct ? "SELECT DISTINCT " : "SELECT ";
+  for (size_t i = 0; i < targets.size(); ++i) {
+    SB_ASSIGN_OR_RETURN(Translated t, tr.Expr(targets[i].expr));
+    if (t.type.id == TypeId::kUnknown) {
+      SB_ASSIGN_OR_RETURN(t, tr.Coerce(std::move(t), SqlType::Of(TypeId::kText)));
+    }
+    std::string name = names != nullptr && i < names->size() ? (*names)[i] : targets[i].name;
+    sql += (i ? ", " : "") + t.sql + " AS " + QuoteIdent(name);
+    out.columns.push_back({name, t.type});
+  }
+  sql += from_sql + where_sql;
+  if (!group_by.empty()) {
+    sql += " GROUP BY ";
+    for (size_t i = 0; i < group_by.size(); ++i) {
+      SB_ASSIGN_OR_RETURN(Translated g, tr.Expr(group_by[i]));
+      sql += (i ? ", " : "") + g.sql;
+    }
+  }
+  if (having != nullptr) {
+    SB_ASSIGN_OR_RETURN(Translated h, tr.Condition(*having));
+    sql += " HAVING " + h.sql;
+  }
+  if (aggregated) SB_RETURN_IF_ERROR(CheckGrouped(targets, group_by));
+  if (!sorts.empty()) {
+    sql += " ORDER BY ";
+    for (size_t i = 0; i < sorts.size(); ++i) {
+      if (distinct && sorts[i].target < 0) {
+        return Status(sqlstate::kInvalidColumnReference,
+                      "for SELECT DISTINCT, ORDER BY expressions must appear in select list");
+      }
+      SB_ASSIGN_OR_RETURN(Translated o, tr.Expr(sorts[i].expr));
+      sql += (i ? ", " : "") + SortSql(o, sorts[i]);
+    }
+  }
+  const Json* limit_node = s.contains("limitCount") ? &Get(s, "limitCount") : nullptr;
+  const Json* offset_node = s.contains("limitOffset") ? &Get(s, "limitOffset") : nullptr;
+  SB_ASSIGN_OR_RETURN(auto lim, LimitValue(limit_node, &tr));
+  SB_ASSIGN_OR_RETURN(auto off, LimitValue(offset_node, &tr));
+  if (lim || off) sql += " LIMIT " + (lim ? ValueSql(*lim) : std::string("-1"));
+  if (off) sql += " OFFSET " + ValueSql(*off);
+  out.sql = with_sql + sql;
+  return out;
+}
+
+Result<QueryOutput> QueryTranslator::SetOperation(const Json& s, Translator* outer,
+                                                  const std::vector<std::string>* names) {
+  const std::string op = s.value("op", "");
+  const bool all = s.value("all", false);
+  std::string keyword;
+  if (op == "SETOP_UNION") {
+    keyword = all ? " UNION ALL " : " UNION ";
+  } else if (op == "SETOP_INTERSECT" || op == "SETOP_EXCEPT") {
+    const std::string word = op == "SETOP_INTERSECT" ? "INTERSECT" : "EXCEPT";
+    if (all) return NotSupported(word + " ALL", 0, "Use " + word + " (without ALL).");
+    keyword = " " + word + " ";
+  } else {
+    return NotSupported("set operation " + op, 0);
+  }
+  const std::string word = keyword.substr(1, keyword.find(' ', 1) - 1);
+  SB_ASSIGN_OR_RETURN(QueryOutput left, Select(SelectBody(Get(s, "larg")), outer, nullptr));
+  SB_ASSIGN_OR_RETURN(QueryOutput right, Select(SelectBody(Get(s, "rarg")), outer, nullptr));
+  if (left.columns.size() != right.columns.size()) {
+    return Status(sqlstate::kSyntaxError,
+                  "each " + word + " query must have the same number of columns");
+  }
+  // Both sides are read by position (c0, c1, ...) and converted to the
+  // common type of each column.
+  Translator types({}, text_, params_);
+  std::string lsel, rsel;
+  std::vector<SqlType> common;
+  for (size_t i = 0; i < left.columns.size(); ++i) {
+    std::vector<Translated> pair{
+        MakeExpr("\"_l\"." + QuoteIdent(left.columns[i].name), left.columns[i].type),
+        MakeExpr("\"_r\"." + QuoteIdent(right.columns[i].name), right.columns[i].type)};
+    auto unified = types.Unify(std::move(pair), word);
+    if (!unified.ok()) {
+      return Status(sqlstate::kDatatypeMismatch,
+                    fmt::format("{} types {} and {} cannot be matched", word,
+                                left.columns[i].type.Name(), right.columns[i].type.Name()));
+    }
+    const std::string c = "c" + std::to_string(i);
+    lsel += (i ? ", " : "") + (*unified)[0].sql + " AS " + c;
+    rsel += (i ? ", " : "") + (*unified)[1].sql + " AS " + c;
+    common.push_back((*unified)[0].type);
+  }
+  for (size_t i = 0; i < left.columns.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (left.columns[j].name == left.columns[i].name ||
+          right.columns[j].name == right.columns[i].name) {
+        return NotSupported(word + " of queries with two output columns of the same name", 0,
+                            "Give the columns distinct names with AS.");
+      }
+    }
+  }
+  std::string compound = "SELECT " + lsel + " FROM (" + left.sql + ") AS \"_l\"" + keyword +
+                         "SELECT " + rsel + " FROM (" + right.sql + ") AS \"_r\"";
+
+  QueryOutput out;
+  std::string sql = "SELECT ";
+  for (size_t i = 0; i < common.size(); ++i) {
+    std::string name = names != nullptr && i < names->size() ? (*names)[i] : left.columns[i].name;
+    sql +=
+        (i ? ", " : "") + std::string("\"_u\".c") + std::to_string(i) + " AS " + QuoteIdent(name);
+    out.columns.push_back({name, common[i]});
+  }
+  sql += " FROM (" + compound + ") AS \"_u\"";
+  if (s.contains("sortClause")) {
+    std::string order;
+    for (const auto& item : Get(s, "sortClause")) {
+      const Json& sb = Get(item, "SortBy");
+      const Json& node = Get(sb, "node");
+      int col = -1;
+      if (node.contains("A_Const") && Get(node, "A_Const").contains("ival")) {
+        int64_t k = ConstIntValue(Get(node, "A_Const"), text_);
+        if (k >= 1 && k <= static_cast<int64_t>(common.size())) col = static_cast<int>(k - 1);
+      } else if (node.contains("ColumnRef")) {
+        auto f = NameList(Get(Get(node, "ColumnRef"), "fields"));
+        for (size_t i = 0; f.size() == 1 && i < left.columns.size(); ++i) {
+          if (left.columns[i].name == f[0]) col = static_cast<int>(i);
+        }
+      }
+      if (col < 0) {
+        return NotSupported("ORDER BY on a " + word + " result other than by output column",
+                            Loc(sb), "Order by an output column name or position.");
+      }
+      std::string dir = sb.value("sortby_dir", "SORTBY_DEFAULT");
+      std::string nulls = sb.value("sortby_nulls", "SORTBY_NULLS_DEFAULT");
+      SortItem si;
+      si.descending = dir == "SORTBY_DESC";
+      si.nulls_first =
+          nulls == "SORTBY_NULLS_FIRST" || (nulls == "SORTBY_NULLS_DEFAULT" && si.descending);
+      order += (order.empty() ? " ORDER BY " : ", ") +
+               SortSql(MakeExpr("\"_u\".c" + std::to_string(col), common[col]), si);
+    }
+    sql += order;
+  }
+  if (s.value("limitOption", "") == "LIMIT_OPTION_WITH_TIES") {
+    return NotSupported("FETCH ... WITH TIES", 0);
+  }
+  const Json* limit_node = s.contains("limitCount") ? &Get(s, "limitCount") : nullptr;
+  const Json* offset_node = s.contains("limitOffset") ? &Get(s, "limitOffset") : nullptr;
+  SB_ASSIGN_OR_RETURN(auto lim, LimitValue(limit_node, &types));
+  SB_ASSIGN_OR_RETURN(auto off, LimitValue(offset_node, &types));
+  if (lim || off) sql += " LIMIT " + (lim ? ValueSql(*lim) : std::string("-1"));
+  if (off) sql += " OFFSET " + ValueSql(*off);
+  out.sql = sql;
+  return out;
+}
+
+Result<std::string> QueryTranslator::FromItem(const Json& item, Level* level, bool nullable) {
+  Translator* tr = level->tr;
+  auto check_alias = [&](const std::string& alias, int loc) -> Status {
+    for (const auto& r : tr->scope()) {
+      if (r.alias == alias) {
+        return Status(sqlstate::kDuplicateAlias,
+                      fmt::format("table name \"{}\" specified more than once", alias), {}, loc);
+      }
+    }
+    return Status::Ok();
+  };
+  if (item.contains("RangeVar")) {
+    const Json& rv = Get(item, "RangeVar");
+    const std::string relname = rv.value("relname", "");
+    std::string alias = relname;
+    if (rv.contains("alias")) {
+      const Json& a = Get(rv, "alias");
+      if (a.contains("colnames")) return NotSupported("column aliases on a table", Loc(rv));
+      alias = a.value("aliasname", relname);
+    }
+    SB_RETURN_IF_ERROR(check_alias(alias, Loc(rv)));
+    if (!rv.contains("schemaname")) {
+      if (const Cte* cte = FindCte(relname)) {
+        tr->AddRelation({alias, cte->def});
+        return QuoteIdent(relname) + " AS " + QuoteIdent(alias);
+      }
+    }
+    SB_ASSIGN_OR_RETURN(const meta::TableDef* table, lookup_(item));
+    BaseInput in;
+    in.table = table;
+    in.alias = alias;
+    in.temp_name = "_r" + std::to_string(inputs_.size());
+    inputs_.push_back(in);
+    if (!nullable) level->filterable.push_back(inputs_.size() - 1);
+    tr->AddRelation({alias, table});
+    return QuoteIdent(in.temp_name) + " AS " + QuoteIdent(alias);
+  }
+  if (item.contains("RangeSubselect")) {
+    const Json& b = Get(item, "RangeSubselect");
+    if (b.value("lateral", false)) return NotSupported("LATERAL", 0);
+    const Json& a = Get(b, "alias");
+    const std::string alias = a.value("aliasname", "");
+    if (alias.empty()) {
+      return Status(sqlstate::kSyntaxError, "subquery in FROM must have an alias", {}, 0);
+    }
+    SB_RETURN_IF_ERROR(check_alias(alias, 0));
+    std::vector<std::string> colnames;
+    for (const auto& n : Get(a, "colnames")) colnames.push_back(StringValue(n));
+    SB_ASSIGN_OR_RETURN(QueryOutput q, Select(SelectBody(Get(b, "subquery")), level->outer,
+                                              colnames.empty() ? nullptr : &colnames));
+    if (colnames.size() > q.columns.size()) {
+      return Status(sqlstate::kInvalidColumnReference,
+                    fmt::format("table \"{}\" has {} columns available but {} columns specified",
+                                alias, q.columns.size(), colnames.size()));
+    }
+    tr->AddRelation({alias, Synthesize(alias, q.columns)});
+    return "(" + q.sql + ") AS " + QuoteIdent(alias);
+  }
+  if (item.contains("JoinExpr")) return Join(item, level, nullable);
+  return NotSupported("this FROM item (" + (item.empty() ? std::string("?") : item.begin().key()) +
+                      ")");
+}
+
+Result<std::string> QueryTranslator::Join(const Json& node, Level* level, bool nullable) {
+  const Json& b = Get(node, "JoinExpr");
+  Translator* tr = level->tr;
+  const std::string type = b.value("jointype", "JOIN_INNER");
+  if (b.value("isNatural", false)) {
+    return NotSupported("NATURAL JOIN", 0, "Use JOIN ... USING (columns) or JOIN ... ON.");
+  }
+  if (b.contains("alias")) return NotSupported("an alias on a join", 0);
+  std::string keyword;
+  if (type == "JOIN_INNER") {
+    keyword = " JOIN ";
+  } else if (type == "JOIN_LEFT") {
+    keyword = " LEFT JOIN ";
+  } else if (type == "JOIN_RIGHT") {
+    keyword = " RIGHT JOIN ";
+  } else if (type == "JOIN_FULL") {
+    keyword = " FULL JOIN ";
+  } else {
+    return NotSupported("join type " + type, 0);
+  }
+  const bool left_nullable = nullable || type == "JOIN_RIGHT" || type == "JOIN_FULL";
+  const bool right_nullable = nullable || type == "JOIN_LEFT" || type == "JOIN_FULL";
+
+  SB_ASSIGN_OR_RETURN(std::string lsql, FromItem(Get(b, "larg"), level, left_nullable));
+  std::vector<std::string> using_names;
+  for (const auto& n : Get(b, "usingClause")) using_names.push_back(StringValue(n));
+  std::vector<Translated> left_keys;
+  for (const auto& name : using_names) {
+    auto k = tr->Expr(ColumnRefJson(name));
+    if (!k.ok()) {
+      return Status(sqlstate::kUndefinedColumn,
+                    fmt::format("column \"{}\" specified in USING clause does not exist in left "
+                                "table",
+                                name));
+    }
+    left_keys.push_back(std::move(k).value());
+  }
+  const size_t right_begin = tr->scope().size();
+  SB_ASSIGN_OR_RETURN(std::string rsql, FromItem(Get(b, "rarg"), level, right_nullable));
+  if (Get(b, "rarg").contains("JoinExpr")) rsql = "(" + rsql + ")";
+
+  std::string cond;
+  if (!using_names.empty()) {
+    std::vector<Relation> right_rels(tr->scope().begin() + static_cast<long>(right_begin),
+                                     tr->scope().end());
+    Translator right(right_rels, text_, params_);
+    for (size_t i = 0; i < using_names.size(); ++i) {
+      auto rk = right.Expr(ColumnRefJson(using_names[i]));
+      if (!rk.ok()) {
+        return Status(sqlstate::kUndefinedColumn,
+                      fmt::format("column \"{}\" specified in USING clause does not exist in "
+                                  "right table",
+                                  using_names[i]));
+      }
+      SB_ASSIGN_OR_RETURN(auto pair, tr->UnifyForComparison({left_keys[i], std::move(rk).value()},
+                                                            "JOIN USING", 0));
+      cond += (i ? " AND " : "") + pair[0].sql + " = " + pair[1].sql;
+      Translated merged = type == "JOIN_RIGHT" ? pair[1] : pair[0];
+      if (type == "JOIN_FULL") {
+        merged = MakeExpr("coalesce(" + pair[0].sql + ", " + pair[1].sql + ")", pair[0].type);
+      }
+      tr->SetMergedColumn(using_names[i], merged);
+      if (std::find(level->merged.begin(), level->merged.end(), using_names[i]) ==
+          level->merged.end()) {
+        level->merged.push_back(using_names[i]);
+      }
+    }
+  } else if (b.contains("quals")) {
+    const Json& quals = Get(b, "quals");
+    if (ContainsAggregate(quals)) {
+      return Status(sqlstate::kGroupingError,
+                    "aggregate functions are not allowed in JOIN "
+                    "conditions");
+    }
+    SB_ASSIGN_OR_RETURN(Translated on, tr->Condition(quals));
+    cond = on.sql;
+  }
+  if (cond.empty() && type != "JOIN_INNER") cond = "1";
+  return lsql + keyword + rsql + (cond.empty() ? "" : " ON " + cond);
+}
+
+Result<Translated> QueryTranslator::Subquery(const Json& sublink, Translator* self) {
+  const Json& b = Get(sublink, "SubLink");
+  const std::string kind = b.value("subLinkType", "");
+  const int loc = Loc(b);
+  SB_ASSIGN_OR_RETURN(QueryOutput q, Select(SelectBody(Get(b, "subselect")), self, nullptr));
+  if (kind == "EXISTS_SUBLINK") {
+    return MakeExpr("(EXISTS (" + q.sql + "))", SqlType::Of(TypeId::kBool));
+  }
+  const Json& test = Get(b, "testexpr");
+  const bool row_test = test.contains("RowExpr");
+  if (q.columns.size() != 1 && !row_test) {
+    return Status(sqlstate::kSyntaxError,
+                  kind == "EXPR_SUBLINK" ? "subquery must return only one column"
+                                         : "subquery has too many columns",
+                  {}, loc);
+  }
+  if (kind == "EXPR_SUBLINK") {
+    const std::string col = "\"_s\"." + QuoteIdent(q.columns[0].name);
+    // sb_single raises 21000 on a second row, where SQLite would silently
+    // take the first.
+    return MakeExpr("(SELECT sb_single(" + col + ") FROM (" + q.sql + ") AS \"_s\")",
+                    q.columns[0].type);
+  }
+  if (kind == "ANY_SUBLINK" || kind == "ALL_SUBLINK") {
+    std::string op = "=";
+    if (b.contains("operName")) {
+      auto names = NameList(Get(b, "operName"));
+      op = names.empty() ? "=" : names.back();
+    }
+    const bool in = kind == "ANY_SUBLINK" && op == "=";
+    const bool not_in = kind == "ALL_SUBLINK" && op == "<>";
+    if (!in && !not_in) {
+      return NotSupported(op + (kind == "ANY_SUBLINK" ? " ANY" : " ALL") + " (subquery)", loc,
+                          "Use IN, NOT IN or EXISTS.");
+    }
+    // (a, b) IN (SELECT x, y ...) compares row values, as SQLite does too.
+    std::vector<const Json*> tests;
+    if (row_test) {
+      for (const auto& a : Get(Get(test, "RowExpr"), "args")) tests.push_back(&a);
+    } else {
+      tests.push_back(&test);
+    }
+    if (tests.size() != q.columns.size()) {
+      return Status(sqlstate::kSyntaxError,
+                    tests.size() < q.columns.size() ? "subquery has too many columns"
+                                                    : "subquery has too few columns",
+                    {}, loc);
+    }
+    std::string lhs, rhs;
+    bool agg = false;
+    for (size_t i = 0; i < tests.size(); ++i) {
+      SB_ASSIGN_OR_RETURN(Translated l, self->Expr(*tests[i]));
+      agg = agg || l.contains_aggregate;
+      SB_ASSIGN_OR_RETURN(
+          auto pair,
+          self->UnifyForComparison(
+              {l, MakeExpr("\"_s\"." + QuoteIdent(q.columns[i].name), q.columns[i].type)}, "IN",
+              loc));
+      lhs += (i ? ", " : "") + pair[0].sql;
+      rhs += (i ? ", " : "") + pair[1].sql;
+    }
+    if (tests.size() > 1) lhs = "(" + lhs + ")";
+    Translated out = MakeExpr(std::string("(") + (not_in ? "NOT " : "") + "(" + lhs +
+                                  " IN (SELECT " + rhs + " FROM (" + q.sql + ") AS \"_s\")))",
+                              SqlType::Of(TypeId::kBool));
+    out.contains_aggregate = agg;
+    return out;
+  }
+  return NotSupported("this kind of subquery (" + kind + ")", loc);
+}
+
+Result<std::string> QueryTranslator::WindowSpec(const Json& over, Translator* self) {
+  if (over.contains("refname") || over.contains("name")) {
+    return NotSupported("named windows", 0, "Write the window inline: OVER (PARTITION BY ...).");
+  }
+  std::string spec;
+  if (over.contains("partitionClause")) {
+    spec += "PARTITION BY ";
+    bool first = true;
+    for (const auto& p : Get(over, "partitionClause")) {
+      SB_ASSIGN_OR_RETURN(Translated t, self->Expr(p));
+      spec += (first ? "" : ", ") + t.sql;
+      first = false;
+    }
+  }
+  if (over.contains("orderClause")) {
+    spec += spec.empty() ? "ORDER BY " : " ORDER BY ";
+    bool first = true;
+    for (const auto& o : Get(over, "orderClause")) {
+      const Json& sb = Get(o, "SortBy");
+      SortItem si;
+      std::string dir = sb.value("sortby_dir", "SORTBY_DEFAULT");
+      if (dir == "SORTBY_USING") return NotSupported("ORDER BY ... USING", Loc(sb));
+      si.descending = dir == "SORTBY_DESC";
+      std::string nulls = sb.value("sortby_nulls", "SORTBY_NULLS_DEFAULT");
+      si.nulls_first =
+          nulls == "SORTBY_NULLS_FIRST" || (nulls == "SORTBY_NULLS_DEFAULT" && si.descending);
+      SB_ASSIGN_OR_RETURN(Translated t, self->Expr(Get(sb, "node")));
+      spec += (first ? "" : ", ") + SortSql(t, si);
+      first = false;
+    }
+  }
+  const int fo = over.value("frameOptions", 0);
+  if ((fo & 0x1) != 0) {  // an explicit frame
+    if ((fo & kExcludeAny) != 0) return NotSupported("window frame EXCLUDE", 0);
+    if ((fo & kFrameGroups) != 0) return NotSupported("GROUPS window frames", 0);
+    auto bound = [&](bool start) -> Result<std::string> {
+      const int unbounded = start ? kStartUnboundedPreceding : kEndUnboundedFollowing;
+      const int current = start ? kStartCurrentRow : kEndCurrentRow;
+      const int preceding = start ? kStartOffsetPreceding : kEndOffsetPreceding;
+      const int following = start ? kStartOffsetFollowing : kEndOffsetFollowing;
+      if ((fo & unbounded) != 0)
+        return std::string(start ? "UNBOUNDED PRECEDING" : "UNBOUNDED FOLLOWING");
+      if ((fo & current) != 0) return std::string("CURRENT ROW");
+      if ((fo & (preceding | following)) != 0) {
+        if ((fo & kFrameRange) != 0) return Status(NotSupported("RANGE frames with an offset", 0));
+        const Json& off = Get(over, start ? "startOffset" : "endOffset");
+        if (!off.contains("A_Const") || !Get(off, "A_Const").contains("ival")) {
+          return Status(NotSupported("a window frame offset other than an integer constant", 0));
+        }
+        int64_t n = ConstIntValue(Get(off, "A_Const"), text_);
+        if (n < 0) {
+          return Status(sqlstate::kInvalidPrecedingOrFollowingSize,
+                        "frame starting offset must not be negative");
+        }
+        return std::to_string(n) + ((fo & preceding) != 0 ? " PRECEDING" : " FOLLOWING");
+      }
+      // Not given: PostgreSQL's default end is CURRENT ROW.
+      return std::string("CURRENT ROW");
+    };
+    std::string frame = (fo & kFrameRows) != 0 ? " ROWS " : " RANGE ";
+    SB_ASSIGN_OR_RETURN(std::string start, bound(true));
+    if ((fo & kFrameBetween) != 0) {
+      SB_ASSIGN_OR_RETURN(std::string end, bound(false));
+      frame += "BETWEEN " + start + " AND " + end;
+    } else {
+      frame += start;
+    }
+    spec += frame;
+  }
+  return spec;
+}
+
+Result<Translated> QueryTranslator::Window(const Json& node, Translator* self) {
+  const Json& f = Get(node, "FuncCall");
+  auto names = NameList(Get(f, "funcname"));
+  const std::string name = names.empty() ? "" : Lower(names.back());
+  const int loc = Loc(f);
+  if (!self->allow_aggregates()) {
+    return Status(sqlstate::kWindowingError, "window functions are not allowed here", {}, loc);
+  }
+  if (f.value("agg_distinct", false)) return NotSupported("DISTINCT in a window function", loc);
+  if (f.contains("agg_filter")) return NotSupported("FILTER in a window function", loc);
+  std::vector<const Json*> args;
+  for (const auto& a : Get(f, "args")) args.push_back(&a);
+  SB_ASSIGN_OR_RETURN(std::string spec, WindowSpec(Get(f, "over"), self));
+  const std::string over = " OVER (" + spec + ")";
+
+  auto no_args = [&](TypeId result) -> Result<Translated> {
+    if (!args.empty()) return Status(NotSupported(name + " with arguments", loc));
+    return MakeExpr(name + "()" + over, SqlType::Of(result));
+  };
+  if (name == "row_number" || name == "rank" || name == "dense_rank") return no_args(TypeId::kInt8);
+  if (name == "percent_rank" || name == "cume_dist") return no_args(TypeId::kFloat8);
+  if (name == "ntile") {
+    if (args.size() != 1) return NotSupported("ntile with this argument list", loc);
+    SB_ASSIGN_OR_RETURN(Translated n, self->ExprAs(*args[0], SqlType::Of(TypeId::kInt4)));
+    return MakeExpr("ntile(" + n.sql + ")" + over, SqlType::Of(TypeId::kInt4));
+  }
+  if (name == "lag" || name == "lead" || name == "first_value" || name == "last_value" ||
+      name == "nth_value") {
+    if (args.empty() || args.size() > 3)
+      return NotSupported(name + " with this argument list", loc);
+    SB_ASSIGN_OR_RETURN(Translated v, self->Expr(*args[0]));
+    if (v.type.id == TypeId::kUnknown) {
+      SB_ASSIGN_OR_RETURN(v, self->Coerce(std::move(v), SqlType::Of(TypeId::kText)));
+    }
+    std::string sql = name + "(" + v.sql;
+    if (args.size() >= 2) {
+      SB_ASSIGN_OR_RETURN(Translated n, self->ExprAs(*args[1], SqlType::Of(TypeId::kInt4)));
+      sql += ", " + n.sql;
+    }
+    if (args.size() == 3) {
+      if (name != "lag" && name != "lead") return NotSupported(name + " with 3 arguments", loc);
+      SB_ASSIGN_OR_RETURN(Translated d, self->ExprAs(*args[2], v.type));
+      sql += ", " + d.sql;
+    }
+    return MakeExpr(sql + ")" + over, v.type);
+  }
+  Json plain = node;
+  plain["FuncCall"].erase("over");
+  if (Translator::IsAggregateCall(plain)) {
+    // The plain aggregate, then OVER; only SQLite's built-in aggregates can
+    // run as window functions.
+    const bool allowed = self->allow_aggregates();
+    self->set_allow_aggregates(true);
+    auto agg = self->Expr(plain);
+    self->set_allow_aggregates(allowed);
+    SB_ASSIGN_OR_RETURN(Translated a, std::move(agg));
+    const std::string prefix = name + "(";
+    const bool builtin =
+        (name == "count" || name == "sum" || name == "min" || name == "max" || name == "avg") &&
+        a.sql.compare(0, prefix.size(), prefix) == 0 &&
+        std::count(a.sql.begin(), a.sql.end(), '(') == std::count(a.sql.begin(), a.sql.end(), ')');
+    if (!builtin || a.sql.find(" FILTER ") != std::string::npos || a.sql.back() != ')') {
+      return NotSupported(name + "(" + a.type.Name() + ") as a window function", loc);
+    }
+    a.sql += over;
+    a.contains_aggregate = false;
+    return a;
+  }
+  return NotSupported("window function " + name, loc);
+}
+
+}  // namespace sb::sql

@@ -1,0 +1,79 @@
+// Translates a whole PostgreSQL SELECT (joins, derived tables, non-recursive
+// CTEs, set operations, subqueries in expressions, window functions) into one
+// SQLite query that the coordinator runs over its inputs: every base-table
+// reference becomes a table _rN of the coordinator's in-memory database,
+// filled from the shards with the filters that can be pushed down to them.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "exec/plan.h"
+#include "meta/catalog.h"
+#include "sql/parser.h"
+#include "sql/translator.h"
+
+namespace sb::sql {
+
+// One base-table reference of the query, read from the shards.
+struct BaseInput {
+  const meta::TableDef* table = nullptr;
+  std::string alias;      // how the query names it
+  std::string temp_name;  // _rN at the coordinator
+  // Conditions on this table alone that may be applied on the shards (its
+  // rows cannot be null-extended by an outer join at the place of the
+  // condition); the coordinator applies them again, which is harmless.
+  std::vector<Json> pushed;
+};
+
+struct QueryOutput {
+  std::string sql;
+  std::vector<exec::OutputColumn> columns;
+};
+
+class QueryTranslator {
+ public:
+  using Lookup = std::function<Result<const meta::TableDef*>(const Json& range_var)>;
+
+  QueryTranslator(Lookup lookup, std::string_view text, ParamTypes* params)
+      : lookup_(std::move(lookup)), text_(text), params_(params) {}
+
+  // `select` is a SelectStmt body. `outer` resolves correlated references;
+  // `names` (optional) renames the output columns.
+  Result<QueryOutput> Select(const Json& select, Translator* outer,
+                             const std::vector<std::string>* names = nullptr);
+
+  const std::vector<BaseInput>& inputs() const { return inputs_; }
+
+ private:
+  struct Cte {
+    std::string name;
+    const meta::TableDef* def;
+  };
+  struct Level;  // one SELECT's FROM being translated
+
+  Result<QueryOutput> SetOperation(const Json& select, Translator* outer,
+                                   const std::vector<std::string>* names);
+  Result<std::string> FromItem(const Json& item, Level* level, bool nullable);
+  Result<std::string> Join(const Json& join, Level* level, bool nullable);
+  Result<Translated> Subquery(const Json& sublink, Translator* self);
+  Result<Translated> Window(const Json& func_call, Translator* self);
+  Result<std::string> WindowSpec(const Json& over, Translator* self);
+  void Prepare(Translator* tr);
+  const meta::TableDef* Synthesize(const std::string& name,
+                                   const std::vector<exec::OutputColumn>& columns);
+  const Cte* FindCte(const std::string& name) const;
+
+  Lookup lookup_;
+  std::string_view text_;
+  ParamTypes* params_;
+  std::vector<BaseInput> inputs_;
+  std::vector<Cte> ctes_;                   // visible CTEs, innermost last
+  std::deque<meta::TableDef> synthesized_;  // derived tables and CTEs (stable addresses)
+};
+
+}  // namespace sb::sql
