@@ -25,15 +25,16 @@
 #include "dataset.h"
 #include "diff_harness.h"
 #include "query_gen.h"
+#include "tlp_oracle.h"
 #include "tlp_runner.h"
 
 namespace sbtest {
 namespace {
 
 constexpr uint64_t kDataSeed = 20261126;
-constexpr int kQueriesPerSeed = 400;
-constexpr int kJoinQueriesPerSeed = 300;
-constexpr int kTlpCasesPerSeed = 250;
+constexpr int kQueriesPerSeed = 300;
+constexpr int kJoinQueriesPerSeed = 250;
+constexpr int kTlpCasesPerSeed = 150;
 constexpr int kMaxReportedMismatches = 8;
 
 // One cluster process and one oracle per test binary run, started by the
@@ -791,7 +792,7 @@ TEST_P(JoinDiff, Queries) {
   RunSeed(GetParam(), kJoinQueriesPerSeed, 0, 60, 30);
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, JoinDiff, ::testing::Values(3, 11, 17),
+INSTANTIATE_TEST_SUITE_P(Seeds, JoinDiff, ::testing::Values(3, 11),
                          [](const ::testing::TestParamInfo<uint64_t>& info) {
                            return "seed" + std::to_string(info.param);
                          });
@@ -803,10 +804,54 @@ TEST_P(Tlp, Cases) {
   RunSeed(GetParam(), 0, kTlpCasesPerSeed);
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, Tlp, ::testing::Values(5, 99, 2027, 31337),
+INSTANTIATE_TEST_SUITE_P(Seeds, Tlp, ::testing::Values(5, 99, 2027),
                          [](const ::testing::TestParamInfo<uint64_t>& info) {
                            return "seed" + std::to_string(info.param);
                          });
+
+// The TLP merge itself, without a cluster.
+TEST(TlpCombine, FoldsAggregatesAndMergesSets) {
+  using C = TlpCase::Combine;
+  auto rs = [](std::vector<std::vector<NVal>> rows) {
+    ResultSet r;
+    r.columns.assign(rows.empty() ? 0 : rows[0].size(), "c");
+    r.rows = std::move(rows);
+    return r;
+  };
+  const NVal null = NVal::Null();
+  TlpCase c;
+  c.kind = TlpCase::Kind::kAggregate;
+  c.n_keys = 1;
+  c.combine = {C::kSum, C::kMin, C::kMax, C::kAnd, C::kSum};
+  ResultSet got = CombineTlp(
+      c, {rs({{NVal::Int(1), NVal::Int(2), NVal::Text("b"), NVal::Int(5), NVal::Int(1), null},
+              {null, NVal::Int(1), null, NVal::Int(3), null, NVal::Real(1.5)}}),
+          rs({{NVal::Int(1), NVal::Int(3), NVal::Text("a"), NVal::Int(4), NVal::Int(0),
+               NVal::Int(7)}}),
+          rs({{null, NVal::Int(2), NVal::Text("z"), null, NVal::Int(1), NVal::Real(2.25)}})});
+  ResultSet want =
+      rs({{NVal::Int(1), NVal::Int(5), NVal::Text("a"), NVal::Int(5), NVal::Int(0), NVal::Int(7)},
+          {null, NVal::Int(3), NVal::Text("z"), NVal::Int(3), NVal::Int(1), NVal::Real(3.75)}});
+  EXPECT_EQ(CompareResults(got, want, false), "") << got.Describe();
+
+  // A scalar aggregate: one row per partition, empty partitions add nothing.
+  c.n_keys = 0;
+  c.combine = {C::kSum, C::kMax};
+  got = CombineTlp(c, {rs({{NVal::Int(0), null}}), rs({{NVal::Int(4), NVal::Text("2025-01-02")}}),
+                       rs({{NVal::Int(1), NVal::Text("2025-01-01")}})});
+  EXPECT_EQ(CompareResults(got, rs({{NVal::Int(5), NVal::Text("2025-01-02")}}), false), "")
+      << got.Describe();
+
+  // DISTINCT: a set union; WHERE: a multiset union.
+  ResultSet a = rs({{NVal::Int(1), NVal::Text("x")}, {NVal::Int(1), NVal::Text("x")}});
+  ResultSet b = rs({{NVal::Int(1), NVal::Text("x")}, {NVal::Int(2), null}});
+  c.kind = TlpCase::Kind::kDistinct;
+  got = CombineTlp(c, {a, b, rs({})});
+  EXPECT_EQ(got.rows.size(), 2u) << got.Describe();
+  c.kind = TlpCase::Kind::kWhere;
+  got = CombineTlp(c, {a, b, rs({})});
+  EXPECT_EQ(got.rows.size(), 4u) << got.Describe();
+}
 
 // SB_DIFF_SEED=<n> [SB_DIFF_QUERIES=<m>] [SB_DIFF_TLP=<k>] runs one more seed
 // (skipped otherwise).

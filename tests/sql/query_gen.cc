@@ -1369,30 +1369,52 @@ const std::vector<JoinTemplate>& JoinTemplates() {
        {{"orders", 0, {{"customer_id", "customer_id"}}, false},
         {"t", 1, {{"order_id", "a"}}, false}},
        "noncolocated"},
+      // Self-joins.
+      {"orders",
+       {{"orders", 0, {{"customer_id", "customer_id"}, {"order_date", "order_date"}}, true}},
+       "colocated"},
+      {"t", {{"t", 0, {{"b", "b"}}, true}}, "noncolocated"},
+      {"customers", {{"customers", 0, {{"region", "region"}}, false}}, "noncolocated"},
   };
   return v;
 }
 
 }  // namespace
 
-Piece QueryGen::JoinFrom(std::string* category) {
+const TableSpec* QueryGen::SecondCopy(const std::string& name) {
+  auto& copy = second_copies_[name];
+  if (copy == nullptr) copy = std::make_unique<TableSpec>(ds_->Table(name));
+  return copy.get();
+}
+
+Piece QueryGen::JoinFrom(std::string* category, std::vector<Piece>* where) {
   const JoinTemplate& jt = Pick(JoinTemplates());
   std::vector<const TableSpec*> tables = {&ds_->Table(jt.first)};
-  for (const auto& s : jt.steps) tables.push_back(&ds_->Table(s.table));
+  for (const auto& s : jt.steps) {
+    // A table joined with itself: the second occurrence is a copy, so that
+    // its columns are told apart (and spelled with their own alias).
+    bool again = std::any_of(tables.begin(), tables.end(),
+                             [&](const TableSpec* t) { return t->name == s.table; });
+    tables.push_back(again ? SecondCopy(s.table) : &ds_->Table(s.table));
+  }
   auto alias = [](size_t i) { return "j" + std::to_string(i + 1); };
 
   qualify_ = true;
   using_join_ = false;
-  bool any_left = false, any_extra = false;
+  bool any_outer = false, any_extra = false;
   bool use_using = jt.steps.size() == 1 && jt.steps[0].can_use_using && Pct(35);
   // Each step: its join type, the equality conditions, the extra ON predicate.
-  std::vector<bool> left(jt.steps.size());
+  // 0 INNER, 1 LEFT, 2 RIGHT, 3 FULL.
+  std::vector<int> outer(jt.steps.size());
+  int worst = 0;
   std::vector<std::string> cond_pg(jt.steps.size()), cond_lite(jt.steps.size());
   std::vector<std::string> extra_pg(jt.steps.size()), extra_lite(jt.steps.size());
   for (size_t i = 0; i < jt.steps.size(); ++i) {
     const JoinStep& s = jt.steps[i];
-    left[i] = Pct(45);
-    any_left = any_left || left[i];
+    uint64_t r = Below(100);
+    outer[i] = r < 45 ? 0 : r < 80 ? 1 : r < 90 ? 2 : 3;
+    any_outer = any_outer || outer[i] != 0;
+    worst = std::max(worst, outer[i]);
     if (use_using) {
       std::string cols;
       for (const auto& [l, r] : s.on) cols += (cols.empty() ? "" : ", ") + std::string(l);
@@ -1420,11 +1442,11 @@ Piece QueryGen::JoinFrom(std::string* category) {
   scope_.clear();
   for (size_t k = 0; k < tables.size(); ++k) scope_.push_back({tables[k], alias(k)});
 
-  auto render = [&](bool pg, bool extras, bool lefts) {
+  auto render = [&](bool pg, bool extras, bool outers) {
+    static const char* const kJoins[] = {" JOIN ", " LEFT JOIN ", " RIGHT JOIN ", " FULL JOIN "};
     std::string s = tables[0]->name + " AS " + alias(0);
     for (size_t i = 0; i < jt.steps.size(); ++i) {
-      s += std::string(left[i] && lefts ? " LEFT JOIN " : " JOIN ") + tables[i + 1]->name + " AS " +
-           alias(i + 1);
+      s += std::string(kJoins[outers ? outer[i] : 0]) + tables[i + 1]->name + " AS " + alias(i + 1);
       const std::string& c = pg ? cond_pg[i] : cond_lite[i];
       if (use_using) {
         s += c;
@@ -1434,14 +1456,32 @@ Piece QueryGen::JoinFrom(std::string* category) {
     }
     return s;
   };
+  static const char* const kCategory[] = {"join-", "left-join-", "right-join-", "full-join-"};
+  *category = std::string(kCategory[worst]) + jt.kind;
+  if (!use_using && worst == 0 && Pct(20)) {
+    // The same inner join written as a list of tables and WHERE conditions.
+    Piece from;
+    for (size_t k = 0; k < tables.size(); ++k) {
+      from.pg += (k ? ", " : "") + tables[k]->name + " AS " + alias(k);
+    }
+    from.lite = from.pg;
+    for (size_t i = 0; i < jt.steps.size(); ++i) {
+      where->push_back({cond_pg[i], cond_lite[i], {}});
+      if (!extra_pg[i].empty()) {
+        where->push_back({extra_pg[i].substr(5), extra_lite[i].substr(5), {}});  // " AND "
+      }
+    }
+    return from;
+  }
   Piece from{render(true, true, true), render(false, true, true), {}};
   if (any_extra)
     from.simpler.push_back({render(true, false, true), render(false, false, true), {}});
-  if (any_left) from.simpler.push_back({render(true, true, false), render(false, true, false), {}});
-  if (any_extra && any_left) {
+  if (any_outer) {
+    from.simpler.push_back({render(true, true, false), render(false, true, false), {}});
+  }
+  if (any_extra && any_outer) {
     from.simpler.push_back({render(true, false, false), render(false, false, false), {}});
   }
-  *category = std::string(any_left ? "left-join-" : "join-") + jt.kind;
   return from;
 }
 
@@ -1472,6 +1512,8 @@ const std::vector<SubqueryPair>& SubqueryPairs() {
       {"customers", "customer_id", "orders", "customer_id", false},
       {"order_items", "product_id", "products", "product_id", true},
       {"order_items", "order_id", "orders", "order_id", true},
+      {"products", "product_id", "order_items", "product_id", true},
+      {"products", "product_id", "t", "k", true},
   };
   return v;
 }
@@ -1613,11 +1655,16 @@ QuerySpec QueryGen::NextSpec() {
   bool one_place = false;
   std::string on;
   if (kind < static_cast<uint64_t>(join_pct_)) {
-    q.from = JoinFrom(&q.category);
+    q.from = JoinFrom(&q.category, &q.where);
     on = "join " + q.from.pg;
     // Pin the first table's shard key (the whole join then runs on one shard
     // when it is co-located).
-    if (!scope_[0].table->replicated() && Pct(20)) q.where.push_back(ShardPin(nullptr, nullptr));
+    if (!scope_[0].table->replicated() && Pct(20)) q.where.push_back(ShardPin(&q.params, nullptr));
+    if (Pct(subquery_pct_)) {
+      std::string sub;
+      q.where.push_back(SubqueryPred(&sub));
+      q.category = "join+subquery";
+    }
   } else {
     bool subquery = kind < static_cast<uint64_t>(join_pct_ + subquery_pct_);
     uint64_t tr = Below(100);
@@ -1666,7 +1713,7 @@ TlpCase QueryGen::NextTlp() {
   bool one_place = false;
   std::string on;
   if (Pct(30)) {
-    q.from = JoinFrom(&q.category);
+    q.from = JoinFrom(&q.category, &q.where);
     on = "join " + q.from.pg;
   } else {
     uint64_t tr = Below(100);
@@ -1744,6 +1791,9 @@ TlpCase QueryGen::NextTlp() {
   if (c.kind != TlpCase::Kind::kHaving) {
     if (!scope_[0].table->replicated() && Pct(20)) {
       c.p = ShardPin(nullptr, nullptr);  // routing: the partitions pin, negate, scatter
+    } else if (scope_.size() == 1 && Pct(15)) {
+      // An IN / EXISTS / scalar subquery as p: NOT IN and NULLs.
+      c.p = SubqueryPred(&q.category);
     } else {
       c.p = ToPiece(Pred(static_cast<int>(Below(4))));
     }

@@ -13,9 +13,10 @@
 //
 // Besides single-table queries it generates joins between the dataset's
 // tables (co-located on customer_id, with a REPLICATED table, and on columns
-// that are not the shard key; INNER and LEFT, ON and USING) and uncorrelated
-// IN / EXISTS / scalar subqueries. Those carry a category other than
-// "single": the cluster may refuse them with 0A000 until it supports them.
+// that are not the shard key; INNER and LEFT, some RIGHT and FULL, ON and
+// USING, extra ON conditions) and uncorrelated IN / EXISTS / scalar
+// subqueries. Those carry a category other than "single": the cluster may
+// refuse them with 0A000 until it supports them.
 //
 // Queries are kept as clauses (QuerySpec) so that a failing one can be
 // shrunk clause by clause, and as ternary-logic-partitioning cases (TlpCase)
@@ -23,6 +24,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -151,7 +154,10 @@ class QueryGen {
   Piece ShardPin(std::vector<Param>* params, bool* one_place);
 
   // FROM clauses.
-  Piece JoinFrom(std::string* category);
+  // The FROM clause of a join; a join written as a table list adds its
+  // conditions to `where`.
+  Piece JoinFrom(std::string* category, std::vector<Piece>* where);
+  const TableSpec* SecondCopy(const std::string& name);
   Piece SubqueryPred(std::string* category);
 
   // Shapes: fill the select list and what follows; `q` has FROM and WHERE.
@@ -163,6 +169,7 @@ class QueryGen {
   std::mt19937_64 rng_;
   const Dataset* ds_;
   std::vector<Source> scope_;
+  std::map<std::string, std::unique_ptr<TableSpec>> second_copies_;  // self-joins
   bool qualify_ = false;
   bool using_join_ = false;  // USING: no SELECT * (column order differs by engine)
   int counter_ = 0;
