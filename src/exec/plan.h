@@ -86,6 +86,8 @@ struct SelectPlan {
   std::vector<OutputColumn> output;  // the first output.size() columns are returned
   // True when the whole query runs on exactly one shard (no merge work).
   bool single_shard = false;
+  // The FROM clause is a co-located join that runs whole on each shard.
+  bool colocated_join = false;
   std::string merge_description;  // for EXPLAIN
 };
 

@@ -654,8 +654,8 @@ Result<StatementResult> SqlSession::Explain(const sql::ExplainCommand& e,
     }
     lines.push_back("  Coordinator SQL: " + p->coordinator_sql);
     lines.push_back(
-        "  Hint: tables sharded by the same key and joined on it (or joined with REPLICATED "
-        "tables) still move all their rows here; see docs/sql.md, \"Co-location guide\".");
+        "  Hint: a join of tables sharded by the same key, on that key (plus REPLICATED "
+        "tables), runs on the shards instead; see docs/sql.md, \"Co-location guide\".");
     if (e.analyze) {
       auto opts = Options();
       auto start = Clock::now();
@@ -669,6 +669,11 @@ Result<StatementResult> SqlSession::Explain(const sql::ExplainCommand& e,
     }
   } else if (auto* p = std::get_if<exec::SelectPlan>(&inner.plan)) {
     SB_ASSIGN_OR_RETURN(auto shards, route_line(p->route, "Distributed Query"));
+    if (p->colocated_join) {
+      lines.push_back(
+          "  Join: co-located (sharded tables joined on their shard keys, REPLICATED tables): "
+          "runs whole on each shard");
+    }
     lines.push_back("  Merge: " + p->merge_description);
     if (p->merge == exec::SelectPlan::Merge::kCoordinator)
       lines.push_back("  Coordinator SQL: " + p->coordinator_sql);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "common/value_codec.h"
@@ -135,7 +136,7 @@ RouteSpec AnalyzeRoute(const Json* where, const meta::TableDef* table, int rel, 
 
 // True when every shard-key column of the (single) relation is a GROUP BY
 // item: each group then lives on one shard and aggregates complete there.
-bool GroupByCoversShardKey(const std::vector<Json>& group_by, const meta::TableDef* table,
+bool GroupByCoversShardKey(const std::vector<Json>& group_by, const meta::TableDef* table, int rel,
                            Translator* tr) {
   if (table->replicated || table->shard_key.empty()) return false;
   for (int k : table->shard_key) {
@@ -143,7 +144,7 @@ bool GroupByCoversShardKey(const std::vector<Json>& group_by, const meta::TableD
     for (const auto& g : group_by) {
       if (!g.contains("ColumnRef")) continue;
       auto rc = tr->ResolveColumn(g);
-      if (rc.ok() && rc->first == 0 && rc->second == k) found = true;
+      if (rc.ok() && rc->first == rel && rc->second == k) found = true;
     }
     if (!found) return false;
   }
@@ -244,6 +245,151 @@ bool NeedsCoordinator(const Json& s) {
 
 }  // namespace
 
+namespace {
+
+// Walks a JoinExpr tree of INNER/LEFT joins over plain tables. Returns false
+// when the tree has any other shape. `anchored`: every row of the subtree
+// contains a row of a sharded table (so it exists on exactly one shard).
+bool WalkJoin(const Json& node, bool nullable, std::vector<const Json*>* leaves,
+              std::vector<bool>* leaf_nullable, std::vector<const Json*>* quals,
+              const std::function<const meta::TableDef*(const Json&)>& lookup, bool* anchored) {
+  if (node.contains("RangeVar")) {
+    const Json& rv = Get(node, "RangeVar");
+    if (rv.contains("alias") && Get(rv, "alias").contains("colnames")) return false;
+    const meta::TableDef* t = lookup(node);
+    if (t == nullptr) return false;
+    leaves->push_back(&node);
+    leaf_nullable->push_back(nullable);
+    *anchored = !t->replicated;
+    return true;
+  }
+  if (!node.contains("JoinExpr")) return false;
+  const Json& j = Get(node, "JoinExpr");
+  const std::string type = j.value("jointype", "");
+  if ((type != "JOIN_INNER" && type != "JOIN_LEFT") || j.value("isNatural", false) ||
+      j.contains("usingClause") || j.contains("alias")) {
+    return false;
+  }
+  bool left_anchored = false, right_anchored = false;
+  if (!WalkJoin(Get(j, "larg"), nullable, leaves, leaf_nullable, quals, lookup, &left_anchored) ||
+      !WalkJoin(Get(j, "rarg"), nullable || type == "JOIN_LEFT", leaves, leaf_nullable, quals,
+                lookup, &right_anchored)) {
+    return false;
+  }
+  if (j.contains("quals")) quals->push_back(&Get(j, "quals"));
+  *anchored = type == "JOIN_LEFT" ? left_anchored : (left_anchored || right_anchored);
+  return true;
+}
+
+}  // namespace
+
+std::optional<Planner::CoLocatedJoin> Planner::AnalyzeCoLocation(const Json& s,
+                                                                 std::string_view text) {
+  if (s.contains("withClause") || s.value("op", "SETOP_NONE") != "SETOP_NONE" ||
+      s.contains("windowClause") || HasKey(s, "SubLink") || HasKey(s, "over")) {
+    return std::nullopt;
+  }
+  const Json& from = Get(s, "fromClause");
+  if (from.size() != 1 || !At(from, 0).contains("JoinExpr")) return std::nullopt;
+  std::vector<const Json*> leaves, quals;
+  std::vector<bool> nullable;
+  bool anchored = false;
+  auto lookup = [this](const Json& rv) -> const meta::TableDef* {
+    auto t = LookupTable(rv);
+    return t.ok() ? *t : nullptr;
+  };
+  if (!WalkJoin(At(from, 0), false, &leaves, &nullable, &quals, lookup, &anchored)) {
+    return std::nullopt;
+  }
+  CoLocatedJoin out;
+  std::vector<int> sharded;
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    const Json& rv = Get(*leaves[i], "RangeVar");
+    const meta::TableDef* t = lookup(*leaves[i]);
+    std::string alias = t->name;
+    if (rv.contains("alias")) alias = Get(rv, "alias").value("aliasname", t->name);
+    for (const auto& r : out.scope) {
+      if (r.alias == alias) return std::nullopt;  // the coordinator path reports it
+    }
+    out.scope.push_back({alias, t});
+    if (!t->replicated) {
+      // One shard-key column, so an equality on it pins both rows to a shard.
+      if (t->shard_key.size() != 1) return std::nullopt;
+      sharded.push_back(static_cast<int>(i));
+    }
+  }
+  if (!sharded.empty() && !anchored) return std::nullopt;
+  // Union-find over the sharded relations, joined by equalities of their
+  // shard-key columns (of the same type: equal values, equal hashes).
+  std::vector<int> parent(out.scope.size());
+  for (size_t i = 0; i < parent.size(); ++i) parent[i] = static_cast<int>(i);
+  std::function<int(int)> find = [&](int x) {
+    return parent[x] == x ? x : parent[x] = find(parent[x]);
+  };
+  ParamTypes scratch;
+  Translator tr(out.scope, text, &scratch);
+  std::vector<const Json*> conjuncts;
+  for (const Json* q : quals) Conjuncts(*q, &conjuncts);
+  if (s.contains("whereClause")) Conjuncts(Get(s, "whereClause"), &conjuncts);
+  for (const Json* c : conjuncts) {
+    if (!c->contains("A_Expr")) continue;
+    const Json& e = Get(*c, "A_Expr");
+    auto op = NameList(Get(e, "name"));
+    if (e.value("kind", "") != "AEXPR_OP" || op.empty() || op.back() != "=") continue;
+    if (!Get(e, "lexpr").contains("ColumnRef") || !Get(e, "rexpr").contains("ColumnRef")) continue;
+    auto l = tr.ResolveColumn(Get(e, "lexpr"));
+    auto r = tr.ResolveColumn(Get(e, "rexpr"));
+    if (!l.ok() || !r.ok()) continue;
+    const meta::TableDef* lt = out.scope[l->first].table;
+    const meta::TableDef* rt = out.scope[r->first].table;
+    if (lt->replicated || rt->replicated) continue;
+    if (lt->shard_key[0] != l->second || rt->shard_key[0] != r->second) continue;
+    const SqlType& ltype = lt->columns[l->second].type;
+    const SqlType& rtype = rt->columns[r->second].type;
+    if (ltype.id != rtype.id || ltype.scale != rtype.scale) continue;
+    parent[find(l->first)] = find(r->first);
+  }
+  for (int i : sharded) {
+    if (find(i) != find(sharded[0])) return std::nullopt;
+  }
+  out.key_rel = 0;
+  for (int i : sharded) {
+    if (!nullable[i]) {
+      out.key_rel = i;
+      break;
+    }
+  }
+  return out;
+}
+
+Result<std::string> Planner::JoinSql(const Json& node, Translator* tr) {
+  if (node.contains("RangeVar")) {
+    SB_ASSIGN_OR_RETURN(const meta::TableDef* t, LookupTable(node));
+    const Json& rv = Get(node, "RangeVar");
+    std::string alias =
+        rv.contains("alias") ? Get(rv, "alias").value("aliasname", t->name) : t->name;
+    return QuoteIdent(t->name) + " AS " + QuoteIdent(alias);
+  }
+  const Json& j = Get(node, "JoinExpr");
+  SB_ASSIGN_OR_RETURN(std::string l, JoinSql(Get(j, "larg"), tr));
+  SB_ASSIGN_OR_RETURN(std::string r, JoinSql(Get(j, "rarg"), tr));
+  if (Get(j, "rarg").contains("JoinExpr")) r = "(" + r + ")";
+  const bool left = j.value("jointype", "") == "JOIN_LEFT";
+  std::string sql = l + (left ? " LEFT JOIN " : " JOIN ") + r;
+  if (j.contains("quals")) {
+    if (ContainsAggregate(Get(j, "quals"))) {
+      return Status(sqlstate::kGroupingError,
+                    "aggregate functions are not allowed in JOIN "
+                    "conditions");
+    }
+    SB_ASSIGN_OR_RETURN(Translated on, tr->Condition(Get(j, "quals")));
+    sql += " ON " + on.sql;
+  } else if (left) {
+    sql += " ON 1";
+  }
+  return sql;
+}
+
 Result<SelectPlan> Planner::PlanCoordinatorSelect(const Json& s, std::string_view text,
                                                   ParamTypes* params) {
   QueryTranslator qt([this](const Json& rv) { return LookupTable(rv); }, text, params);
@@ -296,7 +442,11 @@ Result<SelectPlan> Planner::PlanCoordinatorSelect(const Json& s, std::string_vie
 
 Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_view text,
                                        ParamTypes* params) {
-  if (NeedsCoordinator(s)) return PlanCoordinatorSelect(s, text, params);
+  std::optional<CoLocatedJoin> colocated;
+  if (NeedsCoordinator(s)) {
+    colocated = AnalyzeCoLocation(s, text);
+    if (!colocated) return PlanCoordinatorSelect(s, text, params);
+  }
   if (s.contains("valuesLists")) return NotSupported("a VALUES list as a query", 0);
   if (s.contains("lockingClause")) return NotSupported("SELECT ... FOR UPDATE/SHARE", 0);
   if (s.contains("intoClause")) return NotSupported("SELECT INTO", 0);
@@ -309,9 +459,14 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
     distinct = true;
   }
 
-  // FROM: no table, or one table (joins come with the distributed-query issue).
+  // FROM: no table, one table, or a co-located join (whose rows all live on
+  // the shard of their shard key; key_rel is a relation whose key decides).
   std::vector<Relation> scope;
-  if (s.contains("fromClause")) {
+  int key_rel = 0;
+  if (colocated) {
+    scope = colocated->scope;
+    key_rel = colocated->key_rel;
+  } else if (s.contains("fromClause")) {
     const Json& from = Get(s, "fromClause");
     if (from.size() != 1 || !from[0].contains("RangeVar")) {
       int pos = 0;
@@ -370,14 +525,19 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
     return NotSupported("FETCH ... WITH TIES", 0);
 
   SelectPlan plan;
+  plan.colocated_join = colocated.has_value();
   if (scope.empty()) {
     plan.route.kind = RouteSpec::Kind::kCoordinator;
   } else {
-    plan.route = AnalyzeRoute(where, scope[0].table, 0, &tr);
+    plan.route = AnalyzeRoute(where, scope[key_rel].table, key_rel, &tr);
   }
-  std::string from_sql = scope.empty() ? ""
-                                       : " FROM " + QuoteIdent(scope[0].table->name) + " AS " +
-                                             QuoteIdent(scope[0].alias);
+  std::string from_sql;
+  if (colocated) {
+    SB_ASSIGN_OR_RETURN(from_sql, JoinSql(At(Get(s, "fromClause"), 0), &tr));
+    from_sql = " FROM " + from_sql;
+  } else if (!scope.empty()) {
+    from_sql = " FROM " + QuoteIdent(scope[0].table->name) + " AS " + QuoteIdent(scope[0].alias);
+  }
   bool one_place =
       plan.route.kind == RouteSpec::Kind::kCoordinator ||
       plan.route.kind == RouteSpec::Kind::kAnyOneShard ||
@@ -430,7 +590,7 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
   // Grouped on the shard key: groups never span shards, so the whole
   // aggregation (and HAVING, ORDER BY ... LIMIT l+o) runs on the shards.
   const bool group_local = aggregated && !distinct && !group_by.empty() &&
-                           GroupByCoversShardKey(group_by, scope[0].table, &tr);
+                           GroupByCoversShardKey(group_by, scope[key_rel].table, key_rel, &tr);
   if ((!aggregated && !distinct) || group_local) {
     // Scatter: push WHERE, projection and ORDER BY ... LIMIT l+o down; merge.
     if (group_local) {
@@ -544,10 +704,11 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
       // Per-shard distinct counts add up only when the argument is the
       // shard key: equal values then never meet on two shards.
       bool on_key = !star && name == "count" && At(Get(f, "args"), 0).contains("ColumnRef") &&
-                    scope[0].table->shard_key.size() == 1;
+                    scope[key_rel].table->shard_key.size() == 1;
       if (on_key) {
         auto rc = tr.ResolveColumn(At(Get(f, "args"), 0));
-        on_key = rc.ok() && rc->second == scope[0].table->shard_key[0];
+        on_key =
+            rc.ok() && rc->first == key_rel && rc->second == scope[key_rel].table->shard_key[0];
       }
       if (!on_key) {
         // Equal values may sit on several shards: count them where they meet.

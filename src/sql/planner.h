@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -82,6 +83,15 @@ class Planner {
   Result<exec::DdlPlan> PlanAlterTable(const Json& alter, std::string_view text);
   Result<exec::CopyPlan> PlanCopy(const Json& copy);
   Result<const meta::TableDef*> LookupTable(const Json& range_var) const;
+  // A join whose rows each live on one shard: sharded tables joined on their
+  // (single-column) shard keys, REPLICATED tables only where every row also
+  // has a sharded table's row. It runs whole on each shard.
+  struct CoLocatedJoin {
+    std::vector<Relation> scope;
+    int key_rel = 0;  // a sharded relation on no nullable side
+  };
+  std::optional<CoLocatedJoin> AnalyzeCoLocation(const Json& select, std::string_view text);
+  Result<std::string> JoinSql(const Json& join, Translator* tr);
   // Joins, subqueries, set operations, CTEs and windows: the base tables are
   // read from the shards and the whole query runs at the coordinator.
   Result<exec::SelectPlan> PlanCoordinatorSelect(const Json& select, std::string_view text,

@@ -13,6 +13,9 @@ class PlannerTest : public ::testing::Test {
         "PRIMARY KEY (customer_id, order_id)) SHARD BY HASH (customer_id)");
     Exec("CREATE TABLE products (id int PRIMARY KEY, name text) REPLICATED");
     Exec("CREATE TABLE events (a int, b text)");
+    Exec(
+        "CREATE TABLE customers (customer_id uuid PRIMARY KEY, name text) SHARD BY HASH "
+        "(customer_id)");
   }
 
   // Plans a CREATE TABLE and records it in the catalog.
@@ -141,29 +144,66 @@ TEST_F(PlannerTest, UpdatingTheShardKeyIsRefused) {
 }
 
 TEST_F(PlannerTest, JoinsRunAtTheCoordinatorWithFiltersPushedToEachInput) {
+  // events is not sharded by the join column: not co-located.
   auto p = Select(
-      "SELECT o.order_id, p.name FROM orders o JOIN products p ON p.id = o.order_id "
-      "WHERE o.status = 'new' AND p.id > 3 AND (o.order_id = p.id OR o.status IS NULL)");
+      "SELECT o.order_id, e.b FROM orders o JOIN events e ON e.a = o.order_id "
+      "WHERE o.status = 'new' AND e.a > 3 AND (o.order_id = e.a OR o.status IS NULL)");
   ASSERT_EQ(p.inputs.size(), 2u);
   EXPECT_EQ(p.inputs[0].route.kind, exec::RouteSpec::Kind::kAllShards);
   EXPECT_NE(p.inputs[0].shard_sql.find("\"o\".\"status\" = 'new'"), std::string::npos)
       << p.inputs[0].shard_sql;
   // The condition over both tables stays at the coordinator only.
   EXPECT_EQ(p.inputs[0].shard_sql.find("IS NULL"), std::string::npos) << p.inputs[0].shard_sql;
-  EXPECT_EQ(p.inputs[1].route.kind, exec::RouteSpec::Kind::kAnyOneShard);
   EXPECT_NE(p.inputs[1].shard_sql.find("> 3"), std::string::npos) << p.inputs[1].shard_sql;
-  EXPECT_NE(p.coordinator_sql.find("JOIN \"_r1\" AS \"p\""), std::string::npos)
+  EXPECT_NE(p.coordinator_sql.find("JOIN \"_r1\" AS \"e\""), std::string::npos)
       << p.coordinator_sql;
   ASSERT_EQ(p.output.size(), 2u);
-  EXPECT_EQ(p.output[1].name, "name");
+  EXPECT_EQ(p.output[1].name, "b");
 }
 
 TEST_F(PlannerTest, TheNullableSideOfAnOuterJoinGetsNoPushedFilter) {
   auto p = Select(
-      "SELECT o.order_id FROM orders o LEFT JOIN products p ON p.id = o.order_id "
-      "WHERE p.name IS NULL");
+      "SELECT o.order_id FROM orders o LEFT JOIN events e ON e.a = o.order_id "
+      "WHERE e.b IS NULL");
   ASSERT_EQ(p.inputs.size(), 2u);
   EXPECT_EQ(p.inputs[1].shard_sql.find("WHERE"), std::string::npos) << p.inputs[1].shard_sql;
+}
+
+TEST_F(PlannerTest, ACoLocatedJoinRunsWholeOnEachShard) {
+  auto p = Select(
+      "SELECT c.name, sum(o.total) FROM customers c JOIN orders o ON o.customer_id = "
+      "c.customer_id LEFT JOIN products p ON p.id = o.order_id GROUP BY c.name");
+  EXPECT_TRUE(p.inputs.empty());
+  EXPECT_TRUE(p.colocated_join);
+  EXPECT_NE(p.shard_sql.find("JOIN \"orders\" AS \"o\""), std::string::npos) << p.shard_sql;
+  EXPECT_EQ(p.merge, exec::SelectPlan::Merge::kCoordinator);  // two-phase GROUP BY name
+  // Grouped by the shard key: the aggregation completes on the shards.
+  auto g = Select(
+      "SELECT c.customer_id, count(*) FROM customers c JOIN orders o ON o.customer_id = "
+      "c.customer_id GROUP BY c.customer_id");
+  EXPECT_TRUE(g.colocated_join);
+  EXPECT_NE(g.merge, exec::SelectPlan::Merge::kCoordinator);
+  // A shard-key equality routes the whole join to one shard.
+  auto one = Select(
+      "SELECT o.order_id FROM customers c JOIN orders o ON o.customer_id = c.customer_id WHERE "
+      "c.customer_id = '7f1c3b0e-0000-4000-8000-000000000001'");
+  EXPECT_TRUE(one.single_shard);
+}
+
+TEST_F(PlannerTest, JoinsThatAreNotCoLocatedRunAtTheCoordinator) {
+  // Not on the shard key.
+  EXPECT_EQ(
+      Select("SELECT 1 FROM customers c JOIN orders o ON o.order_id::text = c.name").inputs.size(),
+      2u);
+  // A reference table on the preserved side of an outer join would repeat
+  // its unmatched rows once per shard.
+  auto p = Select("SELECT 1 FROM products p LEFT JOIN orders o ON o.order_id = p.id");
+  EXPECT_FALSE(p.colocated_join);
+  EXPECT_EQ(p.inputs.size(), 2u);
+  // Only reference tables: any one shard has them all.
+  auto r = Select("SELECT 1 FROM products p JOIN products q ON q.id = p.id");
+  EXPECT_TRUE(r.colocated_join);
+  EXPECT_EQ(r.route.kind, exec::RouteSpec::Kind::kAnyOneShard);
 }
 
 TEST_F(PlannerTest, ShardKeyEqualityRoutesAnInputToOneShard) {
