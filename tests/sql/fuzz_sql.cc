@@ -49,6 +49,7 @@ struct Options {
   int tlp_percent = 40;
   int join_percent = 20;
   int subquery_percent = 10;
+  int derived_percent = 5;
   uint64_t data_seed = kDefaultDataSeed;
   int shards = 16;
   bool verbose = false;
@@ -69,6 +70,7 @@ void Usage() {
          "  --tlp-percent P      share of TLP cases (default 40)\n"
          "  --join-percent P     share of joins among differential queries (default 20)\n"
          "  --subquery-percent P share of subqueries among differential queries (default 10)\n"
+         "  --derived-percent P  share of subqueries in FROM (default 5)\n"
          "  --data-seed N        dataset seed (default the differential test's)\n"
          "  --shards N           shards of the node (default 16)\n"
          "  --verbose            print every query\n"
@@ -128,6 +130,8 @@ bool Parse(int argc, char** argv, Options* o) {
       ok = num("--join-percent", &o->join_percent);
     } else if (a == "--subquery-percent") {
       ok = num("--subquery-percent", &o->subquery_percent);
+    } else if (a == "--derived-percent") {
+      ok = num("--derived-percent", &o->derived_percent);
     } else if (a == "--data-seed") {
       ok = num("--data-seed", &o->data_seed);
     } else if (a == "--shards") {
@@ -239,7 +243,7 @@ int main(int argc, char** argv) {
   bool stop = false;
   for (; !stop; ++seed) {
     sbtest::QueryGen gen(seed, &ds);
-    gen.set_mix(opt.join_percent, opt.subquery_percent);
+    gen.set_mix(opt.join_percent, opt.subquery_percent, opt.derived_percent);
     std::mt19937_64 pick(seed ^ 0x9e3779b97f4a7c15ULL);
     for (int64_t i = 0; i < opt.per_seed; ++i) {
       if (bound_reached()) {
@@ -272,7 +276,8 @@ int main(int argc, char** argv) {
           << opt.shards << " shards\n";
         f << "replay: sb_fuzz_sql --seed " << seed << " --case " << i << " --tlp-percent "
           << opt.tlp_percent << " --join-percent " << opt.join_percent << " --subquery-percent "
-          << opt.subquery_percent << " --per-seed " << opt.per_seed << "\n\n";
+          << opt.subquery_percent << " --derived-percent " << opt.derived_percent << " --per-seed "
+          << opt.per_seed << "\n\n";
         f << o.report;
         f.close();
         std::cout << "\nseed " << seed << " case " << i << ":\n" << o.report;

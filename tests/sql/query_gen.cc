@@ -176,7 +176,7 @@ QueryGen::E QueryGen::ValueLit(const ColumnSpec& c) {
   E col = Column(c);
   const TableSpec& table = *OwnerOf(c).table;
   int idx = table.ColumnIndex(c.name);
-  for (int attempt = 0; attempt < 8 && Pct(80); ++attempt) {
+  for (int attempt = 0; attempt < 8 && !table.rows.empty() && Pct(80); ++attempt) {
     const DVal& v = table.rows[Below(table.rows.size())][idx];
     if (v.null) continue;
     E e;
@@ -1648,6 +1648,118 @@ QueryGen::E QueryGen::TlpAggregate(TlpCase::Combine* how) {
   return e;
 }
 
+Piece QueryGen::DerivedFrom(std::string* category) {
+  uint64_t tr = Below(100);
+  const TableSpec& base = ds_->Table(tr < 45   ? "t"
+                                     : tr < 65 ? "r"
+                                     : tr < 85 ? "orders"
+                                               : "order_items");
+  SetSingleScope(&base);
+  std::string where_pg, where_lite;
+  if (Pct(60)) {
+    E p = Pred(static_cast<int>(Below(3)));
+    where_pg = " WHERE " + p.pg;
+    where_lite = " WHERE " + p.lite;
+  }
+  derived_ = std::make_unique<TableSpec>();
+  TableSpec& d = *derived_;
+  d.name = "d";
+  std::string inner_pg, inner_lite;
+  std::vector<std::string> keys;  // of the base table
+  if (!base.unique_key.empty()) {
+    keys.push_back(base.unique_key);
+  } else {
+    keys = {"order_id", "product_id"};
+  }
+  if (Pct(60)) {
+    // Projection (and filter), maybe DISTINCT or ORDER BY ... LIMIT: an
+    // outer condition must not be applied below the LIMIT.
+    std::vector<size_t> cols;
+    for (const auto& k : keys) cols.push_back(static_cast<size_t>(base.ColumnIndex(k)));
+    int extra = 1 + static_cast<int>(Below(4));
+    for (int i = 0; i < extra; ++i) {
+      size_t c = Below(base.columns.size());
+      if (std::find(cols.begin(), cols.end(), c) == cols.end()) cols.push_back(c);
+    }
+    bool distinct = Pct(25);
+    if (distinct) cols.erase(cols.begin(), cols.begin() + static_cast<ptrdiff_t>(keys.size()));
+    // At least one integer column: the expression generators need one.
+    if (std::none_of(cols.begin(), cols.end(), [&](size_t c) {
+          return base.columns[c].type == CType::kInt || base.columns[c].type == CType::kBigint;
+        })) {
+      cols.push_back(static_cast<size_t>(base.ColumnIndex(keys[0])));
+    }
+    std::string list;
+    for (size_t c : cols) {
+      d.columns.push_back(base.columns[c]);
+      list += (list.empty() ? "" : ", ") + base.columns[c].name;
+    }
+    for (const auto& row : base.rows) {
+      std::vector<DVal> r;
+      for (size_t c : cols) r.push_back(row[c]);
+      d.rows.push_back(std::move(r));
+    }
+    if (!distinct && keys.size() == 1) {
+      d.unique_key = keys[0];
+      d.shard_key = {keys[0]};
+    } else {
+      d.shard_key = {d.columns[0].name};
+    }
+    inner_pg = inner_lite =
+        std::string(distinct ? "SELECT DISTINCT " : "SELECT ") + list + " FROM " + base.name;
+    inner_pg += where_pg;
+    inner_lite += where_lite;
+    if (!distinct && Pct(45)) {
+      bool desc = Pct(40);
+      std::string order;
+      for (const auto& k : keys) order += (order.empty() ? "" : ", ") + k + (desc ? " DESC" : "");
+      std::string lim = " LIMIT " + std::to_string(5 + Below(80));
+      if (Pct(30)) lim += " OFFSET " + std::to_string(Below(40));
+      inner_pg += " ORDER BY " + order + lim;
+      inner_lite += " ORDER BY " + order + lim;
+    }
+    *category = "derived-table";
+  } else {
+    // Groups: key, count, sum of an integer column, min or max.
+    std::vector<const ColumnSpec*> gcols, ints, ordered;
+    for (const auto& c : base.columns) {
+      if (c.type != CType::kDouble) gcols.push_back(&c);
+      if (c.type == CType::kInt) ints.push_back(&c);  // sum(int4) is bigint
+      if (c.type != CType::kBool && c.type != CType::kUuid && c.type != CType::kDouble) {
+        ordered.push_back(&c);
+      }
+    }
+    const ColumnSpec& g = *Pick(gcols);
+    d.columns.push_back(g);
+    d.columns.push_back({"cnt", CType::kBigint, false});
+    std::string list = g.name + ", count(*) AS cnt";
+    if (!ints.empty() && Pct(70)) {
+      d.columns.push_back({"s1", CType::kBigint, true});
+      list += ", sum(" + Pick(ints)->name + ") AS s1";
+    }
+    if (Pct(70)) {
+      const ColumnSpec& m = *Pick(ordered);
+      d.columns.push_back({"m1", m.type, true});
+      list += std::string(Pct(50) ? ", min(" : ", max(") + m.name + ") AS m1";
+    }
+    d.unique_key = g.name;
+    d.shard_key = {g.name};
+    inner_pg = inner_lite = "SELECT " + list + " FROM " + base.name;
+    inner_pg += where_pg + " GROUP BY " + g.name;
+    inner_lite += where_lite + " GROUP BY " + g.name;
+    if (Pct(25)) {
+      std::string h = " HAVING count(*) > " + std::to_string(Below(6));
+      inner_pg += h;
+      inner_lite += h;
+    }
+    *category = "derived-aggregate";
+  }
+  scope_ = {{derived_.get(), "d"}};
+  qualify_ = Pct(50);
+  using_join_ = false;
+  return {"(" + inner_pg + ") AS d", "(" + inner_lite + ") AS d", {}};
+}
+
 QuerySpec QueryGen::NextSpec() {
   ++counter_;
   QuerySpec q;
@@ -1665,6 +1777,10 @@ QuerySpec QueryGen::NextSpec() {
       q.where.push_back(SubqueryPred(&sub));
       q.category = "join+subquery";
     }
+  } else if (kind >= static_cast<uint64_t>(join_pct_ + subquery_pct_) &&
+             kind < static_cast<uint64_t>(join_pct_ + subquery_pct_ + derived_pct_)) {
+    q.from = DerivedFrom(&q.category);
+    on = "derived " + q.from.pg;
   } else {
     bool subquery = kind < static_cast<uint64_t>(join_pct_ + subquery_pct_);
     uint64_t tr = Below(100);
@@ -1687,7 +1803,7 @@ QuerySpec QueryGen::NextSpec() {
   }
   if (Pct(80)) q.where.push_back(ToPiece(Pred(static_cast<int>(Below(4)))));
   std::string shape = Shape(&q, one_place);
-  if (shape == "plain" && scope_.size() == 1 && q.category != kSingleTable && Pct(30)) {
+  if (shape == "plain" && scope_.size() == 1 && q.category.rfind("subquery", 0) == 0 && Pct(30)) {
     // A scalar subquery in the select list.
     auto saved = scope_;
     const TableSpec& inner = ds_->Table(Pick(std::vector<std::string>{"r", "t", "products"}));
@@ -1712,9 +1828,13 @@ TlpCase QueryGen::NextTlp() {
   QuerySpec& q = c.base;
   bool one_place = false;
   std::string on;
-  if (Pct(30)) {
+  uint64_t from_kind = Below(100);
+  if (from_kind < 30) {
     q.from = JoinFrom(&q.category, &q.where);
     on = "join " + q.from.pg;
+  } else if (from_kind < 30 + static_cast<uint64_t>(derived_pct_) * 2) {
+    q.from = DerivedFrom(&q.category);
+    on = "derived " + q.from.pg;
   } else {
     uint64_t tr = Below(100);
     const char* name = tr < 45   ? "t"
@@ -1789,9 +1909,9 @@ TlpCase QueryGen::NextTlp() {
     }
   }
   if (c.kind != TlpCase::Kind::kHaving) {
-    if (!scope_[0].table->replicated() && Pct(20)) {
+    if (!scope_[0].table->replicated() && q.category.rfind("derived", 0) != 0 && Pct(20)) {
       c.p = ShardPin(nullptr, nullptr);  // routing: the partitions pin, negate, scatter
-    } else if (scope_.size() == 1 && Pct(15)) {
+    } else if (scope_.size() == 1 && q.category == kSingleTable && Pct(15)) {
       // An IN / EXISTS / scalar subquery as p: NOT IN and NULLs.
       c.p = SubqueryPred(&q.category);
     } else {

@@ -14,9 +14,9 @@
 // Besides single-table queries it generates joins between the dataset's
 // tables (co-located on customer_id, with a REPLICATED table, and on columns
 // that are not the shard key; INNER and LEFT, some RIGHT and FULL, ON and
-// USING, extra ON conditions) and uncorrelated IN / EXISTS / scalar
-// subqueries. Those carry a category other than "single": the cluster may
-// refuse them with 0A000 until it supports them.
+// USING, extra ON conditions), uncorrelated IN / EXISTS / scalar subqueries
+// and subqueries in FROM. Those carry a category other than "single": the
+// cluster may refuse them with 0A000 until it supports them.
 //
 // Queries are kept as clauses (QuerySpec) so that a failing one can be
 // shrunk clause by clause, and as ternary-logic-partitioning cases (TlpCase)
@@ -95,10 +95,12 @@ class QueryGen {
   DiffQuery Next() { return NextSpec().Render(); }
   // The next TLP case (single-table or join base).
   TlpCase NextTlp();
-  // Percent of NextSpec() queries that are joins, and subqueries.
-  void set_mix(int join_percent, int subquery_percent) {
+  // Percent of NextSpec() queries that are joins, subqueries in WHERE or the
+  // select list, and subqueries in FROM.
+  void set_mix(int join_percent, int subquery_percent, int derived_percent = 5) {
     join_pct_ = join_percent;
     subquery_pct_ = subquery_percent;
+    derived_pct_ = derived_percent;
   }
 
  private:
@@ -159,6 +161,9 @@ class QueryGen {
   Piece JoinFrom(std::string* category, std::vector<Piece>* where);
   const TableSpec* SecondCopy(const std::string& name);
   Piece SubqueryPred(std::string* category);
+  // A subquery in FROM (projection, DISTINCT, ORDER BY ... LIMIT, or groups)
+  // over one table; the scope becomes its columns, as table "d".
+  Piece DerivedFrom(std::string* category);
 
   // Shapes: fill the select list and what follows; `q` has FROM and WHERE.
   void PlainQuery(QuerySpec* q, bool allow_limit);
@@ -175,6 +180,8 @@ class QueryGen {
   int counter_ = 0;
   int join_pct_ = 20;
   int subquery_pct_ = 10;
+  int derived_pct_ = 5;
+  std::unique_ptr<TableSpec> derived_;
 };
 
 }  // namespace sbtest
