@@ -82,6 +82,22 @@ const Showcase kShowcase[] = {
      "SELECT category, count(*) AS products, min(price) AS cheapest, max(price) AS dearest "
      "FROM products GROUP BY category ORDER BY category",
      true},
+    {"Revenue by region (a co-located join: customers and orders are both sharded by "
+     "customer_id, so each shard joins its own rows)",
+     "SELECT c.region, count(*) AS orders, sum(o.total_amount) AS revenue FROM customers c "
+     "JOIN orders o ON o.customer_id = c.customer_id GROUP BY c.region ORDER BY revenue DESC",
+     true},
+    {"Units sold per product category (join with a REPLICATED table, also on the shards)",
+     "SELECT p.category, sum(i.qty) AS units FROM order_items i JOIN products p "
+     "ON p.product_id = i.product_id GROUP BY p.category ORDER BY units DESC",
+     true},
+    {"Each region's three biggest customers (a derived table and a window function: "
+     "run at the coordinator)",
+     "SELECT region, name, spent, rank FROM (SELECT c.region, c.name, sum(o.total_amount) AS "
+     "spent, rank() OVER (PARTITION BY c.region ORDER BY sum(o.total_amount) DESC NULLS LAST, "
+     "c.name) AS rank FROM customers c JOIN orders o USING (customer_id) GROUP BY c.region, "
+     "c.name) t WHERE rank <= 3 ORDER BY region, rank",
+     true},
 };
 
 class Client {
