@@ -241,6 +241,15 @@ Checker::TlpRun Checker::RunTlp(const TlpCase& c) {
     // CompareResults names its sides cluster and oracle: here they are the
     // base query and the recombined partitions.
     r.sig = "rows";
+    for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+             {"cluster row", "base row"},
+             {"the oracle's result", "the recombined partitions"},
+             {"cluster ", "base "},
+             {"oracle ", "recombined "}}) {
+      for (size_t at = why.find(from); at != std::string::npos; at = why.find(from, at + 1)) {
+        why.replace(at, from.size(), to);
+      }
+    }
     r.why = "base query vs recombined partitions: " + why;
   }
   return r;
@@ -259,15 +268,15 @@ std::string Checker::TlpReport(const TlpCase& c, const TlpRun& r) {
   }
   rep += "  cluster results:\n";
   for (size_t i = 0; i < r.res.size(); ++i) {
-    rep += Indent(std::string(kNames[i]) + ": " + r.res[i].Describe(), "    ");
+    rep += Indent(std::string(kNames[i]) + ": " + r.res[i].Describe(20), "    ");
   }
-  if (r.res.size() == 4) rep += Indent("recombined: " + r.combined.Describe(), "    ");
+  if (r.res.size() == 4) rep += Indent("recombined: " + r.combined.Describe(20), "    ");
   // The same queries on the oracle point at the wrong one.
   rep += "  the same queries on the SQLite oracle (SQLite dialect):\n";
   for (size_t i = 0; i < r.qs.size(); ++i) {
     ResultSet o = oracle_->Query(r.qs[i].lite, r.qs[i].params);
     rep += "    " + std::string(kNames[i]) + " " + r.qs[i].lite + "\n";
-    rep += Indent("oracle: " + o.Describe(), "      ");
+    rep += Indent("oracle: " + o.Describe(20), "      ");
     if (i < r.res.size()) {
       std::string why = CompareResults(r.res[i], o, false);
       rep += "      " +
