@@ -495,11 +495,32 @@ Result<std::vector<int>> Executor::ResolveRoute(const RouteSpec& route,
   return out;
 }
 
-Result<std::vector<std::vector<Row>>> Executor::RunOnShards(const std::vector<int>& shards,
-                                                            const std::string& sql,
-                                                            const std::vector<Value>& params,
-                                                            TxnState* txn, const ExecOptions& opts,
-                                                            std::vector<ShardStat>* stats) {
+namespace {
+
+int64_t ApproximateBytes(const Row& row) {
+  int64_t n = 16;
+  for (const Value& v : row) {
+    n += 16;
+    if (const auto* t = std::get_if<std::string>(&v)) n += static_cast<int64_t>(t->size());
+    if (const auto* b = std::get_if<Blob>(&v)) n += static_cast<int64_t>(b->bytes.size());
+  }
+  return n;
+}
+
+}  // namespace
+
+Status Executor::MemoryBudget::Charge(int64_t bytes) {
+  if (limit <= 0) return Status::Ok();
+  if (used.fetch_add(bytes) + bytes <= limit) return Status::Ok();
+  return Status(sqlstate::kOutOfMemory,
+                fmt::format("the rows this query gathers at the coordinator exceed {} ({} bytes)",
+                            setting, limit),
+                hint);
+}
+
+Result<std::vector<std::vector<Row>>> Executor::RunOnShards(
+    const std::vector<int>& shards, const std::string& sql, const std::vector<Value>& params,
+    TxnState* txn, const ExecOptions& opts, std::vector<ShardStat>* stats, MemoryBudget* budget) {
   std::vector<std::vector<Row>> results(shards.size());
   std::vector<Status> statuses(shards.size());
   std::vector<ShardStat> local_stats(shards.size());
@@ -522,7 +543,8 @@ Result<std::vector<std::vector<Row>>> Executor::RunOnShards(const std::vector<in
     }
     CancelGuard guard(conn, opts.cancel);
     auto& rows = results[i];
-    statuses[i] = conn->Execute(sql, params, [&rows](const Row& r) {
+    statuses[i] = conn->Execute(sql, params, [&rows, budget](const Row& r) {
+      if (budget != nullptr) SB_RETURN_IF_ERROR(budget->Charge(ApproximateBytes(r)));
       rows.push_back(r);
       return Status::Ok();
     });
@@ -631,20 +653,6 @@ Result<std::vector<Row>> Executor::RunOnCoordinator(const std::string& sql,
   return out;
 }
 
-namespace {
-
-int64_t ApproximateBytes(const Row& row) {
-  int64_t n = 16;
-  for (const Value& v : row) {
-    n += 16;
-    if (const auto* t = std::get_if<std::string>(&v)) n += static_cast<int64_t>(t->size());
-    if (const auto* b = std::get_if<Blob>(&v)) n += static_cast<int64_t>(b->bytes.size());
-  }
-  return n;
-}
-
-}  // namespace
-
 Result<std::vector<Row>> Executor::RunWithInputs(const SelectPlan& plan,
                                                  const std::vector<Value>& params, TxnState* txn,
                                                  const ExecOptions& opts,
@@ -667,12 +675,17 @@ Result<std::vector<Row>> Executor::RunWithInputs(const SelectPlan& plan,
       for (const auto& in : plan.inputs) (void)exec("DROP TABLE IF EXISTS " + in.name);
     }
   } drop{exec, plan};
-  int64_t bytes = 0;
+  MemoryBudget budget;
+  budget.limit = opts.join_memory_limit;
+  budget.setting = "scratchbird.join_memory_limit";
+  budget.hint =
+      "Co-locate the joined tables (shard them by the join key) so the join runs on the shards, "
+      "filter on the shard key, or raise scratchbird.join_memory_limit.";
   for (const auto& in : plan.inputs) {
     SB_ASSIGN_OR_RETURN(std::vector<int> shards, ResolveRoute(in.route, params));
     std::vector<ShardStat> input_stats;
-    SB_ASSIGN_OR_RETURN(auto runs,
-                        RunOnShards(shards, in.shard_sql, params, txn, opts, &input_stats));
+    SB_ASSIGN_OR_RETURN(
+        auto runs, RunOnShards(shards, in.shard_sql, params, txn, opts, &input_stats, &budget));
     if (stats != nullptr) stats->insert(stats->end(), input_stats.begin(), input_stats.end());
     SB_RETURN_IF_ERROR(exec("DROP TABLE IF EXISTS " + in.name + "; CREATE TABLE " + in.name + "(" +
                             in.columns_sql + ")"));
@@ -684,29 +697,15 @@ Result<std::vector<Row>> Executor::RunWithInputs(const SelectPlan& plan,
     if (sqlite3_prepare_v2(db, insert.c_str(), -1, &ins, nullptr) != SQLITE_OK) {
       return SqliteStatus(db, SQLITE_ERROR);
     }
-    Status st;
     for (auto& run : runs) {
       for (const auto& row : run) {
-        bytes += ApproximateBytes(row);
-        if (bytes > opts.join_memory_limit) {
-          st = Status(sqlstate::kOutOfMemory,
-                      fmt::format("the rows this query gathers at the coordinator exceed "
-                                  "scratchbird.join_memory_limit ({} bytes)",
-                                  opts.join_memory_limit),
-                      "Co-locate the joined tables (shard them by the join key) so the join runs "
-                      "on the shards, filter on the shard key, or raise "
-                      "scratchbird.join_memory_limit.");
-          break;
-        }
         for (int i = 0; i < in.width; ++i) BindValue(ins, i + 1, row[i]);
         sqlite3_step(ins);
         sqlite3_reset(ins);
       }
       run.clear();
-      if (!st.ok()) break;
     }
     sqlite3_finalize(ins);
-    SB_RETURN_IF_ERROR(st);
     SB_RETURN_IF_ERROR(exec("COMMIT"));
   }
   return RunOnCoordinator(plan.coordinator_sql, params, nullptr, 0, opts);
@@ -722,8 +721,15 @@ Result<ExecResult> Executor::Select(const SelectPlan& plan, const std::vector<Va
   } else if (plan.route.kind == RouteSpec::Kind::kCoordinator) {
     SB_ASSIGN_OR_RETURN(rows, RunOnCoordinator(plan.shard_sql, params, nullptr, 0, opts));
   } else {
-    SB_ASSIGN_OR_RETURN(auto runs,
-                        RunOnShards(shards, plan.shard_sql, params, txn, opts, &result.stats));
+    MemoryBudget budget;
+    // One shard's rows pass through as they are; a merge holds them all.
+    budget.limit = shards.size() > 1 ? opts.max_merge_memory : 0;
+    budget.setting = "scratchbird.max_merge_memory";
+    budget.hint =
+        "Narrow the query (a WHERE on the shard key, LIMIT, fewer columns), aggregate on the "
+        "shards, or raise scratchbird.max_merge_memory.";
+    SB_ASSIGN_OR_RETURN(
+        auto runs, RunOnShards(shards, plan.shard_sql, params, txn, opts, &result.stats, &budget));
     int64_t offset = 0;
     std::optional<int64_t> limit;
     if (plan.merge != SelectPlan::Merge::kCoordinator) {

@@ -59,6 +59,9 @@ struct ExecOptions {
   // scratchbird.join_memory_limit: bytes of shard rows a query may gather
   // at the coordinator for joins, subqueries and set operations (53200 past it).
   int64_t join_memory_limit = int64_t{256} << 20;
+  // scratchbird.max_merge_memory: bytes of shard rows one query may hold at
+  // the coordinator while merging a scatter (53200 past it).
+  int64_t max_merge_memory = int64_t{512} << 20;
   const StatementContext* context = nullptr;
   CancelState* cancel = nullptr;
 };
@@ -111,11 +114,20 @@ class Executor {
   struct Prepared;
   Result<Value> SourceValue(const ValueSource& v, const std::vector<Value>& params) const;
   Result<uint32_t> VnodeOfKey(const meta::TableDef& table, const Row& row) const;
+  // Bytes of shard rows a statement may gather at the coordinator.
+  struct MemoryBudget {
+    int64_t limit = 0;  // 0: unlimited
+    std::string setting;
+    std::string hint;
+    std::atomic<int64_t> used{0};
+    Status Charge(int64_t bytes);
+  };
   Result<std::vector<std::vector<Row>>> RunOnShards(const std::vector<int>& shards,
                                                     const std::string& sql,
                                                     const std::vector<Value>& params, TxnState* txn,
                                                     const ExecOptions& opts,
-                                                    std::vector<ShardStat>* stats);
+                                                    std::vector<ShardStat>* stats,
+                                                    MemoryBudget* budget = nullptr);
   // Reads every input from the shards, loads them into the coordinator's
   // database and runs the plan's coordinator_sql over them.
   Result<std::vector<Row>> RunWithInputs(const SelectPlan& plan, const std::vector<Value>& params,

@@ -214,6 +214,7 @@ std::map<std::string, std::string> DefaultSettings() {
       {"max_identifier_length", "63"},
       {"scratchbird.allow_multi_shard_writes", "off"},
       {"scratchbird.join_memory_limit", "256MB"},
+      {"scratchbird.max_merge_memory", "512MB"},
       {"search_path", "\"$user\", public"},
       {"server_encoding", "UTF8"},
       {"server_version", kServerVersion},
@@ -282,11 +283,15 @@ exec::ExecOptions SqlSession::Options() {
     auto limit = ParseMemoryBytes("scratchbird.join_memory_limit",
                                   settings_["scratchbird.join_memory_limit"]);
     join_memory_limit_ = limit.ok() ? *limit : int64_t{256} << 20;
+    auto merge =
+        ParseMemoryBytes("scratchbird.max_merge_memory", settings_["scratchbird.max_merge_memory"]);
+    max_merge_memory_ = merge.ok() ? *merge : int64_t{512} << 20;
   }
   context_.values["statement_timestamp"] = NowStored();
   exec::ExecOptions o;
   o.allow_multi_shard_writes = allow_multi_shard_writes_;
   o.join_memory_limit = join_memory_limit_;
+  o.max_merge_memory = max_merge_memory_;
   o.context = &context_;
   o.cancel = &cancel_;
   cancel_.Reset(std::chrono::milliseconds(statement_timeout_ms_));
@@ -532,7 +537,7 @@ Result<StatementResult> SqlSession::ApplySet(const sql::SetCommand& set) {
       return Status(sqlstate::kFeatureNotSupported, "bytea_output must be hex");
   } else if (name == "scratchbird.allow_multi_shard_writes") {
     SB_ASSIGN_OR_RETURN(v, ParseBool(name, v));
-  } else if (name == "scratchbird.join_memory_limit") {
+  } else if (name == "scratchbird.join_memory_limit" || name == "scratchbird.max_merge_memory") {
     SB_RETURN_IF_ERROR(ParseMemoryBytes(name, v).status());
   } else if (defaults.find(name) == defaults.end() && name.find('.') == std::string::npos) {
     static const std::set<std::string> kAccepted = {"work_mem",

@@ -64,6 +64,7 @@ class SqlSession : public pgwire::Session {
   int64_t statement_timeout_ms_ = 0;
   bool allow_multi_shard_writes_ = false;
   int64_t join_memory_limit_ = int64_t{256} << 20;
+  int64_t max_merge_memory_ = int64_t{512} << 20;
   struct PendingCopy {
     exec::CopyPlan plan;
     std::shared_ptr<const meta::Catalog> catalog;

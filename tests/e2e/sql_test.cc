@@ -594,6 +594,16 @@ TEST_F(SqlTest, JoinsSubqueriesAndWindowsRunAtTheCoordinator) {
   EXPECT_NE(big.hint().find("Co-locate"), std::string::npos) << big.hint();
   EXPECT_EQ(conn_->Exec("SET scratchbird.join_memory_limit = 'lots'").sqlstate(), "22023");
   ASSERT_TRUE(conn_->Exec("RESET scratchbird.join_memory_limit").ok());
+  // So are the rows a scatter holds for its merge; one shard's rows are not.
+  ASSERT_TRUE(conn_->Exec("SET scratchbird.max_merge_memory = '4kB'").ok());
+  Result scatter = conn_->Exec("SELECT * FROM orders ORDER BY total_amount");
+  EXPECT_EQ(scatter.sqlstate(), "53200") << scatter.error();
+  EXPECT_NE(scatter.message().find("scratchbird.max_merge_memory"), std::string::npos)
+      << scatter.error();
+  EXPECT_NE(conn_->Scalar("SELECT count(*) FROM orders WHERE customer_id = '" + Customer(6) + "'"),
+            "");
+  ASSERT_TRUE(conn_->Exec("RESET scratchbird.max_merge_memory").ok());
+  EXPECT_EQ(conn_->Scalar("SHOW scratchbird.max_merge_memory"), "512MB");
   EXPECT_EQ(conn_->Scalar("SHOW scratchbird.join_memory_limit"), "256MB");
   EXPECT_NE(conn_->Scalar("SELECT count(*) FROM customers c JOIN orders o USING (customer_id)"),
             "");
