@@ -232,13 +232,29 @@ std::vector<std::string> NameList(const Json& list) {
 int64_t ConstIntValue(const Json& a_const, std::string_view full_text) {
   const Json& ival = Get(a_const, "ival");
   if (ival.contains("ival")) return Get(ival, "ival").get<int64_t>();
+  // libpg_query leaves 0 and negative integers out of its JSON ("ival": {}),
+  // so read the constant back from the text: the parser folds signs into the
+  // constant ("-(-(-5))" is one A_Const at the first sign), possibly with
+  // parentheses, spaces and comments between the signs and the digits.
   int loc = a_const.value("location", -1);
   if (loc < 0 || static_cast<size_t>(loc) >= full_text.size()) return 0;
   size_t i = static_cast<size_t>(loc);
   bool neg = false;
-  while (i < full_text.size() && (full_text[i] == '-' || std::isspace(full_text[i]))) {
-    if (full_text[i] == '-') neg = !neg;
-    ++i;
+  while (i < full_text.size()) {
+    const char c = full_text[i];
+    if (c == '-' && i + 1 < full_text.size() && full_text[i + 1] == '-') {  // -- comment
+      while (i < full_text.size() && full_text[i] != '\n') ++i;
+    } else if (c == '/' && i + 1 < full_text.size() && full_text[i + 1] == '*') {
+      size_t end = full_text.find("*/", i + 2);
+      i = end == std::string_view::npos ? full_text.size() : end + 2;
+    } else if (c == '-') {
+      neg = !neg;
+      ++i;
+    } else if (c == '+' || c == '(' || std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+    } else {
+      break;
+    }
   }
   int64_t v = 0;
   while (i < full_text.size() && std::isdigit(static_cast<unsigned char>(full_text[i]))) {
@@ -247,6 +263,28 @@ int64_t ConstIntValue(const Json& a_const, std::string_view full_text) {
   }
   return neg ? -v : v;
 }
+
+namespace {
+
+// Writes the value of every integer constant libpg_query left out back into
+// the tree, so that comparing trees (SameExpression) sees n * 0 and n * (-1)
+// as different expressions.
+void FillIntegerConstants(Json& node, std::string_view text) {
+  if (node.is_object()) {
+    if (node.contains("A_Const")) {
+      Json& c = node["A_Const"];
+      if (c.contains("ival") && c["ival"].is_object() && !c["ival"].contains("ival")) {
+        c["ival"]["ival"] = ConstIntValue(c, text);
+      }
+      return;
+    }
+    for (auto it = node.begin(); it != node.end(); ++it) FillIntegerConstants(it.value(), text);
+  } else if (node.is_array()) {
+    for (auto& e : node) FillIntegerConstants(e, text);
+  }
+}
+
+}  // namespace
 
 Result<ParsedScript> Parse(std::string_view sql) {
   ParsedScript script;
@@ -280,6 +318,7 @@ Result<ParsedScript> Parse(std::string_view sql) {
   Json tree = Json::parse(r.parse_tree, nullptr, /*allow_exceptions=*/false);
   pg_query_free_parse_result(r);
   if (tree.is_discarded()) return Status::Internal("could not read the parse tree");
+  FillIntegerConstants(tree, script.text);
   size_t idx = 0;
   for (auto& raw : Get(tree, "stmts")) {
     ParsedStatement st;
