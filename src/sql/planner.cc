@@ -404,8 +404,11 @@ Result<SelectPlan> Planner::PlanCoordinatorSelect(const Json& s, std::string_vie
     ci.name = in.temp_name;
     Translator single({{in.alias, in.table}}, text, params);
     std::string cols;
-    for (const auto& c : in.table->columns) {
-      if (c.hidden) continue;
+    // Only the columns the query reads travel; count(*) alone still needs one.
+    const bool none_used = std::none_of(in.used.begin(), in.used.end(), [](bool u) { return u; });
+    for (size_t i = 0; i < in.table->columns.size(); ++i) {
+      const auto& c = in.table->columns[i];
+      if (c.hidden || (!in.used[i] && !(none_used && ci.width == 0))) continue;
       cols += (ci.width ? ", " : "") + QuoteIdent(in.alias) + "." + QuoteIdent(c.name);
       ci.columns_sql +=
           (ci.width ? ", " : "") + QuoteIdent(c.name) + " " + std::string(c.type.StorageClass());

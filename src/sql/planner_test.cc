@@ -161,6 +161,21 @@ TEST_F(PlannerTest, JoinsRunAtTheCoordinatorWithFiltersPushedToEachInput) {
   EXPECT_EQ(p.output[1].name, "b");
 }
 
+TEST_F(PlannerTest, CoordinatorInputsFetchOnlyTheColumnsTheQueryReads) {
+  auto p = Select(
+      "SELECT o.status, count(*) FROM orders o JOIN events e ON e.a = o.order_id "
+      "GROUP BY o.status");
+  ASSERT_EQ(p.inputs.size(), 2u);
+  EXPECT_EQ(p.inputs[0].width, 2);  // order_id, status
+  EXPECT_EQ(p.inputs[0].shard_sql.find("total"), std::string::npos) << p.inputs[0].shard_sql;
+  EXPECT_EQ(p.inputs[1].width, 1);  // a
+  // count(*) alone still fetches one column per row.
+  auto c = Select("SELECT count(*) FROM orders o, events e");
+  ASSERT_EQ(c.inputs.size(), 2u);
+  EXPECT_EQ(c.inputs[0].width, 1);
+  EXPECT_EQ(c.inputs[1].width, 1);
+}
+
 TEST_F(PlannerTest, TheNullableSideOfAnOuterJoinGetsNoPushedFilter) {
   auto p = Select(
       "SELECT o.order_id FROM orders o LEFT JOIN events e ON e.a = o.order_id "

@@ -72,6 +72,11 @@ struct QueryTranslator::Level {
 void QueryTranslator::Prepare(Translator* tr) {
   tr->set_subquery_handler([this](const Json& s, Translator* self) { return Subquery(s, self); });
   tr->set_window_handler([this](const Json& f, Translator* self) { return Window(f, self); });
+  tr->set_column_observer([this](const Relation& rel, int column) {
+    for (auto& in : inputs_) {
+      if (in.table == rel.table && in.alias == rel.alias) in.used[column] = true;
+    }
+  });
 }
 
 const meta::TableDef* QueryTranslator::Synthesize(const std::string& name,
@@ -408,6 +413,7 @@ Result<std::string> QueryTranslator::FromItem(const Json& item, Level* level, bo
     in.table = table;
     in.alias = alias;
     in.temp_name = "_r" + std::to_string(inputs_.size());
+    in.used.assign(table->columns.size(), false);
     inputs_.push_back(in);
     if (!nullable) level->filterable.push_back(inputs_.size() - 1);
     tr->AddRelation({alias, table});
@@ -485,6 +491,7 @@ Result<std::string> QueryTranslator::Join(const Json& node, Level* level, bool n
     std::vector<Relation> right_rels(tr->scope().begin() + static_cast<long>(right_begin),
                                      tr->scope().end());
     Translator right(right_rels, text_, params_);
+    Prepare(&right);  // the right keys are read at the coordinator too
     for (size_t i = 0; i < using_names.size(); ++i) {
       auto rk = right.Expr(ColumnRefJson(using_names[i]));
       if (!rk.ok()) {

@@ -28,6 +28,8 @@ struct BaseInput {
   // rows cannot be null-extended by an outer join at the place of the
   // condition); the coordinator applies them again, which is harmless.
   std::vector<Json> pushed;
+  // Columns the query reads at the coordinator (only these are fetched).
+  std::vector<bool> used;
 };
 
 struct QueryOutput {

@@ -370,6 +370,7 @@ Result<Translated> Translator::Column(const Json& node) {
   }
   SB_ASSIGN_OR_RETURN(auto rc, std::move(resolved));
   const Relation& rel = scope_[rc.first];
+  if (column_observer_) column_observer_(rel, rc.second);
   const auto& col = rel.table->columns[rc.second];
   return Make(QuoteIdent(rel.alias) + "." + QuoteIdent(col.name), col.type);
 }

@@ -80,6 +80,9 @@ class Translator {
   // An unqualified name merged by JOIN ... USING resolves to `expr`.
   void SetMergedColumn(const std::string& name, Translated expr);
   void AddRelation(Relation r) { scope_.push_back(std::move(r)); }
+  // Told of every column a translated expression reads (relation, column).
+  using ColumnObserver = std::function<void(const Relation& rel, int column)>;
+  void set_column_observer(ColumnObserver o) { column_observer_ = std::move(o); }
 
   Result<Translated> Expr(const Json& node);
   // Expr, then Coerce to `to`.
@@ -132,6 +135,7 @@ class Translator {
   Translator* outer_ = nullptr;
   SubqueryHandler subquery_handler_;
   WindowHandler window_handler_;
+  ColumnObserver column_observer_;
   std::vector<std::pair<std::string, Translated>> merged_columns_;
 };
 
