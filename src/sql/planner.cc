@@ -220,19 +220,6 @@ Result<const meta::TableDef*> Planner::LookupTable(const Json& range_var) const 
 
 namespace {
 
-bool HasKey(const Json& j, std::string_view key) {
-  if (j.is_object()) {
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      if (it.key() == key || HasKey(it.value(), key)) return true;
-    }
-  } else if (j.is_array()) {
-    for (const auto& e : j) {
-      if (HasKey(e, key)) return true;
-    }
-  }
-  return false;
-}
-
 // True when the statement needs more than one table's rows in one place.
 bool NeedsCoordinator(const Json& s) {
   if (s.contains("withClause") || s.value("op", "SETOP_NONE") != "SETOP_NONE") return true;
@@ -240,7 +227,7 @@ bool NeedsCoordinator(const Json& s) {
     const Json& from = Get(s, "fromClause");
     if (from.size() != 1 || !from[0].contains("RangeVar")) return true;
   }
-  return HasKey(s, "SubLink") || HasKey(s, "over");
+  return ContainsKey(s, "SubLink") || ContainsKey(s, "over");
 }
 
 }  // namespace
@@ -286,7 +273,7 @@ bool WalkJoin(const Json& node, bool nullable, std::vector<const Json*>* leaves,
 std::optional<Planner::CoLocatedJoin> Planner::AnalyzeCoLocation(const Json& s,
                                                                  std::string_view text) {
   if (s.contains("withClause") || s.value("op", "SETOP_NONE") != "SETOP_NONE" ||
-      s.contains("windowClause") || HasKey(s, "SubLink") || HasKey(s, "over")) {
+      s.contains("windowClause") || ContainsKey(s, "SubLink") || ContainsKey(s, "over")) {
     return std::nullopt;
   }
   const Json& from = Get(s, "fromClause");

@@ -27,19 +27,6 @@ std::string StringValue(const Json& node) {
   return Get(node, "String").value("sval", "");
 }
 
-bool ContainsKey(const Json& j, std::string_view key) {
-  if (j.is_object()) {
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      if (it.key() == key || ContainsKey(it.value(), key)) return true;
-    }
-  } else if (j.is_array()) {
-    for (const auto& e : j) {
-      if (ContainsKey(e, key)) return true;
-    }
-  }
-  return false;
-}
-
 // A typed SelectStmt pointer is printed without the node name (larg, rarg),
 // a Node pointer with it (subselect, ctequery).
 const Json& SelectBody(const Json& node) {
@@ -357,12 +344,7 @@ Result<QueryOutput> QueryTranslator::SetOperation(const Json& s, Translator* out
         return NotSupported("ORDER BY on a " + word + " result other than by output column",
                             Loc(sb), "Order by an output column name or position.");
       }
-      std::string dir = sb.value("sortby_dir", "SORTBY_DEFAULT");
-      std::string nulls = sb.value("sortby_nulls", "SORTBY_NULLS_DEFAULT");
-      SortItem si;
-      si.descending = dir == "SORTBY_DESC";
-      si.nulls_first =
-          nulls == "SORTBY_NULLS_FIRST" || (nulls == "SORTBY_NULLS_DEFAULT" && si.descending);
+      SB_ASSIGN_OR_RETURN(SortItem si, SortDirection(item));
       order += (order.empty() ? " ORDER BY " : ", ") +
                SortSql(MakeExpr("\"_u\".c" + std::to_string(col), common[col]), si);
     }
@@ -616,15 +598,8 @@ Result<std::string> QueryTranslator::WindowSpec(const Json& over, Translator* se
     spec += spec.empty() ? "ORDER BY " : " ORDER BY ";
     bool first = true;
     for (const auto& o : Get(over, "orderClause")) {
-      const Json& sb = Get(o, "SortBy");
-      SortItem si;
-      std::string dir = sb.value("sortby_dir", "SORTBY_DEFAULT");
-      if (dir == "SORTBY_USING") return NotSupported("ORDER BY ... USING", Loc(sb));
-      si.descending = dir == "SORTBY_DESC";
-      std::string nulls = sb.value("sortby_nulls", "SORTBY_NULLS_DEFAULT");
-      si.nulls_first =
-          nulls == "SORTBY_NULLS_FIRST" || (nulls == "SORTBY_NULLS_DEFAULT" && si.descending);
-      SB_ASSIGN_OR_RETURN(Translated t, self->Expr(Get(sb, "node")));
+      SB_ASSIGN_OR_RETURN(SortItem si, SortDirection(o));
+      SB_ASSIGN_OR_RETURN(Translated t, self->Expr(si.expr));
       spec += (first ? "" : ", ") + SortSql(t, si);
       first = false;
     }

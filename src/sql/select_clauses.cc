@@ -22,6 +22,32 @@ std::string Lower(std::string s) {
   return s;
 }
 
+bool ContainsKey(const Json& j, std::string_view key) {
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (it.key() == key || ContainsKey(it.value(), key)) return true;
+    }
+  } else if (j.is_array()) {
+    for (const auto& e : j) {
+      if (ContainsKey(e, key)) return true;
+    }
+  }
+  return false;
+}
+
+Result<SortItem> SortDirection(const Json& sort_by) {
+  const Json& sb = Get(sort_by, "SortBy");
+  SortItem item;
+  item.expr = Get(sb, "node");
+  const std::string dir = sb.value("sortby_dir", "SORTBY_DEFAULT");
+  if (dir == "SORTBY_USING") return NotSupported("ORDER BY ... USING", Loc(sb));
+  item.descending = dir == "SORTBY_DESC";
+  const std::string nulls = sb.value("sortby_nulls", "SORTBY_NULLS_DEFAULT");
+  item.nulls_first =
+      nulls == "SORTBY_NULLS_FIRST" || (nulls == "SORTBY_NULLS_DEFAULT" && item.descending);
+  return item;
+}
+
 bool ContainsAggregate(const Json& j) {
   if (j.is_object()) {
     if (j.contains("SubLink")) return false;
@@ -106,15 +132,7 @@ Result<std::vector<SortItem>> ResolveSort(const Json& sort_clause,
                                           std::string_view text) {
   std::vector<SortItem> out;
   for (const auto& s : sort_clause) {
-    const Json& sb = Get(s, "SortBy");
-    SortItem item;
-    item.expr = Get(sb, "node");
-    std::string dir = sb.value("sortby_dir", "SORTBY_DEFAULT");
-    if (dir == "SORTBY_USING") return NotSupported("ORDER BY ... USING", Loc(sb));
-    item.descending = dir == "SORTBY_DESC";
-    std::string nulls = sb.value("sortby_nulls", "SORTBY_NULLS_DEFAULT");
-    item.nulls_first =
-        nulls == "SORTBY_NULLS_FIRST" || (nulls == "SORTBY_NULLS_DEFAULT" && item.descending);
+    SB_ASSIGN_OR_RETURN(SortItem item, SortDirection(s));
     if (item.expr.contains("A_Const") && Get(item.expr, "A_Const").contains("ival")) {
       int64_t k = ConstIntValue(Get(item.expr, "A_Const"), text);
       if (k < 1 || k > static_cast<int64_t>(targets.size())) {

@@ -33,6 +33,12 @@ int Loc(const Json& body);
 Status NotSupported(const std::string& what, int position = 0, std::string hint = {});
 std::string Lower(std::string s);
 
+// True if any object in the tree has `key` (e.g. "SubLink", "over").
+bool ContainsKey(const Json& j, std::string_view key);
+// A SortBy node's expression, direction and PostgreSQL's default NULL
+// placement (last for ASC, first for DESC); ORDER BY ... USING is refused.
+Result<SortItem> SortDirection(const Json& sort_by);
+
 // True if the expression calls an aggregate (not looking into subqueries).
 bool ContainsAggregate(const Json& j);
 // The distinct aggregate calls of an expression (not looking into subqueries).
