@@ -550,25 +550,25 @@ Result<Uuid> ReadCaClusterId(X509* ca_cert) {
   return uri.cluster_id;
 }
 
-Result<NodeIdentity> VerifyPeerCertificate(std::string_view ca_cert_pem,
-                                           std::string_view peer_chain_pem, TimePoint now) {
+Result<NodeIdentity> VerifyNodeCertificate(std::string_view ca_cert_pem, std::string_view chain_pem,
+                                           TimePoint now) {
   SB_ASSIGN_OR_RETURN(X509Ptr ca, ParseCertificate(ca_cert_pem));
-  auto chain = ParseCertificates(peer_chain_pem);
-  if (!chain.ok()) return AuthError("peer certificate: " + chain.status().message());
+  auto chain = ParseCertificates(chain_pem);
+  if (!chain.ok()) return AuthError(chain.status().message());
   X509StackPtr intermediates(sk_X509_new_null());
   if (!intermediates) return OpenSslError("cannot allocate a certificate stack");
   for (size_t i = 1; i < chain->size(); ++i) {
     if (sk_X509_push(intermediates.get(), (*chain)[i].get()) <= 0)
-      return OpenSslError("cannot build the peer's chain");
+      return OpenSslError("cannot build a certificate chain");
     X509_up_ref((*chain)[i].get());
   }
-  return VerifyPeerCertificate(ca.get(), (*chain)[0].get(), intermediates.get(), now);
+  return VerifyNodeCertificate(ca.get(), (*chain)[0].get(), intermediates.get(), now);
 }
 
-Result<NodeIdentity> VerifyPeerCertificate(X509* ca_cert, X509* leaf,
+Result<NodeIdentity> VerifyNodeCertificate(X509* ca_cert, X509* leaf,
                                            STACK_OF(X509) * intermediates, TimePoint now) {
   if (ca_cert == nullptr) return Status::InvalidArgument("no cluster CA certificate");
-  if (leaf == nullptr) return AuthError("peer presented no certificate");
+  if (leaf == nullptr) return AuthError("no certificate");
   SB_ASSIGN_OR_RETURN(Uuid cluster, ReadCaClusterId(ca_cert));
 
   // Only the cluster CA is trusted: no system store, no partial chains.
@@ -588,8 +588,23 @@ Result<NodeIdentity> VerifyPeerCertificate(X509* ca_cert, X509* leaf,
 
   SB_ASSIGN_OR_RETURN(NodeIdentity id, ReadNodeIdentity(leaf));
   if (id.cluster_id != cluster)
-    return AuthError("peer certificate is for cluster " + id.cluster_id.ToString() +
+    return AuthError("certificate is for cluster " + id.cluster_id.ToString() +
                      ", not this cluster " + cluster.ToString());
+  return id;
+}
+
+Result<NodeIdentity> VerifyPeerCertificate(std::string_view ca_cert_pem,
+                                           std::string_view peer_chain_pem, TimePoint now) {
+  auto id = VerifyNodeCertificate(ca_cert_pem, peer_chain_pem, now);
+  if (!id.ok()) return id.status().Annotate("peer certificate rejected");
+  return id;
+}
+
+Result<NodeIdentity> VerifyPeerCertificate(X509* ca_cert, X509* leaf,
+                                           STACK_OF(X509) * intermediates, TimePoint now) {
+  if (leaf == nullptr) return AuthError("peer presented no certificate");
+  auto id = VerifyNodeCertificate(ca_cert, leaf, intermediates, now);
+  if (!id.ok()) return id.status().Annotate("peer certificate rejected");
   return id;
 }
 
@@ -601,9 +616,9 @@ std::string DescribeVerifyError(int err) {
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
     case X509_V_ERR_CERT_SIGNATURE_FAILURE:
-      return "peer certificate is not issued by this cluster's CA (" + reason + ")";
+      return "certificate is not issued by this cluster's CA (" + reason + ")";
     default:
-      return "peer certificate rejected: " + reason;
+      return reason;
   }
 }
 

@@ -119,12 +119,19 @@ Result<NodeIdentity> ReadNodeIdentity(std::string_view cert_pem);
 // The cluster a CA certificate serves (its sb://cluster/<uuid> SAN).
 Result<Uuid> ReadCaClusterId(X509* ca_cert);
 
-// Checks a peer's certificate chain (leaf first, then any intermediates) at
+// Checks a node certificate chain (leaf first, then any intermediates) at
 // time `now`: it must lead to `ca_cert` alone (no system trust store), every
 // certificate must be within its validity period, and the leaf must carry the
-// node URI of the CA's cluster. Returns the peer's identity; membership of
+// node URI of the CA's cluster. Returns the node's identity; membership of
 // the node in the current configuration is the caller's check. Errors are
-// kSqlstateInvalidAuthorization and say why.
+// kSqlstateInvalidAuthorization and say why ("certificate has expired").
+Result<NodeIdentity> VerifyNodeCertificate(std::string_view ca_cert_pem, std::string_view chain_pem,
+                                           TimePoint now);
+Result<NodeIdentity> VerifyNodeCertificate(X509* ca_cert, X509* leaf,
+                                           STACK_OF(X509) * intermediates, TimePoint now);
+
+// VerifyNodeCertificate for what a peer presented; messages start with "peer
+// certificate rejected: ".
 Result<NodeIdentity> VerifyPeerCertificate(std::string_view ca_cert_pem,
                                            std::string_view peer_chain_pem, TimePoint now);
 Result<NodeIdentity> VerifyPeerCertificate(X509* ca_cert, X509* leaf,

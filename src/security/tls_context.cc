@@ -32,7 +32,7 @@ void RecordReason(X509_STORE_CTX* store_ctx, const std::string& reason) {
 int VerifyNodePeer(int preverify_ok, X509_STORE_CTX* store_ctx) {
   if (preverify_ok != 1) {
     int err = X509_STORE_CTX_get_error(store_ctx);
-    RecordReason(store_ctx, DescribeVerifyError(err));
+    RecordReason(store_ctx, "peer certificate rejected: " + DescribeVerifyError(err));
     return 0;
   }
   if (X509_STORE_CTX_get_error_depth(store_ctx) != 0) return 1;
@@ -48,12 +48,12 @@ int VerifyNodePeer(int preverify_ok, X509_STORE_CTX* store_ctx) {
     st = id.status();
   } else if (id->cluster_id != *cluster) {
     st = Status::Error(kSqlstateInvalidAuthorization,
-                       "peer certificate is for cluster " + id->cluster_id.ToString() +
+                       "certificate is for cluster " + id->cluster_id.ToString() +
                            ", not this cluster " + cluster->ToString());
   }
   if (st.ok()) return 1;
   DrainOpenSslErrors();
-  RecordReason(store_ctx, st.message());
+  RecordReason(store_ctx, "peer certificate rejected: " + st.message());
   X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_APPLICATION_VERIFICATION);
   return 0;
 }
@@ -76,7 +76,7 @@ Result<SslCtxPtr> MakeTlsContext(TlsRole role, const TlsIdentity& identity) {
       return OpenSslError("cannot build this node's chain");
     X509_up_ref(own_chain[i].get());
   }
-  auto own = VerifyPeerCertificate(ca.get(), own_chain[0].get(), extra.get(),
+  auto own = VerifyNodeCertificate(ca.get(), own_chain[0].get(), extra.get(),
                                    std::chrono::system_clock::now());
   if (!own.ok())
     return Status::Error(own.status().code(),
@@ -118,7 +118,7 @@ std::string PeerRejectionReason(SSL* ssl) {
   if (auto* reason = static_cast<std::string*>(SSL_get_ex_data(ssl, ReasonIndex()))) return *reason;
   long result = SSL_get_verify_result(ssl);
   if (result == X509_V_OK) return {};
-  return DescribeVerifyError(static_cast<int>(result));
+  return "peer certificate rejected: " + DescribeVerifyError(static_cast<int>(result));
 }
 
 Result<NodeIdentity> PeerNodeIdentity(SSL* ssl) {
