@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli/cert_command.h"
 #include "cli/demo.h"
 #include "cli/signals.h"
 #include "node/engine.h"
@@ -13,7 +14,8 @@
 namespace {
 
 int StartSingleNode(const std::string& data_dir, const std::string& sql_listen,
-                    const std::string& http_listen, int shards, const std::string& synchronous) {
+                    const std::string& http_listen, int shards, const std::string& synchronous,
+                    bool group_commit) {
   sb::node::NodeOptions o;
   o.data_dir = data_dir;
   auto st = sb::node::ParseListen("--sql-listen", sql_listen, &o.sql_host, &o.sql_port);
@@ -24,6 +26,7 @@ int StartSingleNode(const std::string& data_dir, const std::string& sql_listen,
   }
   if (shards > 0) o.shards = static_cast<uint32_t>(shards);
   o.synchronous = synchronous;
+  o.group_commit = group_commit;
   sb::cli::BlockShutdownSignals();
   auto node = sb::node::Node::Start(o);
   if (!node.ok()) {
@@ -71,6 +74,13 @@ int main(int argc, char** argv) {
                    "SQLite synchronous mode: FULL (default), NORMAL, EXTRA or OFF")
       ->check(CLI::IsMember({"FULL", "NORMAL", "EXTRA", "OFF"}, CLI::ignore_case))
       ->capture_default_str();
+  bool group_commit = true;
+  single
+      ->add_option("--group-commit", group_commit,
+                   "With FULL or EXTRA: make commits durable through one shared commit log "
+                   "(one fsync per group of concurrent commits) instead of an fsync per shard "
+                   "commit (on|off)")
+      ->capture_default_str();
 
   auto* demo = app.add_subcommand(
       "demo", "Start a throwaway local cluster with sample data and showcase queries");
@@ -87,10 +97,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   demo->add_flag("--keep", demo_opts.keep, "Keep the demo's data directory when it exits");
 
+  sb::cli::CertCommand cert(app);
+
   CLI11_PARSE(app, argc, argv);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   if (single->parsed())
-    return StartSingleNode(data_dir, sql_listen, http_listen, shards, synchronous);
+    return StartSingleNode(data_dir, sql_listen, http_listen, shards, synchronous, group_commit);
   if (demo->parsed()) return sb::cli::RunDemo(demo_opts);
+  if (cert.parsed()) return cert.Run();
   return 2;
 }

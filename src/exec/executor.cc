@@ -871,11 +871,19 @@ Result<ExecResult> WriteOnShards(
     }
   }
   const uint64_t hlc = static_cast<uint64_t>(NowMicros());
+  // Every shard's commit is queued in the commit log first, so they all
+  // become durable in one flush rather than one after another.
   for (size_t i = 0; i < conns.size(); ++i) {
-    auto lsn = conns[i]->Commit(hlc);
+    auto lsn = conns[i]->PrepareCommit(hlc);
     if (!lsn.ok()) {
+      rollback_all();
+      return lsn.status();
+    }
+  }
+  for (size_t i = 0; i < conns.size(); ++i) {
+    Status st = conns[i]->FinishCommit();
+    if (!st.ok()) {
       for (size_t j = i + 1; j < conns.size(); ++j) (void)conns[j]->Rollback();
-      Status st = lsn.status();
       if (i > 0) {
         st.WithDetail(fmt::format("{} of {} shards had already committed", i, conns.size()));
       }

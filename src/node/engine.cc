@@ -22,6 +22,22 @@ Engine::Engine(std::unique_ptr<storage::ShardSet> shards, uint32_t shard_count)
   metrics_.Set("scratchbird_shards", {}, shard_count_);
   metrics_.Set("scratchbird_active_connections", {}, 0);
   metrics_.Set("scratchbird_active_queries", {}, 0);
+  metrics_.DeclareCounter("scratchbird_commit_log_records_total",
+                          "Records appended to the group-commit log.");
+  metrics_.DeclareCounter("scratchbird_commit_log_flushes_total",
+                          "fdatasync calls of the group-commit log (records / flushes = the "
+                          "average commit group).");
+  metrics_.DeclareGauge("scratchbird_commit_log_segments", "Group-commit log segment files.");
+}
+
+std::string Engine::RenderMetrics() {
+  if (storage::CommitLog* log = shards_->commit_log(); log != nullptr) {
+    const storage::CommitLogStats stats = log->stats();
+    metrics_.Set("scratchbird_commit_log_records_total", {}, static_cast<double>(stats.records));
+    metrics_.Set("scratchbird_commit_log_flushes_total", {}, static_cast<double>(stats.flushes));
+    metrics_.Set("scratchbird_commit_log_segments", {}, static_cast<double>(stats.segments));
+  }
+  return metrics_.RenderPrometheus();
 }
 
 Status Engine::Open() {

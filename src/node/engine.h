@@ -29,6 +29,10 @@ class Engine {
   std::shared_ptr<const meta::Catalog> catalog() const;
   exec::Executor& executor() { return *executor_; }
   observability::Registry& metrics() { return metrics_; }
+  // The Prometheus exposition, with the storage figures read at this moment.
+  std::string RenderMetrics();
+  // Commits re-applied from the commit log at startup.
+  uint64_t recovered_commits() const { return shards_->recovered_commits(); }
   uint32_t shard_count() const { return shard_count_; }
 
   // Plans and applies a DDL statement under the schema lock; returns the plan

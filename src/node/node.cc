@@ -1,5 +1,7 @@
 #include "node/node.h"
 
+#include <spdlog/spdlog.h>
+
 #include <fcntl.h>
 #include <httplib.h>
 #include <sys/file.h>
@@ -176,10 +178,15 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
   SB_ASSIGN_OR_RETURN(m.shards, PrepareDataDir(options));
   storage::ShardOptions so;
   so.synchronous = options.synchronous;
+  so.group_commit = options.group_commit;
   so.on_open = [](sqlite3* db) { exec::RegisterSqlFunctions(db); };
   SB_ASSIGN_OR_RETURN(auto set,
                       storage::ShardSet::Open((fs::path(options.data_dir) / "shards").string(),
                                               static_cast<int>(m.shards), so));
+  if (set->recovered_commits() > 0) {
+    spdlog::info("re-applied {} commits from the commit log that the shards had not synced",
+                 set->recovered_commits());
+  }
   m.engine = std::make_unique<Engine>(std::move(set), m.shards);
   SB_RETURN_IF_ERROR(m.engine->Open());
   m.factory = std::make_unique<SqlSessionFactory>(m.engine.get());
@@ -194,7 +201,7 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
   m.http = std::make_unique<httplib::Server>();
   Engine* engine = m.engine.get();
   m.http->Get("/metrics", [engine](const httplib::Request&, httplib::Response& res) {
-    res.set_content(engine->metrics().RenderPrometheus(), "text/plain; version=0.0.4");
+    res.set_content(engine->RenderMetrics(), "text/plain; version=0.0.4");
   });
   m.http->Get("/healthz", [engine](const httplib::Request&, httplib::Response& res) {
     // Healthy when every shard answers a read of its catalog.

@@ -19,6 +19,10 @@ struct NodeOptions {
   uint16_t http_port = 8947;       // 0 = any free port
   std::optional<uint32_t> shards;  // default 16 on creation; must match on reopen
   std::string synchronous = "FULL";
+  // With synchronous FULL/EXTRA: one group-commit log for all shards (one
+  // fdatasync per group of concurrent commits) instead of an fsync per shard
+  // commit. Both are durable; see docs/storage.md.
+  bool group_commit = true;
   int max_connections = 200;
 };
 

@@ -22,13 +22,17 @@ namespace {
 
 constexpr const char* kWalTable = "_sb_wal";
 constexpr size_t kMaxCachedStatements = 128;
+// A one-row table SyncToDisk writes to: a commit at synchronous=FULL syncs the
+// WAL only when it writes a frame.
+constexpr const char* kCreateSyncTable =
+    "CREATE TABLE IF NOT EXISTS _sb_sync(id INTEGER PRIMARY KEY, n INTEGER NOT NULL)";
 
 // Statements that must be logged are captured for every table except the log
 // itself and SQLite's internal tables.
 // ctx is the connection's captured_tables_ list; SQLite calls this once per
 // table, the first time the transaction changes it.
 int SessionTableFilter(void* ctx, const char* table) {
-  if (std::strcmp(table, kWalTable) == 0) return 0;
+  if (std::strcmp(table, kWalTable) == 0 || std::strcmp(table, "_sb_sync") == 0) return 0;
   if (sqlite3_strnicmp(table, "sqlite_", 7) == 0) return 0;
   static_cast<std::vector<std::string>*>(ctx)->emplace_back(table);
   return 1;
@@ -296,6 +300,15 @@ Status ShardConnection::BeginWrite() {
 }
 
 Result<uint64_t> ShardConnection::Commit(uint64_t hlc) {
+  SB_ASSIGN_OR_RETURN(uint64_t lsn, PrepareCommit(hlc));
+  SB_RETURN_IF_ERROR(FinishCommit());
+  return lsn;
+}
+
+Result<uint64_t> ShardConnection::PrepareCommit(uint64_t hlc) {
+  if (prepared_) {
+    return Status(sqlstate::kInternalError, "the shard transaction is already prepared");
+  }
   if (!in_transaction()) {
     return Status(sqlstate::kNoActiveSqlTransaction, "there is no transaction in progress");
   }
@@ -352,21 +365,35 @@ Result<uint64_t> ShardConnection::Commit(uint64_t hlc) {
         return max_lsn + 1;
       }();
       Status st = next.status();
+      std::string payload(static_cast<const char*>(data), static_cast<size_t>(size));
+      sqlite3_free(data);
       if (st.ok()) {
         lsn = *next;
         st = Execute(
             "INSERT INTO _sb_wal(lsn, generation, hlc, payload, checksum) "
             "VALUES (?1, ?2, ?3, ?4, ?5)",
             {static_cast<int64_t>(lsn), static_cast<int64_t>(owner_->options_.generation),
-             static_cast<int64_t>(hlc),
-             Blob{std::string(static_cast<const char*>(data), static_cast<size_t>(size))},
-             static_cast<int64_t>(checksum)},
+             static_cast<int64_t>(hlc), Blob{payload}, static_cast<int64_t>(checksum)},
             nullptr);
       }
-      sqlite3_free(data);
       if (!st.ok()) {
         (void)Rollback();
         return st.Annotate("could not write write-after log record");
+      }
+      if (CommitLog* log = owner_->options_.commit_log; log != nullptr) {
+        CommitLogRecord record;
+        record.shard = static_cast<uint32_t>(owner_->shard_index_);
+        record.lsn = lsn;
+        record.generation = owner_->options_.generation;
+        record.hlc = hlc;
+        record.payload = std::move(payload);
+        Result<uint64_t> ticket = log->Append(record);
+        if (!ticket.ok()) {
+          (void)Rollback();
+          return ticket.status();
+        }
+        logged_lsn_ = lsn;
+        log_ticket_ = *ticket;
       }
     } else {
       sqlite3_free(data);
@@ -379,6 +406,23 @@ Result<uint64_t> ShardConnection::Commit(uint64_t hlc) {
     return Status(sqlstate::kInternalError,
                   "shard write inside a read transaction cannot be logged; rolled back");
   }
+  prepared_ = true;
+  return lsn;
+}
+
+Status ShardConnection::FinishCommit() {
+  if (!prepared_) {
+    return Status(sqlstate::kInternalError, "the shard transaction was not prepared");
+  }
+  if (logged_lsn_ != 0) {
+    // Durable in the commit log before it becomes visible in the shard, as
+    // PostgreSQL flushes its WAL before a commit is visible: no reader sees a
+    // change that a crash could still take back.
+    if (Status st = owner_->options_.commit_log->WaitDurable(log_ticket_); !st.ok()) {
+      (void)Rollback();
+      return st;
+    }
+  }
   committing_ = true;
   Status st = Control("COMMIT");
   committing_ = false;
@@ -388,9 +432,21 @@ Result<uint64_t> ShardConnection::Commit(uint64_t hlc) {
   }
   in_txn_ = false;
   write_txn_ = false;
+  prepared_ = false;
+  logged_lsn_ = 0;
   captured_tables_.clear();
   write_lock_ = {};
-  return lsn;
+  return Status::Ok();
+}
+
+Status ShardConnection::CancelLoggedCommit() {
+  CommitLogRecord abort;
+  abort.kind = CommitLogRecord::Kind::kAbort;
+  abort.shard = static_cast<uint32_t>(owner_->shard_index_);
+  abort.lsn = logged_lsn_;
+  abort.generation = owner_->options_.generation;
+  logged_lsn_ = 0;
+  return owner_->options_.commit_log->AppendDurable(abort);
 }
 
 Status ShardConnection::LockWriter() {
@@ -415,8 +471,16 @@ Status ShardConnection::BeginDdl() {
     return Status(sqlstate::kActiveSqlTransaction, "there is already a transaction in progress");
   }
   SB_RETURN_IF_ERROR(LockWriter());
-  Status st = Control("BEGIN IMMEDIATE");
-  if (!st.ok()) write_lock_ = {};
+  Status st = Status::Ok();
+  if (owner_->options_.commit_log != nullptr) {
+    st = Control("PRAGMA synchronous=FULL");
+    ddl_sync_raised_ = st.ok();
+  }
+  if (st.ok()) st = Control("BEGIN IMMEDIATE");
+  if (!st.ok()) {
+    LowerDdlSync();
+    write_lock_ = {};
+  }
   return st;
 }
 
@@ -426,6 +490,7 @@ Status ShardConnection::CommitDdl() {
     (void)Rollback();
     return st;
   }
+  LowerDdlSync();
   write_lock_ = {};
   return Status::Ok();
 }
@@ -463,6 +528,11 @@ Status ShardConnection::HasPrimaryKey(const std::string& table, bool* has_pk) {
 }
 
 Status ShardConnection::Rollback() {
+  // A logged commit that will not happen must not come back at recovery. If
+  // the abort cannot be written the log is failed and refuses every commit
+  // until a restart; the client was told its commit failed.
+  if (logged_lsn_ != 0) (void)CancelLoggedCommit();
+  prepared_ = false;
   captured_tables_.clear();
   if (session_ != nullptr) {
     sqlite3session_delete(session_);
@@ -471,10 +541,57 @@ Status ShardConnection::Rollback() {
   in_txn_ = false;
   write_txn_ = false;
   Status st = sqlite3_get_autocommit(db_) != 0 ? Status::Ok() : Control("ROLLBACK");
+  LowerDdlSync();
   // Released only after the rollback: the next writer must not find the
   // SQLite write lock still taken.
   write_lock_ = {};
   return st;
+}
+
+void ShardConnection::LowerDdlSync() {
+  if (!ddl_sync_raised_) return;
+  ddl_sync_raised_ = false;
+  (void)Control("PRAGMA synchronous=NORMAL");
+}
+
+Status ShardConnection::ApplyLoggedCommit(const CommitLogRecord& record) {
+  SB_RETURN_IF_ERROR(LockWriter());
+  SB_RETURN_IF_ERROR(Control("BEGIN IMMEDIATE"));
+  in_txn_ = true;  // the commit hook lets only our own COMMIT through
+  const std::string where = "commit log record for LSN " + std::to_string(record.lsn) +
+                            " of shard " + std::to_string(owner_->shard_index_);
+  // Any conflict means the shard is not the state the changeset was captured
+  // against; applying part of it would corrupt the shard silently.
+  auto on_conflict = [](void*, int, sqlite3_changeset_iter*) { return SQLITE_CHANGESET_ABORT; };
+  int rc = sqlite3changeset_apply(db_, static_cast<int>(record.payload.size()),
+                                  const_cast<char*>(record.payload.data()), nullptr, on_conflict,
+                                  nullptr);
+  if (rc != SQLITE_OK) {
+    Status cause = StatusFromSqlite(rc, db_);
+    (void)Rollback();
+    return Status(sqlstate::kDataCorrupted, "cannot re-apply the " + where,
+                  "The shard does not match the commit log; restore the data directory from a "
+                  "backup.")
+        .WithDetail(cause.message());
+  }
+  const uint64_t checksum = XXH64(record.payload.data(), record.payload.size(), 0);
+  Status st = Execute(
+      "INSERT INTO _sb_wal(lsn, generation, hlc, payload, checksum) VALUES (?1, ?2, ?3, ?4, ?5)",
+      {static_cast<int64_t>(record.lsn), static_cast<int64_t>(record.generation),
+       static_cast<int64_t>(record.hlc), Blob{record.payload}, static_cast<int64_t>(checksum)},
+      nullptr);
+  if (st.ok()) {
+    committing_ = true;
+    st = Control("COMMIT");
+    committing_ = false;
+  }
+  if (!st.ok()) {
+    (void)Rollback();
+    return st.Annotate("cannot re-apply the " + where);
+  }
+  in_txn_ = false;
+  write_lock_ = {};
+  return Status::Ok();
 }
 
 // ---------------------------------------------------------------------------
@@ -499,6 +616,9 @@ Result<std::unique_ptr<ShardStore>> ShardStore::Open(int shard_index, ShardOptio
                          "lsn INTEGER PRIMARY KEY, generation INTEGER NOT NULL, "
                          "hlc INTEGER NOT NULL, payload BLOB NOT NULL, "
                          "checksum INTEGER NOT NULL) STRICT");
+  if (st.ok() && store->options_.commit_log != nullptr) {
+    st = ExecSimple(db, kCreateSyncTable);
+  }
   if (!st.ok()) {
     store->CloseConnection(db);
     return OpenError(st, shard_index, store->options_.path);
@@ -541,7 +661,10 @@ Result<sqlite3*> ShardStore::OpenConnection() {
   if (Upper(*mode) != "WAL") {
     return fail(Status::IoError("could not enable WAL journal mode (got \"" + *mode + "\")"));
   }
-  Status st = ExecSimple(db, ("PRAGMA synchronous=" + options_.synchronous).c_str());
+  // With the commit log, a commit is durable once its log record is; the
+  // shard's own WAL needs syncing only at checkpoints (SyncToDisk).
+  const std::string sync = options_.commit_log != nullptr ? "NORMAL" : options_.synchronous;
+  Status st = ExecSimple(db, ("PRAGMA synchronous=" + sync).c_str());
   if (st.ok()) st = ExecSimple(db, "PRAGMA foreign_keys=ON");
   if (!st.ok()) return fail(st);
   if (options_.on_open) options_.on_open(db);
@@ -613,6 +736,30 @@ Result<uint64_t> ShardStore::LastLsn() {
         return Status::Ok();
       }));
   return lsn;
+}
+
+Status ShardStore::SyncToDisk() {
+  // Without the commit log every commit was already as durable as the
+  // shard's synchronous setting makes it.
+  if (options_.commit_log == nullptr) return Status::Ok();
+  SB_ASSIGN_OR_RETURN(auto conn, Acquire());
+  // A commit at FULL that writes a WAL frame syncs the WAL file: every earlier
+  // frame with it. The _sb_sync write is not captured for the write-after log
+  // (this transaction does not begin with BeginWrite).
+  SB_RETURN_IF_ERROR(conn->BeginDdl());
+  Status st = conn->Execute(
+      "INSERT INTO _sb_sync(id, n) VALUES (1, 1) ON CONFLICT(id) DO UPDATE SET n = n + 1", {},
+      nullptr);
+  if (!st.ok()) {
+    (void)conn->Rollback();
+    return st.Annotate("could not sync shard " + std::to_string(shard_index_));
+  }
+  return conn->CommitDdl();
+}
+
+Status ShardStore::ApplyLoggedCommit(const CommitLogRecord& record) {
+  SB_ASSIGN_OR_RETURN(auto conn, Acquire());
+  return conn->ApplyLoggedCommit(record);
 }
 
 Result<std::vector<WalRecord>> ShardStore::ReadWal(uint64_t from_lsn, size_t max_records) {

@@ -17,6 +17,7 @@
 
 #include "common/status.h"
 #include "common/value.h"
+#include "storage/commit_log.h"
 
 // Declared at global scope so the member below names SQLite's own type (the
 // session API is only declared when SQLITE_ENABLE_SESSION is defined before
@@ -44,6 +45,14 @@ struct ShardOptions {
   int busy_timeout_ms = 5000;
   uint64_t generation = 1;  // written into every _sb_wal record
   size_t max_idle_connections = 8;
+  // ShardSet: with synchronous FULL or EXTRA, make commits durable through one
+  // group-commit log for all shards (storage/commit_log.h) instead of an
+  // fsync per shard commit.
+  bool group_commit = true;
+  // Set by ShardSet when group commit is on: commits are appended to this log
+  // and made durable there before the SQLite COMMIT, which runs at
+  // synchronous=NORMAL. Null: SQLite's own synchronous setting decides.
+  CommitLog* commit_log = nullptr;
   // Called on every new SQLite connection (register SQL functions, collations).
   std::function<void(sqlite3*)> on_open;
 };
@@ -76,6 +85,13 @@ class ShardConnection {
   // checksum) if the transaction changed anything, then COMMITs. Returns the
   // LSN written, or 0 when there was nothing to log.
   Result<uint64_t> Commit(uint64_t hlc);
+  // Commit in two steps, so a statement that writes several shards waits for
+  // one group-commit flush instead of one per shard: PrepareCommit writes the
+  // _sb_wal record and queues it in the commit log; FinishCommit waits until
+  // it is durable and COMMITs. Between the two, Rollback cancels the queued
+  // record with an abort record.
+  Result<uint64_t> PrepareCommit(uint64_t hlc);
+  Status FinishCommit();
   // ROLLBACK if a transaction is open; always safe to call.
   Status Rollback();
   // BEGIN IMMEDIATE without change capture, for schema changes that every
@@ -119,6 +135,20 @@ class ShardConnection {
   Status LockWriter();
   // Runs a transaction-control statement through the statement cache.
   Status Control(const char* sql);
+  // A record queued in the commit log by PrepareCommit and not yet committed
+  // (lsn 0: none), and its ticket.
+  uint64_t logged_lsn_ = 0;
+  uint64_t log_ticket_ = 0;
+  bool prepared_ = false;
+  // BeginDdl raised synchronous to FULL (group commit runs SQLite at NORMAL,
+  // but schema changes are not in the commit log and must reach the disk at
+  // COMMIT themselves).
+  bool ddl_sync_raised_ = false;
+  void LowerDdlSync();
+  // Appends an abort record for logged_lsn_ and waits for it.
+  Status CancelLoggedCommit();
+  // Re-applies a commit found in the commit log (recovery).
+  Status ApplyLoggedCommit(const CommitLogRecord& record);
 };
 
 struct WalRecord {
@@ -143,6 +173,16 @@ class ShardStore {
 
   // Highest LSN in _sb_wal (0 when empty).
   Result<uint64_t> LastLsn();
+  // Makes every commit so far durable in the shard's own files (a commit at
+  // synchronous=FULL syncs the whole SQLite WAL; earlier checkpoints already
+  // synced the database file). Waits for the shard's writer lock, so commits
+  // queued in the commit log for this shard have finished first.
+  Status SyncToDisk();
+  // Re-applies a commit that the commit log holds and the shard lost: the
+  // changeset and its _sb_wal record in one transaction. XX001 when the
+  // changeset conflicts with the shard (the shard is not the prefix the
+  // record was captured against).
+  Status ApplyLoggedCommit(const CommitLogRecord& record);
   // Records with lsn >= from_lsn in order, verifying each checksum (XX001 on mismatch).
   Result<std::vector<WalRecord>> ReadWal(uint64_t from_lsn, size_t max_records);
 
