@@ -57,14 +57,15 @@ Status SyncDirectory(const std::string& dir) {
   return st;
 }
 
-Status WriteAll(int fd, const char* data, size_t size, const std::string& path) {
+Status WriteAll(int fd, const char* data, size_t size, uint64_t offset, const std::string& path) {
   while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
+    const ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
     if (n < 0) {
       if (errno == EINTR) continue;
       return Errno("cannot write commit log " + path);
     }
     data += n;
+    offset += static_cast<uint64_t>(n);
     size -= static_cast<size_t>(n);
   }
   return Status::Ok();
@@ -163,6 +164,12 @@ Result<std::unique_ptr<CommitLog>> CommitLog::Open(const CommitLogOptions& optio
         }
         const uint32_t length = static_cast<uint32_t>(GetLE(data.data() + good, 4));
         const uint64_t sum = GetLE(data.data() + good + 4, 8);
+        if (length == 0 && sum == 0) {
+          // The zero-filled, never written part of the segment. (No record has
+          // an empty body, and a torn write that left a zero header is
+          // followed only by records never acknowledged.)
+          break;
+        }
         if (length > kMaxBodySize || data.size() - good - kHeaderSize < length) {
           problem = "it ends inside a record";
           break;
@@ -215,9 +222,20 @@ CommitLog::~CommitLog() {
 
 Status CommitLog::OpenNewSegment(uint64_t number) {
   const std::string path = (fs::path(options_.dir) / SegmentName(number)).string();
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return Errno("cannot create commit log segment " + path);
-  Status st = WriteAll(fd, kMagic, sizeof(kMagic), path);
+  Status st = WriteAll(fd, kMagic, sizeof(kMagic), 0, path);
+  // Zero-filled to its full size up front, as PostgreSQL does with its WAL
+  // segments: an fdatasync after writing into already-allocated blocks
+  // flushes only data, where one after extending the file must also commit
+  // the new size and blocks through the filesystem journal.
+  const std::string zeros(1 << 20, '\0');
+  for (uint64_t at = sizeof(kMagic); st.ok() && at < options_.segment_bytes; at += zeros.size()) {
+    st =
+        WriteAll(fd, zeros.data(),
+                 static_cast<size_t>(std::min<uint64_t>(zeros.size(), options_.segment_bytes - at)),
+                 at, path);
+  }
   if (st.ok() && ::fdatasync(fd) != 0) st = Errno("cannot sync commit log segment " + path);
   if (st.ok()) st = SyncDirectory(options_.dir);
   if (!st.ok()) {
@@ -266,7 +284,7 @@ Status CommitLog::WaitDurable(uint64_t ticket) {
     const uint64_t target = queued_;
     l.unlock();
     const std::string path = (fs::path(options_.dir) / SegmentName(segment_number_)).string();
-    Status st = WriteAll(fd_, batch.data(), batch.size(), path);
+    Status st = WriteAll(fd_, batch.data(), batch.size(), segment_size_, path);
     if (st.ok() && ::fdatasync(fd_) != 0) st = Errno("cannot sync commit log " + path);
     segment_size_ += batch.size();
     if (st.ok() && segment_size_ > options_.segment_bytes) {
@@ -303,23 +321,12 @@ CommitLogStats CommitLog::stats() const {
 
 Status CommitLog::Trim(const std::function<Status()>& make_shards_durable) {
   std::lock_guard<std::mutex> trim_lock(trim_mu_);
-  {
-    // Take the file descriptor as a flusher would, to close the segment.
-    std::unique_lock<std::mutex> l(mu_);
-    flushed_.wait(l, [&] { return !flushing_; });
-    if (!failure_.empty()) return FailedStatus();
-    flushing_ = true;
-  }
-  Status st = segment_size_ > sizeof(kMagic) ? OpenNewSegment(segment_number_ + 1) : Status::Ok();
   std::vector<std::pair<uint64_t, uint64_t>> closed;
   {
     std::lock_guard<std::mutex> l(mu_);
-    flushing_ = false;
-    if (!st.ok()) failure_ = st.message();
+    if (!failure_.empty()) return FailedStatus();
     closed = closed_;
-    flushed_.notify_all();
   }
-  SB_RETURN_IF_ERROR(st);
   if (closed.empty()) return Status::Ok();
   SB_RETURN_IF_ERROR(make_shards_durable());
   for (const auto& [number, bytes] : closed) {

@@ -41,7 +41,8 @@ struct CommitLogOptions {
   std::string dir;
   // A segment is closed once it grows past this; closed segments are deleted
   // by Trim once every shard has made their records durable itself.
-  uint64_t segment_bytes = 64ull << 20;
+  // Segments are zero-filled to this size when created (see OpenNewSegment).
+  uint64_t segment_bytes = 16ull << 20;
 };
 
 struct CommitLogStats {
@@ -78,10 +79,10 @@ class CommitLog {
   Status WaitDurable(uint64_t ticket);
   Status AppendDurable(const CommitLogRecord& record);
 
-  // Deletes the closed segments. `make_shards_durable` runs first, after the
-  // current segment has been closed, and must return only when every record in
-  // the closed segments is durable in its shard (checkpointed). Serialised
-  // with other Trim calls; appends continue meanwhile.
+  // Deletes the closed segments (the one being appended to stays).
+  // `make_shards_durable` runs first and must return only when every record
+  // in them is durable in its shard. Serialised with other Trim calls;
+  // appends continue meanwhile.
   Status Trim(const std::function<Status()>& make_shards_durable);
   // Bytes in closed segments waiting for Trim.
   uint64_t closed_bytes() const;
@@ -93,7 +94,9 @@ class CommitLog {
 
  private:
   explicit CommitLog(CommitLogOptions options) : options_(std::move(options)) {}
-  Status OpenNewSegment(uint64_t number);  // called with flushing_ owned
+  // Creates, zero-fills and switches to a new segment; called by the caller
+  // that owns fd_ (flushing_ set).
+  Status OpenNewSegment(uint64_t number);
   Status FailedStatus() const;
 
   CommitLogOptions options_;
