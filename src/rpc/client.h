@@ -1,0 +1,74 @@
+// A connection to one peer node: one gRPC channel over mutual TLS, checked to
+// reach the node we meant (or, when dialling an address whose node we do not
+// know yet, any member of the cluster). Calls carry deadlines; failures come
+// back as Status with SQLSTATE 08006 and the peer named, unless the peer's
+// handler failed with a SQLSTATE of its own.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "common/uuid.h"
+#include "proto/node.pb.h"
+#include "rpc/peer_auth.h"
+#include "security/tls_context.h"
+
+namespace sb::rpc {
+
+struct PeerClientOptions {
+  std::string address;  // "host:port"
+  // The node expected at the address; unset: any member (PeerAuthenticator).
+  std::optional<Uuid> expected_node;
+  security::TlsIdentity identity;  // what this node presents
+  std::shared_ptr<const PeerAuthenticator> auth;
+  std::chrono::milliseconds default_timeout{2000};
+  int max_message_bytes = 64 << 20;
+};
+
+struct PingResult {
+  Uuid node;
+  uint64_t epoch = 0;
+  std::chrono::microseconds round_trip{0};
+};
+
+class PeerClient {
+ public:
+  // Creates the channel; connecting happens on the first call.
+  static Result<std::unique_ptr<PeerClient>> Create(PeerClientOptions options);
+  ~PeerClient();
+
+  PeerClient(const PeerClient&) = delete;
+  PeerClient& operator=(const PeerClient&) = delete;
+
+  // timeout zero: options.default_timeout.
+  Status SendRaft(const std::vector<std::string>& messages,
+                  std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+  Result<PingResult> Ping(uint64_t my_epoch,
+                          std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+  // Streams the subplan's batches to on_batch in order; an error from
+  // on_batch cancels the call and is returned.
+  Status ExecuteSubplan(const SubplanRequest& request,
+                        const std::function<Status(const RowBatch&)>& on_batch,
+                        std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+
+  const std::string& address() const { return options_.address; }
+  const Uuid& self() const { return self_; }
+
+ private:
+  struct Impl;
+  PeerClient(PeerClientOptions options, Uuid self, std::unique_ptr<Impl> impl);
+  std::string PeerName() const;
+  std::chrono::system_clock::time_point Deadline(std::chrono::milliseconds timeout) const;
+
+  PeerClientOptions options_;
+  Uuid self_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sb::rpc

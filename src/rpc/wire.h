@@ -1,0 +1,31 @@
+// How our values cross the NodeTransport wire: node ids as 16 raw bytes, and
+// errors as a gRPC status whose details carry the SQLSTATE (ErrorDetail in
+// proto/node.proto), so a shard's "23505" reaches the coordinator's client
+// unchanged.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <grpcpp/support/status.h>
+
+#include "common/status.h"
+#include "common/uuid.h"
+
+namespace sb::rpc {
+
+// connection_failure: the peer could not be reached or did not answer.
+inline constexpr const char* kSqlstateConnectionFailure = "08006";
+
+std::string UuidToBytes(const Uuid& id);
+Result<Uuid> UuidFromBytes(std::string_view bytes);
+
+// A handler's error for the wire.
+grpc::Status ToGrpcStatus(const Status& status);
+
+// A call's outcome as our Status. Errors a handler produced keep their
+// SQLSTATE; everything else (unreachable, handshake refused, deadline,
+// refused by the peer's authentication) is 08006. Messages name the peer.
+Status FromGrpcStatus(const grpc::Status& status, std::string_view peer);
+
+}  // namespace sb::rpc
