@@ -17,6 +17,7 @@
 #include "proto/node.grpc.pb.h"
 #include "raft/codec.h"
 #include "rpc/client.h"
+#include "rpc/grpc_log.h"
 #include "rpc/test_pki.h"
 #include "rpc/wire.h"
 
@@ -226,9 +227,12 @@ TEST(RpcServerTest, OurClientRefusesAServerOfAnotherCa) {
 TEST(RpcServerTest, PlaintextClientIsRefused) {
   TestCluster cluster = TestCluster::Create();
   Node server(cluster, 1);
+  InstallGrpcLogBridge(&server.registry);
   grpc::Status st = RawPing(server.address(), grpc::InsecureChannelCredentials());
   EXPECT_FALSE(st.ok());
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE) << st.error_message();
+  EXPECT_GE(server.AwaitRejected("plaintext"), 1);
+  InstallGrpcLogBridge(nullptr);
   std::lock_guard<std::mutex> lock(server.handler.mu_);
   EXPECT_TRUE(server.handler.pinged_by_.empty());
 }
