@@ -19,7 +19,8 @@
 // picks 1.3 whenever both ends support it, which both ends of a node link do.
 // The test pins that a handshake with our server negotiates TLS 1.3. Forcing
 // 1.3 against a 1.2-only peer that holds a valid cluster certificate waits
-// for a gRPC with TlsCredentialsOptions::set_min_tls_version (docs/deviations.md).
+// for a gRPC with TlsCredentialsOptions::set_min_tls_version (docs/operations.md,
+// "Node transport").
 #pragma once
 
 #include <memory>
