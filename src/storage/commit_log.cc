@@ -71,6 +71,26 @@ Status WriteAll(int fd, const char* data, size_t size, uint64_t offset, const st
   return Status::Ok();
 }
 
+// Segments are zero-filled ahead of the records, a step at a time, as
+// PostgreSQL fills its WAL segments: an fdatasync after writing into blocks
+// that already exist flushes only data, where one after growing the file must
+// also commit the new size and blocks through the filesystem journal. Growing
+// in steps makes that extra cost rare without writing a whole segment at
+// every start.
+constexpr uint64_t kZeroFillStep = 1 << 20;
+
+// Writes zeros from *filled up to `to`, rounded up to a step.
+Status ZeroFill(int fd, uint64_t* filled, uint64_t to, const std::string& path) {
+  to = (to + kZeroFillStep - 1) / kZeroFillStep * kZeroFillStep;
+  static const std::string zeros(kZeroFillStep, '\0');
+  while (*filled < to) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), to - *filled));
+    SB_RETURN_IF_ERROR(WriteAll(fd, zeros.data(), n, *filled, path));
+    *filled += n;
+  }
+  return Status::Ok();
+}
+
 // Segments in DIR by number, ascending.
 Result<std::vector<uint64_t>> ListSegments(const std::string& dir) {
   std::vector<uint64_t> numbers;
@@ -225,17 +245,8 @@ Status CommitLog::OpenNewSegment(uint64_t number) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return Errno("cannot create commit log segment " + path);
   Status st = WriteAll(fd, kMagic, sizeof(kMagic), 0, path);
-  // Zero-filled to its full size up front, as PostgreSQL does with its WAL
-  // segments: an fdatasync after writing into already-allocated blocks
-  // flushes only data, where one after extending the file must also commit
-  // the new size and blocks through the filesystem journal.
-  const std::string zeros(1 << 20, '\0');
-  for (uint64_t at = sizeof(kMagic); st.ok() && at < options_.segment_bytes; at += zeros.size()) {
-    st =
-        WriteAll(fd, zeros.data(),
-                 static_cast<size_t>(std::min<uint64_t>(zeros.size(), options_.segment_bytes - at)),
-                 at, path);
-  }
+  uint64_t filled = sizeof(kMagic);
+  if (st.ok()) st = ZeroFill(fd, &filled, kZeroFillStep, path);
   if (st.ok() && ::fdatasync(fd) != 0) st = Errno("cannot sync commit log segment " + path);
   if (st.ok()) st = SyncDirectory(options_.dir);
   if (!st.ok()) {
@@ -249,6 +260,7 @@ Status CommitLog::OpenNewSegment(uint64_t number) {
     fd_ = fd;
     segment_number_ = number;
     segment_size_ = sizeof(kMagic);
+    segment_filled_ = filled;
   }
   if (old_fd >= 0) ::close(old_fd);
   return Status::Ok();
@@ -284,7 +296,11 @@ Status CommitLog::WaitDurable(uint64_t ticket) {
     const uint64_t target = queued_;
     l.unlock();
     const std::string path = (fs::path(options_.dir) / SegmentName(segment_number_)).string();
-    Status st = WriteAll(fd_, batch.data(), batch.size(), segment_size_, path);
+    Status st =
+        segment_size_ + batch.size() > segment_filled_
+            ? ZeroFill(fd_, &segment_filled_, segment_size_ + batch.size() + kZeroFillStep, path)
+            : Status::Ok();
+    if (st.ok()) st = WriteAll(fd_, batch.data(), batch.size(), segment_size_, path);
     if (st.ok() && ::fdatasync(fd_) != 0) st = Errno("cannot sync commit log " + path);
     segment_size_ += batch.size();
     if (st.ok() && segment_size_ > options_.segment_bytes) {

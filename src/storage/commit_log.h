@@ -41,7 +41,6 @@ struct CommitLogOptions {
   std::string dir;
   // A segment is closed once it grows past this; closed segments are deleted
   // by Trim once every shard has made their records durable itself.
-  // Segments are zero-filled to this size when created (see OpenNewSegment).
   uint64_t segment_bytes = 16ull << 20;
 };
 
@@ -110,8 +109,9 @@ class CommitLog {
   bool flushing_ = false;  // a caller owns fd_ and is writing/syncing
   std::string failure_;    // non-empty once an I/O error poisoned the log
   int fd_ = -1;
-  uint64_t segment_number_ = 0;  // the one fd_ appends to
-  uint64_t segment_size_ = 0;
+  uint64_t segment_number_ = 0;                        // the one fd_ appends to
+  uint64_t segment_size_ = 0;                          // bytes of records (and header) written
+  uint64_t segment_filled_ = 0;                        // bytes zero-filled ahead of them
   std::vector<std::pair<uint64_t, uint64_t>> closed_;  // (number, bytes)
   uint64_t records_ = 0;
   uint64_t flushes_ = 0;

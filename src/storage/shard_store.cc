@@ -13,6 +13,7 @@
 #include <chrono>
 #include <climits>
 #include <cstring>
+#include <mutex>
 
 #include "storage/sqlite_error.h"
 
@@ -356,13 +357,18 @@ Result<uint64_t> ShardConnection::PrepareCommit(uint64_t hlc) {
     if (size > 0) {
       const uint64_t checksum = XXH64(data, static_cast<size_t>(size), 0);
       Result<uint64_t> next = [&]() -> Result<uint64_t> {
-        uint64_t max_lsn = 0;
-        SB_RETURN_IF_ERROR(
-            Execute("SELECT COALESCE(MAX(lsn), 0) FROM _sb_wal", {}, [&](const Row& r) {
-              max_lsn = static_cast<uint64_t>(std::get<int64_t>(r[0]));
-              return Status::Ok();
-            }));
-        return max_lsn + 1;
+        // The writer lock is held, so the last committed LSN cannot move
+        // under us; it is read from the table once per store.
+        if (owner_->last_lsn_ == 0) {
+          uint64_t max_lsn = 0;
+          SB_RETURN_IF_ERROR(
+              Execute("SELECT COALESCE(MAX(lsn), 0) FROM _sb_wal", {}, [&](const Row& r) {
+                max_lsn = static_cast<uint64_t>(std::get<int64_t>(r[0]));
+                return Status::Ok();
+              }));
+          return max_lsn + 1;
+        }
+        return owner_->last_lsn_ + 1;
       }();
       Status st = next.status();
       std::string payload(static_cast<const char*>(data), static_cast<size_t>(size));
@@ -407,6 +413,7 @@ Result<uint64_t> ShardConnection::PrepareCommit(uint64_t hlc) {
                   "shard write inside a read transaction cannot be logged; rolled back");
   }
   prepared_ = true;
+  prepared_lsn_ = lsn;
   return lsn;
 }
 
@@ -430,9 +437,11 @@ Status ShardConnection::FinishCommit() {
     (void)Rollback();
     return st;
   }
+  if (prepared_lsn_ != 0) owner_->last_lsn_ = prepared_lsn_;
   in_txn_ = false;
   write_txn_ = false;
   prepared_ = false;
+  prepared_lsn_ = 0;
   logged_lsn_ = 0;
   captured_tables_.clear();
   write_lock_ = {};
@@ -533,6 +542,7 @@ Status ShardConnection::Rollback() {
   // until a restart; the client was told its commit failed.
   if (logged_lsn_ != 0) (void)CancelLoggedCommit();
   prepared_ = false;
+  prepared_lsn_ = 0;
   captured_tables_.clear();
   if (session_ != nullptr) {
     sqlite3session_delete(session_);
@@ -590,6 +600,7 @@ Status ShardConnection::ApplyLoggedCommit(const CommitLogRecord& record) {
     return st.Annotate("cannot re-apply the " + where);
   }
   in_txn_ = false;
+  owner_->last_lsn_ = record.lsn;
   write_lock_ = {};
   return Status::Ok();
 }
@@ -598,6 +609,12 @@ Status ShardConnection::ApplyLoggedCommit(const CommitLogRecord& record) {
 // ShardStore
 
 Result<std::unique_ptr<ShardStore>> ShardStore::Open(int shard_index, ShardOptions options) {
+  // SQLite's allocation statistics take a process-wide mutex on every malloc
+  // and free; nothing here reads them, and with many shard connections
+  // working at once that mutex shows up in profiles. Only possible before
+  // SQLite initialises; if something used SQLite earlier it stays on.
+  static std::once_flag memstatus_off;
+  std::call_once(memstatus_off, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   const std::string sync = Upper(options.synchronous);
   if (sync != "OFF" && sync != "NORMAL" && sync != "FULL" && sync != "EXTRA") {
     return Status::InvalidArgument("invalid synchronous setting \"" + options.synchronous +

@@ -138,6 +138,7 @@ class ShardConnection {
   // A record queued in the commit log by PrepareCommit and not yet committed
   // (lsn 0: none), and its ticket.
   uint64_t logged_lsn_ = 0;
+  uint64_t prepared_lsn_ = 0;  // the LSN PrepareCommit wrote (0: none)
   uint64_t log_ticket_ = 0;
   bool prepared_ = false;
   // BeginDdl raised synchronous to FULL (group commit runs SQLite at NORMAL,
@@ -200,6 +201,9 @@ class ShardStore {
   // which sleeps 1, 2, 5, 10 ... ms between retries: a waiting writer starts
   // the moment the previous one commits instead of up to milliseconds later.
   std::timed_mutex write_mu_;
+  // The last LSN committed through this store, 0 until the first commit
+  // (then read from _sb_wal). Read and written only under write_mu_.
+  uint64_t last_lsn_ = 0;
   std::vector<sqlite3*> idle_;
   // Additions: state of every open handle (idle or borrowed); an entry is
   // erased only when its handle is closed.
