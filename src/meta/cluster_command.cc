@@ -1,6 +1,7 @@
 #include "meta/cluster_command.h"
 
 #include <algorithm>
+#include <type_traits>
 
 namespace sb::meta {
 
@@ -27,6 +28,12 @@ const char* MemberStateName(MemberState state) {
   }
   return "?";
 }
+
+// The u8 on the wire is the variant index + 1; keep the two in step.
+static_assert(std::is_same_v<std::variant_alternative_t<0, Command>, InitCluster>);
+static_assert(std::is_same_v<std::variant_alternative_t<5, Command>, CatalogDdl>);
+static_assert(std::is_same_v<std::variant_alternative_t<6, Command>, PublishEpoch>);
+static_assert(std::variant_size_v<Command> == static_cast<size_t>(CommandType::kPublishEpoch));
 
 CommandType TypeOf(const Command& command) {
   return static_cast<CommandType>(command.index() + 1);

@@ -20,6 +20,7 @@
 // allocate more than the input's size.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
