@@ -132,3 +132,78 @@ Result<ConfState> DecodeConfStateString(std::string_view data) {
 }
 
 }  // namespace sb::raft
+
+namespace sb::raft {
+
+namespace {
+// Smallest encoding of one entry: term, index, type, data length.
+constexpr size_t kMinEntryBytes = 8 + 8 + 1 + 4;
+
+bool DecodeBool(Reader& r, bool* v) {
+  uint8_t b = 0;
+  if (!r.U8(&b) || b > 1) return false;
+  *v = b == 1;
+  return true;
+}
+
+Status Malformed(std::string_view what) {
+  return Status::Error(sqlstate::kProtocolViolation,
+                       "raft: malformed message from peer (" + std::string(what) + ")",
+                       "the peer may run an incompatible version; check `scratchbird version` "
+                       "on every node");
+}
+}  // namespace
+
+std::string EncodeMessage(const Message& m) {
+  Writer w;
+  w.U8(kMessageCodecVersion);
+  w.U8(static_cast<uint8_t>(m.type));
+  w.U64(m.from);
+  w.U64(m.to);
+  w.U64(m.term);
+  w.U64(m.log_term);
+  w.U64(m.index);
+  w.U32(static_cast<uint32_t>(m.entries.size()));
+  for (const Entry& e : m.entries) EncodeEntry(w, e);
+  w.U64(m.commit);
+  w.U8(m.reject ? 1 : 0);
+  w.U64(m.reject_hint);
+  w.U64(m.ctx);
+  EncodeSnapshotMeta(w, m.snap_meta);
+  w.U64(m.snap_offset);
+  w.Bytes(m.snap_data);
+  w.U8(m.snap_done ? 1 : 0);
+  return w.Take();
+}
+
+Result<Message> DecodeMessage(std::string_view data) {
+  Reader r(data);
+  uint8_t version = 0;
+  if (!r.U8(&version)) return Malformed("empty");
+  if (version != kMessageCodecVersion)
+    return Malformed("unknown format version " + std::to_string(version));
+  Message m;
+  uint8_t type = 0;
+  if (!r.U8(&type)) return Malformed("truncated header");
+  if (type > static_cast<uint8_t>(MsgType::kTimeoutNow))
+    return Malformed("unknown message type " + std::to_string(type));
+  m.type = static_cast<MsgType>(type);
+  uint32_t n = 0;
+  if (!r.U64(&m.from) || !r.U64(&m.to) || !r.U64(&m.term) || !r.U64(&m.log_term) ||
+      !r.U64(&m.index) || !r.U32(&n))
+    return Malformed("truncated header");
+  // Bound the count by what the input could hold so a corrupt count cannot
+  // make us reserve gigabytes.
+  if (n > data.size() / kMinEntryBytes) return Malformed("entry count exceeds message size");
+  m.entries.resize(n);
+  for (Entry& e : m.entries)
+    if (!DecodeEntry(r, &e)) return Malformed("truncated or invalid entry");
+  if (!r.U64(&m.commit) || !DecodeBool(r, &m.reject) || !r.U64(&m.reject_hint) || !r.U64(&m.ctx) ||
+      !DecodeSnapshotMeta(r, &m.snap_meta) || !r.U64(&m.snap_offset) || !r.Bytes(&m.snap_data) ||
+      !DecodeBool(r, &m.snap_done))
+    return Malformed("truncated or invalid trailer");
+  if (!r.done()) return Malformed("trailing bytes");
+  return m;
+}
+
+}  // namespace sb::raft

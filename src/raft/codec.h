@@ -53,3 +53,17 @@ std::string EncodeConfStateString(const ConfState& cs);
 Result<ConfState> DecodeConfStateString(std::string_view data);
 
 }  // namespace sb::raft
+
+namespace sb::raft {
+
+// A raft::Message for the node transport (RaftBatch elements). The first
+// byte is a format version so that nodes of different builds can refuse each
+// other's traffic cleanly instead of misreading it during a rolling upgrade.
+inline constexpr uint8_t kMessageCodecVersion = 1;
+
+std::string EncodeMessage(const Message& m);
+// Fails with SQLSTATE 08P01 on an unknown version, truncated or trailing
+// bytes, or out-of-range enum/bool values; never reads past the input.
+Result<Message> DecodeMessage(std::string_view data);
+
+}  // namespace sb::raft
