@@ -388,7 +388,10 @@ TEST(RaftHostTest, MembershipChangesAddPromoteAndRemoveANode) {
     promoted = g.hosts[leader]->PromoteVoter(4, milliseconds(5000));
     return promoted.ok();
   })) << promoted.ToString();
-  EXPECT_EQ(g.hosts[4]->conf().voters, (std::vector<raft::NodeId>{1, 2, 3, 4}));
+  // Done on the leader; the new voter hears of it a moment later.
+  EXPECT_TRUE(WaitFor([&] {
+    return g.hosts[4]->conf().voters == std::vector<raft::NodeId>{1, 2, 3, 4};
+  })) << g.hosts[4]->conf().ToString();
   raft::NodeId removed = follower;
   ASSERT_TRUE(g.hosts[leader]->RemoveNode(removed, milliseconds(5000)).ok());
   g.StopHost(removed);
