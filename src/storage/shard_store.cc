@@ -15,6 +15,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "storage/change_capture.h"
 #include "storage/sqlite_error.h"
 
 namespace sb::storage {
@@ -27,17 +28,6 @@ constexpr size_t kMaxCachedStatements = 128;
 // WAL only when it writes a frame.
 constexpr const char* kCreateSyncTable =
     "CREATE TABLE IF NOT EXISTS _sb_sync(id INTEGER PRIMARY KEY, n INTEGER NOT NULL)";
-
-// Statements that must be logged are captured for every table except the log
-// itself and SQLite's internal tables.
-// ctx is the connection's captured_tables_ list; SQLite calls this once per
-// table, the first time the transaction changes it.
-int SessionTableFilter(void* ctx, const char* table) {
-  if (std::strcmp(table, kWalTable) == 0 || std::strcmp(table, "_sb_sync") == 0) return 0;
-  if (sqlite3_strnicmp(table, "sqlite_", 7) == 0) return 0;
-  static_cast<std::vector<std::string>*>(ctx)->emplace_back(table);
-  return 1;
-}
 
 bool IsBlank(const char* p) {
   if (p == nullptr) return true;
@@ -280,21 +270,22 @@ Status ShardConnection::BeginWrite() {
     write_lock_ = {};
     return st;
   }
-  sqlite3_session* session = nullptr;
-  int rc = sqlite3session_create(db_, "main", &session);
-  if (rc == SQLITE_OK) {
-    captured_tables_.clear();
-    sqlite3session_table_filter(session, &SessionTableFilter, &captured_tables_);
-    rc = sqlite3session_attach(session, nullptr);
-  }
-  if (rc != SQLITE_OK) {
-    if (session != nullptr) sqlite3session_delete(session);
-    Status st = StatusFromSqlite(rc, db_);
+  int64_t schema_version = -1;
+  Status st = Execute("PRAGMA main.schema_version", {}, [&](const Row& r) {
+    if (const auto* v = std::get_if<int64_t>(&r[0])) schema_version = *v;
+    return Status::Ok();
+  });
+  if (!st.ok()) {
     (void)Control("ROLLBACK");
     write_lock_ = {};
     return st.Annotate("could not start change capture");
   }
-  session_ = session;
+  if (!handle_->capture) {
+    handle_->capture =
+        std::make_unique<ChangeCapture>(db_, std::vector<std::string>{kWalTable, "_sb_sync"});
+  }
+  capture_ = handle_->capture.get();
+  capture_->Begin(schema_version);
   in_txn_ = true;
   write_txn_ = true;
   return Status::Ok();
@@ -321,41 +312,35 @@ Result<uint64_t> ShardConnection::PrepareCommit(uint64_t hlc) {
                   "current transaction is aborted: the shard rolled it back after an error");
   }
   uint64_t lsn = 0;
-  if (session_ != nullptr) {
-    // The session extension ignores tables without a PRIMARY KEY; committing
-    // their changes would leave replicas silently behind.
-    for (const std::string& table : captured_tables_) {
-      bool has_pk = false;
-      Status st = HasPrimaryKey(table, &has_pk);
-      if (st.ok() && !has_pk) {
-        st = Status(sqlstate::kFeatureNotSupported,
-                    "table \"" + table +
-                        "\" has no primary key, so its changes cannot be written to the "
-                        "write-after log",
-                    "Give every table a PRIMARY KEY (NOT NULL) before writing to it.");
-      }
-      if (!st.ok()) {
+  if (capture_ != nullptr) {
+    // Tables without a PRIMARY KEY have no key to find their rows by on a
+    // replica; committing their changes would leave replicas silently behind.
+    for (const std::string& table : capture_->tables()) {
+      if (!capture_->HasPrimaryKey(table)) {
         (void)Rollback();
-        return st;
+        return Status(sqlstate::kFeatureNotSupported,
+                      "table \"" + table +
+                          "\" has no primary key, so its changes cannot be written to the "
+                          "write-after log",
+                      "Give every table a PRIMARY KEY (NOT NULL) before writing to it.");
       }
     }
-    int size = 0;
-    void* data = nullptr;
-    int rc = sqlite3session_changeset(session_, &size, &data);
-    sqlite3session_delete(session_);
-    session_ = nullptr;
-    if (rc != SQLITE_OK) {
-      sqlite3_free(data);
-      Status st = (rc & 0xff) == SQLITE_SCHEMA
-                      ? Status(sqlstate::kFeatureNotSupported,
-                               "altering or dropping a table after changing its rows in "
-                               "the same transaction is not supported")
-                      : StatusFromSqlite(rc, db_).Annotate("could not build changeset");
+    Result<std::string> changeset =
+        capture_->Changeset([this](const std::string& sql, const std::vector<Value>& params,
+                                   const std::function<Status(const Row&)>& sink) {
+          return Execute(sql, params, sink);
+        });
+    capture_->End();
+    capture_ = nullptr;
+    if (!changeset.ok()) {
       (void)Rollback();
-      return st;
+      return changeset.status().code() == sqlstate::kFeatureNotSupported
+                 ? changeset.status()
+                 : changeset.status().Annotate("could not build changeset");
     }
-    if (size > 0) {
-      const uint64_t checksum = XXH64(data, static_cast<size_t>(size), 0);
+    if (!changeset->empty()) {
+      std::string payload = std::move(*changeset);
+      const uint64_t checksum = XXH64(payload.data(), payload.size(), 0);
       Result<uint64_t> next = [&]() -> Result<uint64_t> {
         // The writer lock is held, so the last committed LSN cannot move
         // under us; it is read from the table once per store.
@@ -371,8 +356,6 @@ Result<uint64_t> ShardConnection::PrepareCommit(uint64_t hlc) {
         return owner_->last_lsn_ + 1;
       }();
       Status st = next.status();
-      std::string payload(static_cast<const char*>(data), static_cast<size_t>(size));
-      sqlite3_free(data);
       if (st.ok()) {
         lsn = *next;
         st = Execute(
@@ -401,8 +384,6 @@ Result<uint64_t> ShardConnection::PrepareCommit(uint64_t hlc) {
         logged_lsn_ = lsn;
         log_ticket_ = *ticket;
       }
-    } else {
-      sqlite3_free(data);
     }
   } else if (in_txn_ && !write_txn_ && sqlite3_total_changes64(db_) != begin_total_changes_) {
     // A transaction begun with BeginRead changed rows (DDL does not count):
@@ -443,7 +424,6 @@ Status ShardConnection::FinishCommit() {
   prepared_ = false;
   prepared_lsn_ = 0;
   logged_lsn_ = 0;
-  captured_tables_.clear();
   write_lock_ = {};
   return Status::Ok();
 }
@@ -504,38 +484,6 @@ Status ShardConnection::CommitDdl() {
   return Status::Ok();
 }
 
-// Cached per handle until the schema changes: a pragma per table per commit
-// would cost more than the rest of the logging.
-Status ShardConnection::HasPrimaryKey(const std::string& table, bool* has_pk) {
-  int64_t version = -1;
-  SB_RETURN_IF_ERROR(Execute("PRAGMA main.schema_version", {}, [&](const Row& r) {
-    if (const auto* v = std::get_if<int64_t>(&r[0])) version = *v;
-    return Status::Ok();
-  }));
-  if (version != handle_->schema_version || version < 0) {
-    handle_->has_primary_key.clear();
-    handle_->schema_version = version;
-  }
-  auto it = handle_->has_primary_key.find(table);
-  if (it != handle_->has_primary_key.end()) {
-    *has_pk = it->second;
-    return Status::Ok();
-  }
-  // A table dropped later in the transaction has no columns any more and no
-  // rows to log; it passes.
-  bool ok = false;
-  SB_RETURN_IF_ERROR(
-      Execute("SELECT count(*) = 0 OR sum(pk > 0) > 0 FROM pragma_table_info(?1, 'main')", {table},
-              [&](const Row& r) {
-                const auto* v = std::get_if<int64_t>(&r[0]);
-                ok = v != nullptr && *v != 0;
-                return Status::Ok();
-              }));
-  handle_->has_primary_key[table] = ok;
-  *has_pk = ok;
-  return Status::Ok();
-}
-
 Status ShardConnection::Rollback() {
   // A logged commit that will not happen must not come back at recovery. If
   // the abort cannot be written the log is failed and refuses every commit
@@ -543,10 +491,9 @@ Status ShardConnection::Rollback() {
   if (logged_lsn_ != 0) (void)CancelLoggedCommit();
   prepared_ = false;
   prepared_lsn_ = 0;
-  captured_tables_.clear();
-  if (session_ != nullptr) {
-    sqlite3session_delete(session_);
-    session_ = nullptr;
+  if (capture_ != nullptr) {
+    capture_->End();
+    capture_ = nullptr;
   }
   in_txn_ = false;
   write_txn_ = false;

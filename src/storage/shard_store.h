@@ -17,13 +17,8 @@
 
 #include "common/status.h"
 #include "common/value.h"
+#include "storage/change_capture.h"
 #include "storage/commit_log.h"
-
-// Declared at global scope so the member below names SQLite's own type (the
-// session API is only declared when SQLITE_ENABLE_SESSION is defined before
-// <sqlite3.h>; without this the elaborated type specifier would declare a
-// distinct sb::storage::sqlite3_session in translation units that lack it).
-struct sqlite3_session;
 
 namespace sb::storage {
 
@@ -32,10 +27,9 @@ namespace internal {
 struct HandleState {
   // Prepared statements by SQL text.
   std::unordered_map<std::string, sqlite3_stmt*> statements;
-  // Which tables have a PRIMARY KEY, valid while PRAGMA schema_version is
-  // schema_version.
-  int64_t schema_version = -1;
-  std::unordered_map<std::string, bool> has_primary_key;
+  // Change capture for write transactions; keeps table layouts and is
+  // reused by every transaction on the handle.
+  std::unique_ptr<ChangeCapture> capture;
 };
 }  // namespace internal
 
@@ -111,21 +105,17 @@ class ShardConnection {
   ShardConnection(ShardStore* owner, sqlite3* db);
   ShardStore* owner_;
   sqlite3* db_;
-  struct sqlite3_session* session_ = nullptr;
+  ChangeCapture* capture_ = nullptr;  // capturing this transaction's changes
   bool in_txn_ = false;
   // Additions: the handle's cached state (owned by the store, outlives this
   // borrow), and whether the open txn began with BeginWrite.
   internal::HandleState* handle_ = nullptr;
   bool write_txn_ = false;
-  // Tables the session started capturing in this transaction (checked for a
-  // primary key at Commit: the session extension silently skips tables without).
-  std::vector<std::string> captured_tables_;
   // Set while Commit() runs COMMIT; a commit hook refuses any other COMMIT of a
   // transaction begun with BeginRead/BeginWrite (e.g. Execute("COMMIT")),
   // which would bypass the write-after log.
   bool committing_ = false;
   static int CommitGuard(void* ctx);
-  Status HasPrimaryKey(const std::string& table, bool* has_pk);
   // sqlite3_total_changes64() at BeginRead: DML in a read transaction is
   // refused at Commit (it would not be logged).
   int64_t begin_total_changes_ = 0;
