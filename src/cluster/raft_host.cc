@@ -171,6 +171,7 @@ Result<std::string> RaftHost::Propose(std::string command, std::chrono::millisec
   if (result.wait_for(timeout) == std::future_status::ready) return result.get();
   {
     std::lock_guard<std::mutex> lock(mu_);
+    std::erase_if(pending_index_, [seq](const auto& kv) { return kv.second == seq; });
     if (pending_.erase(seq) == 1)
       return Status::Error(
           sqlstate::kQueryCanceled,
@@ -291,7 +292,13 @@ void RaftHost::Loop() {
     }
     for (auto& [seq, data] : props) {
       auto r = raft_->Propose(std::move(data));
-      if (r.ok()) continue;
+      if (r.ok()) {
+        if (!r->forwarded) {
+          std::lock_guard<std::mutex> lock(mu_);
+          pending_index_[r->index] = seq;
+        }
+        continue;
+      }
       std::shared_ptr<Pending> p;
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -343,6 +350,10 @@ bool RaftHost::DrainReady() {
       last_snapshot_index_ = rd.snapshot->meta.index;
       std::lock_guard<std::mutex> lock(mu_);
       conf_ = rd.snapshot->meta.conf;
+      // Our proposals at covered indexes may or may not be in the snapshot;
+      // they are left to time out.
+      pending_index_.erase(pending_index_.begin(),
+                           pending_index_.upper_bound(rd.snapshot->meta.index));
       // Changes at or below the snapshot were decided without us seeing the
       // entry; their outcome is unknown here.
       while (!pending_conf_.empty() && pending_conf_.begin()->first <= rd.snapshot->meta.index) {
@@ -360,42 +371,50 @@ bool RaftHost::DrainReady() {
 }
 
 void RaftHost::ApplyEntry(const raft::Entry& e) {
-  if (e.type == raft::EntryType::kConfChange) {
-    auto cs = raft::DecodeConfStateString(e.data);
-    std::lock_guard<std::mutex> lock(mu_);
-    if (cs.ok()) conf_ = *cs;
-    auto it = pending_conf_.find(e.index);
-    if (it != pending_conf_.end()) {
-      // Another entry at our index means our term's entry was overwritten.
-      it->second->done.set_value(it->second->term == e.term
-                                     ? Status::Ok()
-                                     : Status::Error(raft::kNotLeaderCode,
-                                                     "raft: leadership changed before the "
-                                                     "membership change committed",
-                                                     "retry on the new leader"));
-      pending_conf_.erase(it);
-    }
-    return;
-  }
+  const bool is_conf = e.type == raft::EntryType::kConfChange;
+  Frame f;
+  const bool framed = !is_conf && DecodeFrame(e.data, &f);
+  const bool ours = framed && f.origin == options_.id && f.incarnation == incarnation_;
+  // Requests the leader placed at this index complete here: with success if
+  // the entry is theirs, else with SB010 — a new leader overwrote it, so it
+  // will never apply and a retry is safe.
+  std::shared_ptr<Pending> overwritten;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = pending_conf_.find(e.index);
-    if (it != pending_conf_.end()) {
-      it->second->done.set_value(Status::Error(
-          raft::kNotLeaderCode, "raft: leadership changed before the membership change committed",
-          "retry on the new leader"));
+    if (auto it = pending_conf_.find(e.index); it != pending_conf_.end()) {
+      it->second->done.set_value(
+          is_conf && it->second->term == e.term
+              ? Status::Ok()
+              : Status::Error(raft::kNotLeaderCode,
+                              "raft: leadership changed before the membership change committed",
+                              "retry on the new leader"));
       pending_conf_.erase(it);
     }
+    if (auto at = pending_index_.find(e.index); at != pending_index_.end()) {
+      if (!ours || f.seq != at->second) {
+        if (auto it = pending_.find(at->second); it != pending_.end()) {
+          overwritten = it->second;
+          pending_.erase(it);
+        }
+      }
+      pending_index_.erase(at);
+    }
+    if (is_conf) {
+      if (auto cs = raft::DecodeConfStateString(e.data); cs.ok()) conf_ = *cs;
+    }
   }
-  if (e.data.empty()) return;  // a new leader's no-op
-  Frame f;
-  if (!DecodeFrame(e.data, &f)) {
+  if (overwritten)
+    overwritten->done.set_value(Status::Error(
+        raft::kNotLeaderCode, "raft: leadership changed; the proposal was not applied",
+        "retry; the new leader never saw it"));
+  if (is_conf || e.data.empty()) return;  // configuration, or a new leader's no-op
+  if (!framed) {
     // Not proposed through a host; still part of the replicated history.
     machine_->Apply(e.index, e.data);
     return;
   }
   std::string result = machine_->Apply(e.index, f.command);
-  if (f.origin != options_.id || f.incarnation != incarnation_) return;
+  if (!ours) return;
   std::shared_ptr<Pending> p;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -450,6 +469,7 @@ void RaftHost::FailAllPending(const Status& status) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     pending.swap(pending_);
+    pending_index_.clear();
     pending_conf.swap(pending_conf_);
     queued.swap(conf_requests_);
     proposals_.clear();

@@ -146,7 +146,10 @@ class RaftHost {
   std::deque<std::pair<uint64_t, std::string>> proposals_;  // (seq, framed command)
   std::deque<ConfRequest> conf_requests_;
   uint64_t next_seq_ = 1;
-  std::map<uint64_t, std::shared_ptr<Pending>> pending_;              // by seq
+  std::map<uint64_t, std::shared_ptr<Pending>> pending_;  // by seq
+  // Where the leader put our proposals: another entry applied at that index
+  // means ours was overwritten by a new leader and will never apply.
+  std::map<raft::Index, uint64_t> pending_index_;                     // log index -> seq
   std::map<raft::Index, std::shared_ptr<PendingConf>> pending_conf_;  // by log index
   raft::ConfState conf_;
   Status fatal_;
