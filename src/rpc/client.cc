@@ -116,4 +116,32 @@ Status PeerClient::ExecuteSubplan(const SubplanRequest& request,
   return FromGrpcStatus(st, PeerName());
 }
 
+Result<InitReply> PeerClient::InitCluster(const InitRequest& request,
+                                          std::chrono::milliseconds timeout) {
+  InitReply reply;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline(timeout));
+  grpc::Status st = impl_->stub->InitCluster(&ctx, request, &reply);
+  if (!st.ok()) return FromGrpcStatus(st, PeerName());
+  return reply;
+}
+
+Result<JoinReply> PeerClient::Join(const JoinRequest& request, std::chrono::milliseconds timeout) {
+  JoinReply reply;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline(timeout));
+  grpc::Status st = impl_->stub->Join(&ctx, request, &reply);
+  if (!st.ok()) return FromGrpcStatus(st, PeerName());
+  return reply;
+}
+
+Result<StatusReply> PeerClient::ClusterStatus(std::chrono::milliseconds timeout) {
+  StatusReply reply;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline(timeout));
+  grpc::Status st = impl_->stub->ClusterStatus(&ctx, StatusRequest(), &reply);
+  if (!st.ok()) return FromGrpcStatus(st, PeerName());
+  return reply;
+}
+
 }  // namespace sb::rpc

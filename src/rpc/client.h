@@ -57,6 +57,14 @@ class PeerClient {
                         const std::function<Status(const RowBatch&)>& on_batch,
                         std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
+  // Cluster administration and the join handshake (issue 5).
+  Result<InitReply> InitCluster(const InitRequest& request,
+                                std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+  Result<JoinReply> Join(const JoinRequest& request,
+                         std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+  Result<StatusReply> ClusterStatus(
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+
   const std::string& address() const { return options_.address; }
   const Uuid& self() const { return self_; }
 

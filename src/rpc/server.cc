@@ -28,7 +28,21 @@ class GrpcRowBatchSink : public RowBatchSink {
   grpc::ServerWriter<RowBatch>* writer_;
 };
 
+Status NotServed(const char* method) {
+  return Status::NotSupported(std::string("this node does not serve ") + method);
+}
+
 }  // namespace
+
+Status NodeTransportHandler::OnInitCluster(const Uuid&, const InitRequest&, InitReply*) {
+  return NotServed("InitCluster");
+}
+Status NodeTransportHandler::OnJoin(const Uuid&, const JoinRequest&, JoinReply*) {
+  return NotServed("Join");
+}
+Status NodeTransportHandler::OnClusterStatus(const Uuid&, const StatusRequest&, StatusReply*) {
+  return NotServed("ClusterStatus");
+}
 
 class RpcServer::Service final : public NodeTransport::Service {
  public:
@@ -68,6 +82,26 @@ class RpcServer::Service final : public NodeTransport::Service {
     if (st.ok() && ctx->IsCancelled())
       return grpc::Status(grpc::StatusCode::CANCELLED, "caller cancelled the subplan");
     return ToGrpcStatus(st);
+  }
+
+  grpc::Status InitCluster(grpc::ServerContext* ctx, const InitRequest* req,
+                           InitReply* resp) override {
+    Uuid from;
+    if (auto st = Authorize(ctx, "InitCluster", {}, &from); !st.ok()) return st;
+    return ToGrpcStatus(handler_->OnInitCluster(from, *req, resp));
+  }
+
+  grpc::Status Join(grpc::ServerContext* ctx, const JoinRequest* req, JoinReply* resp) override {
+    Uuid from;
+    if (auto st = Authorize(ctx, "Join", req->member().node_uuid(), &from); !st.ok()) return st;
+    return ToGrpcStatus(handler_->OnJoin(from, *req, resp));
+  }
+
+  grpc::Status ClusterStatus(grpc::ServerContext* ctx, const StatusRequest* req,
+                             StatusReply* resp) override {
+    Uuid from;
+    if (auto st = Authorize(ctx, "ClusterStatus", {}, &from); !st.ok()) return st;
+    return ToGrpcStatus(handler_->OnClusterStatus(from, *req, resp));
   }
 
  private:

@@ -44,6 +44,12 @@ class NodeTransportHandler {
   virtual Result<uint64_t> OnPing(const Uuid& from, uint64_t their_epoch) = 0;
   virtual Status OnExecuteSubplan(const Uuid& from, const SubplanRequest& request,
                                   RowBatchSink& sink) = 0;
+  // Cluster administration (issue 5). Defaults refuse with 0A000 so handlers
+  // that serve only node traffic need not implement them.
+  virtual Status OnInitCluster(const Uuid& from, const InitRequest& request, InitReply* reply);
+  virtual Status OnJoin(const Uuid& from, const JoinRequest& request, JoinReply* reply);
+  virtual Status OnClusterStatus(const Uuid& from, const StatusRequest& request,
+                                 StatusReply* reply);
 };
 
 struct RpcServerOptions {
