@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/cert_command.h"
+#include "cli/cluster_commands.h"
 #include "cli/demo.h"
 #include "cli/signals.h"
 #include "node/engine.h"
@@ -98,6 +99,7 @@ int main(int argc, char** argv) {
   demo->add_flag("--keep", demo_opts.keep, "Keep the demo's data directory when it exits");
 
   sb::cli::CertCommand cert(app);
+  sb::cli::ClusterCommands cluster(app);
 
   CLI11_PARSE(app, argc, argv);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
@@ -105,5 +107,6 @@ int main(int argc, char** argv) {
     return StartSingleNode(data_dir, sql_listen, http_listen, shards, synchronous, group_commit);
   if (demo->parsed()) return sb::cli::RunDemo(demo_opts);
   if (cert.parsed()) return cert.Run();
+  if (cluster.parsed()) return cluster.Run();
   return 2;
 }
