@@ -158,6 +158,7 @@ class Raft {
   // Leader.
   Index AppendLocal(EntryType type, std::string data);
   void BroadcastAppend();
+  void BroadcastCommit();
   void BroadcastHeartbeat();
   bool SendAppend(NodeId to, bool send_if_empty);
   void SendSnapshotChunk(NodeId to, Progress& pr);

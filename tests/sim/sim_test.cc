@@ -165,8 +165,9 @@ TEST(SimFindsBugs, VoteNotPersistedBeforeReply) {
   o.fault_seconds = 10;
   o.settle_seconds = 6;
   std::string why;
-  uint64_t s = FirstCaught(o, 1, 250, &why);
-  EXPECT_NE(s, 0u) << "not caught within 250 seeds";
+  // First caught at seed 267 since commit indexes reach followers at once.
+  uint64_t s = FirstCaught(o, 1, 600, &why);
+  EXPECT_NE(s, 0u) << "not caught within 600 seeds";
   EXPECT_NE(why.find("election safety"), std::string::npos) << why;
 }
 
@@ -179,8 +180,11 @@ TEST(SimFindsBugs, FollowerAcknowledgesAppendsBeforeTheyAreDurable) {
   o.fault_seconds = 10;
   o.settle_seconds = 6;
   std::string why;
-  uint64_t s = FirstCaught(o, 1, 400, &why);
-  EXPECT_NE(s, 0u) << "not caught within 400 seeds";
+  // The leader sends a new commit index to the followers at once (not with
+  // the next heartbeat), which narrows the window in which a lost unsynced
+  // entry matters: the first catching seed moved from below 400 to 1318.
+  uint64_t s = FirstCaught(o, 1, 2000, &why);
+  EXPECT_NE(s, 0u) << "not caught within 2000 seeds";
 }
 
 TEST(SimFindsBugs, ReadIndexWithoutQuorumConfirmationServesStaleReads) {
