@@ -2,7 +2,10 @@
 
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <ctime>
+#include <limits>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -101,13 +104,61 @@ PeerVerdict PeerAuthenticator::Reject(RejectReason reason, Status status) const 
   return v;
 }
 
+namespace {
+
+// The span in which every certificate of the chain and the CA is valid.
+bool ValiditySpan(std::string_view ca_pem, std::string_view chain_pem, std::time_t* from,
+                  std::time_t* until) {
+  auto ca = security::ParseCertificate(ca_pem);
+  auto chain = security::ParseCertificates(chain_pem);
+  if (!ca.ok() || !chain.ok()) return false;
+  *from = std::numeric_limits<std::time_t>::min();
+  *until = std::numeric_limits<std::time_t>::max();
+  auto widen = [&](X509* cert) {
+    std::tm before{}, after{};
+    if (ASN1_TIME_to_tm(X509_get0_notBefore(cert), &before) != 1 ||
+        ASN1_TIME_to_tm(X509_get0_notAfter(cert), &after) != 1)
+      return false;
+    *from = std::max(*from, timegm(&before));
+    *until = std::min(*until, timegm(&after));
+    return true;
+  };
+  for (const auto& cert : *chain)
+    if (!widen(cert.get())) return false;
+  return widen(ca->get());
+}
+
+}  // namespace
+
 PeerVerdict PeerAuthenticator::CheckCertificate(std::string_view chain_pem,
                                                 bool check_membership) const {
   if (chain_pem.empty())
     return Reject(RejectReason::kNoCert, AuthError("peer presented no certificate"));
   security::TimePoint now = Now();
-  auto id = security::VerifyPeerCertificate(options_.ca_cert_pem, chain_pem, now);
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  // Verifying a chain (PEM decoding, OpenSSL 3's algorithm lookups, an ECDSA
+  // check) cost about a millisecond per call, which made every node-to-node
+  // call that slow. A chain that verified is remembered with the span in which
+  // it stays valid; membership is still asked on every call.
+  std::optional<security::NodeIdentity> cached;
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = verified_.find(std::string(chain_pem));
+    if (it != verified_.end() && t >= it->second.valid_from && t <= it->second.valid_until)
+      cached = it->second.identity;
+  }
+  Result<security::NodeIdentity> id =
+      cached ? Result<security::NodeIdentity>(*cached)
+             : security::VerifyPeerCertificate(options_.ca_cert_pem, chain_pem, now);
   if (!id.ok()) return Reject(Classify(options_.ca_cert_pem, chain_pem, now), id.status());
+  if (!cached) {
+    VerifiedChain entry{*id, 0, 0};
+    if (ValiditySpan(options_.ca_cert_pem, chain_pem, &entry.valid_from, &entry.valid_until)) {
+      std::lock_guard<std::mutex> lock(cache_mu_);
+      if (verified_.size() >= kMaxVerifiedChains) verified_.clear();  // a crude bound
+      verified_.emplace(std::string(chain_pem), entry);
+    }
+  }
   if (check_membership && !IsMember(id->node_id))
     return Reject(RejectReason::kNotMember,
                   AuthError("peer node " + id->node_id.ToString() +

@@ -10,11 +10,14 @@
 #pragma once
 
 #include <chrono>
+#include <ctime>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include <grpcpp/security/auth_context.h>
 #include <grpcpp/support/status.h>
@@ -84,6 +87,16 @@ class PeerAuthenticator {
   PeerVerdict Reject(RejectReason reason, Status status) const;
 
   PeerAuthOptions options_;
+  // Chains that verified, by their PEM text, with the span (unix seconds) in
+  // which all of them and the CA are valid.
+  struct VerifiedChain {
+    security::NodeIdentity identity;
+    std::time_t valid_from;
+    std::time_t valid_until;
+  };
+  static constexpr size_t kMaxVerifiedChains = 1024;
+  mutable std::mutex cache_mu_;
+  mutable std::unordered_map<std::string, VerifiedChain> verified_;
 };
 
 // The gRPC status a rejected verdict answers a call with.
