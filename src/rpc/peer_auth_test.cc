@@ -87,6 +87,29 @@ TEST(PeerAuthTest, InjectedClockDecidesExpiry) {
   EXPECT_EQ(v.reason, RejectReason::kExpired) << v.status.ToString();
 }
 
+// A chain that verified once is remembered, but only within its validity,
+// and membership is asked on every call.
+TEST(PeerAuthTest, ARememberedChainStillExpiresAndStillNeedsMembership) {
+  TestCluster cluster = TestCluster::Create();
+  auto now = std::make_shared<security::TimePoint>(testing::Now());
+  std::set<Uuid> members;
+  PeerAuthOptions o;
+  o.ca_cert_pem = cluster.ca.cert_pem;
+  o.clock = [now] { return *now; };
+  o.is_member = [&members](const Uuid& n) { return members.contains(n); };
+  PeerAuthenticator auth(o);
+  Uuid node = NewUuid();
+  members.insert(node);
+  const std::string pem = cluster.Node(node).cert_pem;
+  ASSERT_TRUE(auth.CheckCertificate(pem, true).ok());
+  ASSERT_TRUE(auth.CheckCertificate(pem, true).ok());  // from the cache
+  members.clear();
+  EXPECT_EQ(auth.CheckCertificate(pem, true).reason, RejectReason::kNotMember);
+  members.insert(node);
+  *now += security::kNodeLifetime + std::chrono::hours(24);
+  EXPECT_EQ(auth.CheckCertificate(pem, true).reason, RejectReason::kExpired);
+}
+
 TEST(PeerAuthTest, RejectionsMapToGrpcCodes) {
   PeerVerdict v;
   v.reason = RejectReason::kNotMember;
