@@ -431,8 +431,12 @@ Result<std::string> QueryTranslator::Join(const Json& node, Level* level, bool n
   const Json& b = Get(node, "JoinExpr");
   Translator* tr = level->tr;
   const std::string type = b.value("jointype", "JOIN_INNER");
-  if (b.value("isNatural", false)) {
-    return NotSupported("NATURAL JOIN", 0, "Use JOIN ... USING (columns) or JOIN ... ON.");
+  const bool natural = b.value("isNatural", false);
+  if (natural && (Get(b, "larg").contains("JoinExpr") || Get(b, "rarg").contains("JoinExpr"))) {
+    // The common columns of a join's output would need its merged columns;
+    // a table or a subquery on each side covers the usual use.
+    return NotSupported("NATURAL JOIN with another join as one of its sides", 0,
+                        "Use JOIN ... USING (columns) or JOIN ... ON.");
   }
   if (b.contains("alias")) return NotSupported("an alias on a join", 0);
   std::string keyword;
@@ -450,9 +454,14 @@ Result<std::string> QueryTranslator::Join(const Json& node, Level* level, bool n
   const bool left_nullable = nullable || type == "JOIN_RIGHT" || type == "JOIN_FULL";
   const bool right_nullable = nullable || type == "JOIN_LEFT" || type == "JOIN_FULL";
 
+  const size_t left_begin = tr->scope().size();
   SB_ASSIGN_OR_RETURN(std::string lsql, FromItem(Get(b, "larg"), level, left_nullable));
   std::vector<std::string> using_names;
   for (const auto& n : Get(b, "usingClause")) using_names.push_back(StringValue(n));
+  // The left keys are read before the right side enters the scope (they
+  // might be merged columns of a join on the left). NATURAL knows its keys
+  // only once both sides are there; each side is then one relation, and the
+  // keys are qualified by it.
   std::vector<Translated> left_keys;
   for (const auto& name : using_names) {
     auto k = tr->Expr(ColumnRefJson(name));
@@ -467,6 +476,24 @@ Result<std::string> QueryTranslator::Join(const Json& node, Level* level, bool n
   const size_t right_begin = tr->scope().size();
   SB_ASSIGN_OR_RETURN(std::string rsql, FromItem(Get(b, "rarg"), level, right_nullable));
   if (Get(b, "rarg").contains("JoinExpr")) rsql = "(" + rsql + ")";
+  if (natural) {
+    // The columns both sides have, in the left side's order (PostgreSQL).
+    const Relation& left_rel = tr->scope()[left_begin];
+    const Relation& right_rel = tr->scope()[right_begin];
+    for (const auto& col : left_rel.table->columns) {
+      if (col.hidden) continue;
+      for (const auto& other : right_rel.table->columns) {
+        if (!other.hidden && other.name == col.name) using_names.push_back(col.name);
+      }
+    }
+    for (const auto& name : using_names) {
+      Json ref = {{"ColumnRef",
+                   {{"fields", Json::array({Json{{"String", {{"sval", left_rel.alias}}}},
+                                            Json{{"String", {{"sval", name}}}}})}}}};
+      SB_ASSIGN_OR_RETURN(Translated k, tr->Expr(ref));
+      left_keys.push_back(std::move(k));
+    }
+  }
 
   std::string cond;
   if (!using_names.empty()) {
