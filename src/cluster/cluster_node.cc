@@ -592,7 +592,7 @@ Status ClusterNode::TryJoinOnce() {
     }
     rpc::JoinRequest req;
     ToProto(SelfInfo(), req.mutable_member());
-    auto reply = (*lc)->Join(req, milliseconds(30000));
+    auto reply = (*lc)->Join(req, milliseconds(15000));
     if (!reply.ok()) {
       last = reply.status();
       continue;

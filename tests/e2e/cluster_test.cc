@@ -1,0 +1,209 @@
+// Three real `scratchbird start` processes on 127.0.0.1 form one cluster
+// through the admin CLI: cert create-ca/create-node, start ×3 (two with
+// --join), cluster init, cluster status / node ls / shard ls, a node
+// restarted from its data directory alone, SQL on every node.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "e2e_util.h"
+
+namespace sb::e2e {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int CountOf(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// One `scratchbird start` child, stopped only through its own PID.
+class ClusterProcess {
+ public:
+  ClusterProcess(std::string base, int index) : base_(std::move(base)), index_(index) {
+    rpc_ = "127.0.0.1:" + std::to_string(FreePort());
+    sql_port_ = FreePort();
+    http_ = "127.0.0.1:" + std::to_string(FreePort());
+  }
+  ~ClusterProcess() { Stop(); }
+
+  std::string certs() const { return base_ + "/node" + std::to_string(index_); }
+  const std::string& rpc() const { return rpc_; }
+  int sql_port() const { return sql_port_; }
+
+  bool Start(const std::string& join) {
+    log_ = base_ + "/node" + std::to_string(index_) + "." + std::to_string(starts_++) + ".log";
+    std::vector<std::string> args = {SB_BINARY,       "start",
+                                     "--data-dir",    base_ + "/data" + std::to_string(index_),
+                                     "--certs-dir",   certs(),
+                                     "--rpc-listen",  rpc_,
+                                     "--sql-listen",  "127.0.0.1:" + std::to_string(sql_port_),
+                                     "--http-listen", http_};
+    if (!join.empty()) {
+      args.push_back("--join");
+      args.push_back(join);
+    }
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    auto deadline = Clock::now() + 20s;
+    while (Clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return false;
+      }
+      if (log().find(" started") != std::string::npos) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
+
+  // SIGTERM and wait; the exit code, or -1 when it had to be killed.
+  int Stop() {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    auto deadline = Clock::now() + 10s;
+    while (Clock::now() < deadline) {
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return -1;
+  }
+
+  std::string log() const {
+    std::ifstream in(log_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+ private:
+  std::string base_;
+  int index_;
+  std::string rpc_, http_, log_;
+  int sql_port_ = 0;
+  int starts_ = 0;
+  pid_t pid_ = -1;
+};
+
+ProgramResult Cli(std::vector<std::string> args) {
+  args.insert(args.begin(), SB_BINARY);
+  return RunProgram(args, 30s);
+}
+
+// Polls `cluster status` on `host` until its output contains every needle.
+bool StatusShows(const std::string& host, const std::string& certs,
+                 const std::vector<std::string>& needles, std::string* last) {
+  auto deadline = Clock::now() + 30s;
+  while (Clock::now() < deadline) {
+    ProgramResult r = Cli({"cluster", "status", "--host", host, "--certs-dir", certs});
+    *last = r.output;
+    bool all = r.exited && r.exit_code == 0;
+    for (const auto& n : needles) all = all && r.output.find(n) != std::string::npos;
+    if (all) return true;
+    std::this_thread::sleep_for(200ms);
+  }
+  return false;
+}
+
+TEST(ClusterE2eTest, ThreeProcessesFormAClusterAndReportIt) {
+  TempDir dir;
+  const std::string admin = dir.path() + "/certs";
+  ProgramResult ca = Cli({"cert", "create-ca", "--certs-dir", admin});
+  ASSERT_EQ(ca.exit_code, 0) << ca.output;
+  std::vector<std::unique_ptr<ClusterProcess>> nodes;
+  for (int i = 1; i <= 3; ++i) {
+    nodes.push_back(std::make_unique<ClusterProcess>(dir.path(), i));
+    ProgramResult n = Cli({"cert", "create-node", "--certs-dir", admin, "--host", "127.0.0.1",
+                           "--out", nodes.back()->certs()});
+    ASSERT_EQ(n.exit_code, 0) << n.output;
+  }
+
+  ASSERT_TRUE(nodes[0]->Start("")) << nodes[0]->log();
+  ASSERT_TRUE(nodes[1]->Start(nodes[0]->rpc())) << nodes[1]->log();
+  ASSERT_TRUE(nodes[2]->Start(nodes[0]->rpc() + "," + nodes[1]->rpc())) << nodes[2]->log();
+
+  ProgramResult init = Cli({"cluster", "init", "--host", nodes[0]->rpc(), "--certs-dir",
+                            nodes[0]->certs(), "--shards", "16"});
+  ASSERT_EQ(init.exit_code, 0) << init.output;
+  EXPECT_NE(init.output.find("initialised cluster"), std::string::npos) << init.output;
+
+  std::string out;
+  const std::vector<std::string> formed = {"epoch      5 ", "3 (3 voters), 3 reachable",
+                                           "shard map  version 1, 16 shards"};
+  for (auto& n : nodes)
+    EXPECT_TRUE(StatusShows(n->rpc(), n->certs(), formed, &out)) << out << nodes[2]->log();
+
+  ProgramResult ls = Cli({"node", "ls", "--host", nodes[1]->rpc(), "--certs-dir", admin + "/.."});
+  // --certs-dir must name a node directory (or a certs dir with nodes/).
+  EXPECT_EQ(ls.exit_code, 1) << ls.output;
+  EXPECT_NE(ls.output.find("scratchbird cluster:"), std::string::npos) << ls.output;
+  ls = Cli({"node", "ls", "--host", nodes[1]->rpc(), "--certs-dir", nodes[1]->certs()});
+  ASSERT_EQ(ls.exit_code, 0) << ls.output;
+  EXPECT_EQ(CountOf(ls.output, "VOTER  ACTIVE"), 3) << ls.output;
+  ProgramResult shards =
+      Cli({"shard", "ls", "--host", nodes[2]->rpc(), "--certs-dir", nodes[2]->certs()});
+  ASSERT_EQ(shards.exit_code, 0) << shards.output;
+  EXPECT_EQ(CountOf(shards.output, "shard_0"), 16) << shards.output;
+
+  ProgramResult again =
+      Cli({"cluster", "init", "--host", nodes[1]->rpc(), "--certs-dir", nodes[1]->certs()});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.output.find("CLUSTER_ALREADY_INITIALIZED"), std::string::npos) << again.output;
+
+  // Node 2 stops; the others still report (it is unreachable), then it
+  // restarts without --join and is back.
+  EXPECT_EQ(nodes[1]->Stop(), 0);
+  EXPECT_TRUE(StatusShows(nodes[0]->rpc(), nodes[0]->certs(), {"3 (3 voters), 2 reachable"}, &out))
+      << out;
+  ASSERT_TRUE(nodes[1]->Start("")) << nodes[1]->log();
+  EXPECT_TRUE(StatusShows(nodes[1]->rpc(), nodes[1]->certs(), formed, &out)) << out;
+
+  // SQL keeps working on every node.
+  for (auto& n : nodes) {
+    std::string conninfo =
+        "host=127.0.0.1 port=" + std::to_string(n->sql_port()) + " dbname=scratchbird";
+    PGconn* conn = PQconnectdb(conninfo.c_str());
+    ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+    PGresult* r = PQexec(conn, "SELECT 40 + 2");
+    EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+      EXPECT_STREQ(PQgetvalue(r, 0, 0), "42");
+    }
+    PQclear(r);
+    PQfinish(conn);
+  }
+
+  for (auto& n : nodes) EXPECT_EQ(n->Stop(), 0) << n->log();
+}
+
+}  // namespace
+}  // namespace sb::e2e
