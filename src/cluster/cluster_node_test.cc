@@ -82,6 +82,32 @@ TEST(ClusterStateMachineTest, RejectionRoundTrip) {
   EXPECT_TRUE(m.Apply(2, "").empty());
 }
 
+TEST(ClusterStateMachineTest, ObserverSeesEveryApplyAndRejection) {
+  int calls = 0, rejected = 0, restores = 0;
+  ClusterStateMachine m([&](const meta::ApplyResult* r) {
+    if (r == nullptr) {
+      ++restores;
+      return;
+    }
+    ++calls;
+    if (r->rejected) ++rejected;
+  });
+  m.Apply(1, "garbage");
+  m.Apply(2, "");
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(rejected, 1);
+
+  // The snapshot carries the applied index; a restore replaces the state and
+  // tells the observer (the node refreshes its peers from it).
+  ClusterStateMachine copy([&](const meta::ApplyResult* r) {
+    if (r == nullptr) ++restores;
+  });
+  ASSERT_TRUE(copy.Restore(m.Snapshot()).ok());
+  EXPECT_EQ(restores, 1);
+  EXPECT_EQ(copy.Read([](const meta::ClusterState& s) { return s.LastAppliedIndex(); }), 2u);
+  EXPECT_FALSE(copy.Restore("not a snapshot").ok());
+}
+
 class ClusterNodeTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -162,6 +188,27 @@ TEST_F(ClusterNodeTest, ThreeNodesFormRejoinAndAgree) {
   for (const auto& owner : status->shard_owner())
     EXPECT_EQ(*rpc::UuidFromBytes(owner), nodes[0]->node_id());
   EXPECT_EQ(status->rejected_entries(), 0u);
+
+  // A join sent to a follower is redirected to the leader.
+  {
+    auto key = Ed25519PrivateKey::Generate();
+    ASSERT_TRUE(key.ok());
+    Uuid stranger = *Uuid::GenerateV7();
+    rpc::JoinRequest req;
+    req.mutable_member()->set_node_uuid(rpc::UuidToBytes(stranger));
+    req.mutable_member()->set_raft_id(RaftIdFor(stranger));
+    req.mutable_member()->set_rpc_address("127.0.0.1:1");
+    req.mutable_member()->set_signing_public_key(
+        std::string(Ed25519PublicKeyBytes(key->public_key())));
+    for (auto& n : nodes) {
+      if (n->raft_id() == status->leader_raft_id()) continue;
+      auto r = n->HandleJoin(stranger, req);
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.status().code(), "SB010");
+      EXPECT_NE(r.status().hint().find("join through the leader at 127.0.0.1:"), std::string::npos)
+          << r.status().hint();
+    }
+  }
 
   // Node 2 stops and restarts from its data directory alone (no --join).
   std::string address2 = nodes[1]->rpc_address();
