@@ -153,6 +153,7 @@ struct ClusterCommands::State {
   // start
   std::string data_dir, certs_dir, rpc_listen = "127.0.0.1:7947", sql_listen = "127.0.0.1:4050",
                                    http_listen = "127.0.0.1:8947";
+  std::string rpc_advertise;
   std::vector<std::string> join;
   int sql_shards = 16;
   // admin
@@ -180,19 +181,24 @@ struct ClusterCommands::State {
     // Threads started below inherit the blocked mask, so only
     // WaitForShutdownSignal sees SIGINT/SIGTERM.
     BlockShutdownSignals();
+    std::error_code ec;
+    fs::create_directories(sql.data_dir, ec);
+    // The SQL engine starts first so the membership records the ports it
+    // really bound (--sql-listen/--http-listen may ask for port 0).
+    auto engine = node::Node::Start(sql);
+    if (!engine.ok()) return Fail(engine.status());
     cluster::ClusterNodeOptions co;
     co.data_dir = data_dir;
     co.certs_dir = certs_dir;
     co.rpc_listen = rpc_listen;
-    co.sql_address = sql_listen;
-    co.http_address = http_listen;
+    co.rpc_advertise = rpc_advertise;
+    co.sql_address = sql.sql_host + ":" + std::to_string((*engine)->sql_port());
+    co.http_address = sql.http_host + ":" + std::to_string((*engine)->http_port());
     co.join = SplitList(join);
     auto cn = cluster::ClusterNode::Start(co);
-    if (!cn.ok()) return Fail(cn.status());
-    auto engine = node::Node::Start(sql);
-    if (!engine.ok()) {
-      (*cn)->Stop();
-      return Fail(engine.status());
+    if (!cn.ok()) {
+      (*engine)->Stop();
+      return Fail(cn.status());
     }
     spdlog::info("ScratchBird {} node {} started", node::kProductVersion,
                  (*cn)->node_id().ToString());
@@ -300,6 +306,9 @@ ClusterCommands::ClusterCommands(CLI::App& app) : state_(std::make_unique<State>
       ->capture_default_str();
   s.start->add_option("--http-listen", s.http_listen, "HTTP address for /metrics and /healthz")
       ->capture_default_str();
+  s.start->add_option("--rpc-advertise", s.rpc_advertise,
+                      "RPC address HOST:PORT other nodes dial (default: --rpc-listen with the "
+                      "bound port; set it when listening on 0.0.0.0)");
   s.start->add_option("--join", s.join,
                       "RPC addresses HOST:PORT,... of cluster members to join through "
                       "(first start only; restarts rejoin by themselves)");
