@@ -330,6 +330,7 @@ void ClusterNode::OnApplied(const meta::ApplyResult* result) {
 }
 
 void ClusterNode::RefreshPeers() {
+  std::lock_guard<std::mutex> serial(peers_mu_);
   std::map<raft::NodeId, RaftPeer> peers;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -175,6 +175,9 @@ class ClusterNode {
   std::shared_ptr<RaftBatchReceiver> receiver_;
   // Peers a joining node learned from the leader before it applied anything.
   std::map<raft::NodeId, RaftPeer> seed_peers_;
+  // Serialises RefreshPeers (loop and join threads) so an older peer map
+  // never replaces a newer one.
+  std::mutex peers_mu_;
 
   std::mutex init_mu_;     // one Init at a time
   std::mutex propose_mu_;  // one signed proposal at a time: each builds on the last
