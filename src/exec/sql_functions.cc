@@ -8,6 +8,7 @@
 #include "common/value_codec.h"
 #include "exec/merge.h"
 #include "exec/pg_functions.h"
+#include "storage/sqlite_value.h"
 
 namespace sb::exec {
 namespace {
@@ -17,25 +18,6 @@ thread_local const StatementContext* tls_context = nullptr;
 void ResultError(sqlite3_context* ctx, const std::string& code, const std::string& message) {
   std::string m = "sb:" + code + ":" + message;
   sqlite3_result_error(ctx, m.c_str(), static_cast<int>(m.size()));
-}
-
-Value FromSqlite(sqlite3_value* v) {
-  switch (sqlite3_value_type(v)) {
-    case SQLITE_INTEGER:
-      return static_cast<int64_t>(sqlite3_value_int64(v));
-    case SQLITE_FLOAT:
-      return sqlite3_value_double(v);
-    case SQLITE_TEXT:
-      return std::string(reinterpret_cast<const char*>(sqlite3_value_text(v)),
-                         static_cast<size_t>(sqlite3_value_bytes(v)));
-    case SQLITE_BLOB: {
-      const void* p = sqlite3_value_blob(v);
-      return Blob{
-          std::string(static_cast<const char*>(p), static_cast<size_t>(sqlite3_value_bytes(v)))};
-    }
-    default:
-      return std::monostate{};
-  }
 }
 
 void ToSqlite(sqlite3_context* ctx, const Value& v) {
@@ -57,7 +39,7 @@ void CastFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return sqlite3_result_null(ctx);
   SqlType from = TypeFromCode(sqlite3_value_int64(argv[1]));
   SqlType to = TypeFromCode(sqlite3_value_int64(argv[2]));
-  auto r = CastValue(FromSqlite(argv[0]), from, to);
+  auto r = CastValue(storage::ValueFromSqlite(argv[0]), from, to);
   if (!r.ok()) return ResultError(ctx, r.status().code(), r.status().message());
   ToSqlite(ctx, *r);
 }

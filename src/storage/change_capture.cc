@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "storage/sqlite_error.h"
+#include "storage/sqlite_value.h"
 
 namespace sb::storage {
 
@@ -56,26 +57,6 @@ void AppendVarint(std::string* out, uint64_t v) {
 
 void AppendBigEndian64(std::string* out, uint64_t v) {
   for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-Value ValueOf(sqlite3_value* v) {
-  switch (sqlite3_value_type(v)) {
-    case SQLITE_INTEGER:
-      return static_cast<int64_t>(sqlite3_value_int64(v));
-    case SQLITE_FLOAT:
-      return sqlite3_value_double(v);
-    case SQLITE_TEXT:
-      return std::string(reinterpret_cast<const char*>(sqlite3_value_text(v)),
-                         static_cast<size_t>(sqlite3_value_bytes(v)));
-    case SQLITE_BLOB: {
-      const void* data = sqlite3_value_blob(v);
-      const int n = sqlite3_value_bytes(v);
-      return Blob{n > 0 ? std::string(static_cast<const char*>(data), static_cast<size_t>(n))
-                        : std::string()};
-    }
-    default:
-      return std::monostate{};
-  }
 }
 
 std::string EncodeKey(const Row& key) {
@@ -219,7 +200,7 @@ void ChangeCapture::Record(int op, const char* table) {
       sqlite3_value* v = nullptr;
       const int rc = new_values ? sqlite3_preupdate_new(db_, column, &v)
                                 : sqlite3_preupdate_old(db_, column, &v);
-      key.push_back(rc == SQLITE_OK && v != nullptr ? ValueOf(v) : Value{});
+      key.push_back(rc == SQLITE_OK && v != nullptr ? ValueFromSqlite(v) : Value{});
     }
     return key;
   };
@@ -232,7 +213,7 @@ void ChangeCapture::Record(int op, const char* table) {
       for (int c = 0; c < layout.column_count; ++c) {
         sqlite3_value* v = nullptr;
         const int rc = sqlite3_preupdate_old(db_, c, &v);
-        it->second.before.push_back(rc == SQLITE_OK && v != nullptr ? ValueOf(v) : Value{});
+        it->second.before.push_back(rc == SQLITE_OK && v != nullptr ? ValueFromSqlite(v) : Value{});
       }
       changes->keys.push_back(std::move(key));
     }

@@ -193,6 +193,17 @@ void RestoreShard(const std::string& dir, int shard, const std::string& from) {
   std::filesystem::copy_file(from, path, std::filesystem::copy_options::overwrite_existing);
 }
 
+// A durable set of `n` shards with table t, closed again, and a copy of shard
+// 0 as it is now at `saved` (the state a later power loss goes back to).
+void CreateTableAndSaveShard0(const std::string& dir, int n, const std::string& saved) {
+  {
+    auto set = OpenDurableSet(dir, n);
+    ASSERT_NE(set, nullptr);
+    ASSERT_TRUE(set->ApplyDdlEverywhere({"CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"}).ok());
+  }
+  SaveShard(dir, 0, saved);
+}
+
 TEST(ShardSetRecovery, CommitsAShardLostAreReappliedFromTheCommitLog) {
   TempDir tmp;
   const std::string dir = tmp.File("shards");
@@ -234,11 +245,7 @@ TEST(ShardSetRecovery, CommitsAShardLostAreReappliedFromTheCommitLog) {
 TEST(ShardSetRecovery, ARolledBackOrFailedCommitIsNotReapplied) {
   TempDir tmp;
   const std::string dir = tmp.File("shards");
-  {
-    auto set = OpenDurableSet(dir, 1);
-    ASSERT_TRUE(set->ApplyDdlEverywhere({"CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"}).ok());
-  }
-  SaveShard(dir, 0, tmp.File("shard0.empty"));
+  CreateTableAndSaveShard0(dir, 1, tmp.File("shard0.empty"));
   {
     auto set = OpenDurableSet(dir, 1);
     // Logged, then rolled back before COMMIT (another shard of the same
@@ -270,11 +277,7 @@ TEST(ShardSetRecovery, ARolledBackOrFailedCommitIsNotReapplied) {
 TEST(ShardSetRecovery, AShardThatDoesNotMatchTheLogIsRefusedWithXX001) {
   TempDir tmp;
   const std::string dir = tmp.File("shards");
-  {
-    auto set = OpenDurableSet(dir, 1);
-    ASSERT_TRUE(set->ApplyDdlEverywhere({"CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"}).ok());
-  }
-  SaveShard(dir, 0, tmp.File("shard0.empty"));
+  CreateTableAndSaveShard0(dir, 1, tmp.File("shard0.empty"));
   {
     auto set = OpenDurableSet(dir, 1);
     Insert(*set, 0, 5);
@@ -299,11 +302,7 @@ TEST(ShardSetRecovery, AShardThatDoesNotMatchTheLogIsRefusedWithXX001) {
 TEST(ShardSetRecovery, AGapBetweenTheShardAndTheLogIsRefusedWithXX001) {
   TempDir tmp;
   const std::string dir = tmp.File("shards");
-  {
-    auto set = OpenDurableSet(dir, 1);
-    ASSERT_TRUE(set->ApplyDdlEverywhere({"CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"}).ok());
-  }
-  SaveShard(dir, 0, tmp.File("shard0.empty"));
+  CreateTableAndSaveShard0(dir, 1, tmp.File("shard0.empty"));
   {
     auto set = OpenDurableSet(dir, 1);
     Insert(*set, 0, 1);
@@ -360,11 +359,7 @@ TEST(ShardSetRecovery, TrimSyncsTheShardsAndEmptiesTheLog) {
 TEST(ShardSetRecovery, StartingWithoutGroupCommitStillRecoversAndRemovesTheLog) {
   TempDir tmp;
   const std::string dir = tmp.File("shards");
-  {
-    auto set = OpenDurableSet(dir, 1);
-    ASSERT_TRUE(set->ApplyDdlEverywhere({"CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"}).ok());
-  }
-  SaveShard(dir, 0, tmp.File("shard0.empty"));
+  CreateTableAndSaveShard0(dir, 1, tmp.File("shard0.empty"));
   {
     auto set = OpenDurableSet(dir, 1);
     Insert(*set, 0, 1);
