@@ -194,6 +194,9 @@ struct ClusterCommands::State {
     co.rpc_advertise = rpc_advertise;
     co.sql_address = sql.sql_host + ":" + std::to_string((*engine)->sql_port());
     co.http_address = sql.http_host + ":" + std::to_string((*engine)->http_port());
+    // One /metrics for the process: the cluster node's counters (rejected
+    // entries and peer connections) go into the SQL engine's registry.
+    co.registry = &(*engine)->metrics();
     co.join = SplitList(join);
     auto cn = cluster::ClusterNode::Start(co);
     if (!cn.ok()) {

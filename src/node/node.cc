@@ -238,6 +238,10 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
   return node;
 }
 
+observability::Registry& Node::metrics() {
+  return impl_->engine->metrics();
+}
+
 uint16_t Node::sql_port() const {
   return impl_->sql->port();
 }

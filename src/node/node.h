@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "observability/metrics.h"
 
 namespace sb::node {
 
@@ -36,6 +37,9 @@ class Node {
   ~Node();
 
   uint16_t sql_port() const;
+  // The registry /metrics shows; other parts of the process (the cluster
+  // node) add their metrics here.
+  observability::Registry& metrics();
   uint16_t http_port() const;
   uint32_t shard_count() const;
   const std::string& data_dir() const;

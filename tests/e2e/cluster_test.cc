@@ -98,6 +98,8 @@ class ClusterProcess {
     return -1;
   }
 
+  const std::string& http() const { return http_; }
+
   std::string log() const {
     std::ifstream in(log_);
     std::stringstream ss;
@@ -201,6 +203,17 @@ TEST(ClusterE2eTest, ThreeProcessesFormAClusterAndReportIt) {
     PQclear(r);
     PQfinish(conn);
   }
+
+  // One /metrics per process: the cluster's counters are on it too.
+  const std::string& http = nodes[0]->http();
+  HttpResponse m = HttpGet(std::stoi(http.substr(http.rfind(':') + 1)), "/metrics");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("# TYPE scratchbird_rejected_cluster_entries_total counter"),
+            std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("# TYPE scratchbird_rpc_rejected_connections_total counter"),
+            std::string::npos)
+      << m.body;
 
   for (auto& n : nodes) EXPECT_EQ(n->Stop(), 0) << n->log();
 }
