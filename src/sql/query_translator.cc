@@ -90,7 +90,7 @@ const QueryTranslator::Cte* QueryTranslator::FindCte(const std::string& name) co
 
 Result<QueryOutput> QueryTranslator::Select(const Json& s, Translator* outer,
                                             const std::vector<std::string>* names) {
-  if (s.contains("valuesLists")) return NotSupported("a VALUES list as a query", 0);
+  if (s.contains("valuesLists")) return Values(s, outer, names);
   if (s.contains("lockingClause")) return NotSupported("SELECT ... FOR UPDATE/SHARE", 0);
   if (s.contains("intoClause")) return NotSupported("SELECT INTO", 0);
 
@@ -260,6 +260,70 @@ Result<QueryOutput> QueryTranslator::Select(const Json& s, Translator* outer,
   if (lim || off) sql += " LIMIT " + (lim ? ValueSql(*lim) : std::string("-1"));
   if (off) sql += " OFFSET " + ValueSql(*off);
   out.sql = with_sql + sql;
+  return out;
+}
+
+// VALUES (..), (..): every row the same length, each column converted to the
+// common type of its values as for UNION; columns are column1, column2, ...
+// as in PostgreSQL, or the names a derived table gives them.
+Result<QueryOutput> QueryTranslator::Values(const Json& s, Translator* outer,
+                                            const std::vector<std::string>* names) {
+  if (s.contains("sortClause") || s.contains("limitCount") || s.contains("limitOffset") ||
+      s.contains("withClause")) {
+    return NotSupported("ORDER BY, LIMIT or WITH on a bare VALUES list", 0,
+                        "Select from it: SELECT * FROM (VALUES ...) AS v(a, b) ORDER BY a.");
+  }
+  Translator tr({}, text_, params_);
+  tr.set_outer(outer);
+  Prepare(&tr);
+  std::vector<std::vector<Translated>> rows;
+  for (const auto& list : Get(s, "valuesLists")) {
+    std::vector<Translated> row;
+    for (const auto& item : Get(Get(list, "List"), "items")) {
+      if (ContainsAggregate(item)) {
+        return Status(sqlstate::kGroupingError, "aggregate functions are not allowed in VALUES");
+      }
+      SB_ASSIGN_OR_RETURN(Translated t, tr.Expr(item));
+      row.push_back(std::move(t));
+    }
+    if (!rows.empty() && row.size() != rows.front().size()) {
+      return Status(sqlstate::kSyntaxError, "VALUES lists must all be the same length", {},
+                    Loc(Get(list, "List")));
+    }
+    rows.push_back(std::move(row));
+  }
+  const size_t width = rows.empty() ? 0 : rows.front().size();
+  std::vector<SqlType> types(width);
+  for (size_t c = 0; c < width; ++c) {
+    std::vector<Translated> column;
+    for (auto& row : rows) column.push_back(row[c]);
+    auto unified = tr.Unify(std::move(column), "VALUES");
+    if (!unified.ok()) {
+      return Status(
+          sqlstate::kDatatypeMismatch,
+          fmt::format("VALUES types of column {} cannot be matched", c + 1) +
+              (unified.status().message().empty() ? "" : ": " + unified.status().message()));
+    }
+    for (size_t r = 0; r < rows.size(); ++r) rows[r][c] = (*unified)[r];
+    types[c] = (*unified)[0].type;
+  }
+  // SQLite names the columns of VALUES column1, column2, ... too; the outer
+  // SELECT gives them their final names.
+  std::string values = "VALUES ";
+  for (size_t r = 0; r < rows.size(); ++r) {
+    values += r ? ", (" : "(";
+    for (size_t c = 0; c < width; ++c) values += (c ? ", " : "") + rows[r][c].sql;
+    values += ")";
+  }
+  QueryOutput out;
+  std::string sql = "SELECT ";
+  for (size_t c = 0; c < width; ++c) {
+    const std::string own = "column" + std::to_string(c + 1);
+    const std::string name = names != nullptr && c < names->size() ? (*names)[c] : own;
+    sql += (c ? ", " : "") + QuoteIdent(own) + " AS " + QuoteIdent(name);
+    out.columns.push_back({name, types[c]});
+  }
+  out.sql = sql + " FROM (" + values + ")";
   return out;
 }
 

@@ -58,6 +58,8 @@ class QueryTranslator {
   };
   struct Level;  // one SELECT's FROM being translated
 
+  Result<QueryOutput> Values(const Json& s, Translator* outer,
+                             const std::vector<std::string>* names);
   Result<QueryOutput> SetOperation(const Json& select, Translator* outer,
                                    const std::vector<std::string>* names);
   Result<std::string> FromItem(const Json& item, Level* level, bool nullable);
