@@ -238,7 +238,9 @@ TEST_F(PlannerTest, QueryShapesOutsideTheSupportedSetAreRefusedWithFeatureNotSup
       Plan("SELECT order_id FROM orders INTERSECT ALL SELECT id FROM products").status().code(),
       "0A000");
   EXPECT_EQ(
-      Plan("SELECT 1 FROM orders WHERE order_id > ANY (SELECT id FROM products)").status().code(),
+      Plan("SELECT 1 FROM orders WHERE (order_id, order_id) > ANY (SELECT id, id FROM products)")
+          .status()
+          .code(),
       "0A000");
   EXPECT_EQ(Plan("SELECT order_id FROM orders UNION SELECT id, name FROM products").status().code(),
             "42601");

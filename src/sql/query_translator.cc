@@ -631,10 +631,7 @@ Result<Translated> QueryTranslator::Subquery(const Json& sublink, Translator* se
     }
     const bool in = kind == "ANY_SUBLINK" && op == "=";
     const bool not_in = kind == "ALL_SUBLINK" && op == "<>";
-    if (!in && !not_in) {
-      return NotSupported(op + (kind == "ANY_SUBLINK" ? " ANY" : " ALL") + " (subquery)", loc,
-                          "Use IN, NOT IN or EXISTS.");
-    }
+    if (!in && !not_in) return QuantifiedComparison(kind == "ANY_SUBLINK", op, test, q, self, loc);
     // (a, b) IN (SELECT x, y ...) compares row values, as SQLite does too.
     std::vector<const Json*> tests;
     if (row_test) {
@@ -669,6 +666,46 @@ Result<Translated> QueryTranslator::Subquery(const Json& sublink, Translator* se
     return out;
   }
   return NotSupported("this kind of subquery (" + kind + ")", loc);
+}
+
+// x op ANY (subquery) / x op ALL (subquery) with PostgreSQL's three-valued
+// result. ANY: true if some comparison is true; else NULL if some is NULL
+// (x is NULL, or a subquery value is); else false (also for no rows). ALL:
+// false if some comparison is false; else NULL if some is NULL; else true.
+Result<Translated> QueryTranslator::QuantifiedComparison(bool any, const std::string& op,
+                                                         const Json& test, const QueryOutput& q,
+                                                         Translator* self, int loc) {
+  static const char* const kOperators[] = {"<", "<=", ">", ">=", "=", "<>"};
+  if (std::find(std::begin(kOperators), std::end(kOperators), op) == std::end(kOperators)) {
+    return NotSupported("operator " + op + (any ? " ANY" : " ALL") + " (subquery)", loc);
+  }
+  if (test.contains("RowExpr")) {
+    return NotSupported("a row value with " + op + (any ? " ANY" : " ALL") + " (subquery)", loc,
+                        "Compare one column, or use IN / NOT IN for rows.");
+  }
+  if (q.columns.size() != 1) {
+    return Status(
+        sqlstate::kSyntaxError,
+        q.columns.size() > 1 ? "subquery has too many columns" : "subquery has too few columns", {},
+        loc);
+  }
+  SB_ASSIGN_OR_RETURN(Translated l, self->Expr(test));
+  SB_ASSIGN_OR_RETURN(
+      auto pair, self->UnifyForComparison(
+                     {l, MakeExpr("\"_s\"." + QuoteIdent(q.columns[0].name), q.columns[0].type)},
+                     any ? "ANY" : "ALL", loc));
+  const std::string from = " FROM (" + q.sql + ") AS \"_s\"";
+  const std::string cmp = "(" + pair[0].sql + " " + op + " " + pair[1].sql + ")";
+  const std::string decided = any ? cmp : "NOT " + cmp;
+  const std::string unknown = "((" + pair[0].sql + ") IS NULL AND EXISTS (SELECT 1" + from +
+                              ")) OR EXISTS (SELECT 1" + from + " WHERE (" + pair[1].sql +
+                              ") IS NULL)";
+  Translated out = MakeExpr("(CASE WHEN EXISTS (SELECT 1" + from + " WHERE " + decided + ") THEN " +
+                                (any ? "1" : "0") + " WHEN " + unknown + " THEN NULL ELSE " +
+                                (any ? "0" : "1") + " END)",
+                            SqlType::Of(TypeId::kBool));
+  out.contains_aggregate = l.contains_aggregate;
+  return out;
 }
 
 Result<std::string> QueryTranslator::WindowSpec(const Json& over, Translator* self) {

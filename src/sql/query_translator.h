@@ -65,6 +65,8 @@ class QueryTranslator {
   Result<std::string> FromItem(const Json& item, Level* level, bool nullable);
   Result<std::string> Join(const Json& join, Level* level, bool nullable);
   Result<Translated> Subquery(const Json& sublink, Translator* self);
+  Result<Translated> QuantifiedComparison(bool any, const std::string& op, const Json& test,
+                                          const QueryOutput& q, Translator* self, int loc);
   Result<Translated> Window(const Json& func_call, Translator* self);
   Result<std::string> WindowSpec(const Json& over, Translator* self);
   void Prepare(Translator* tr);

@@ -57,7 +57,8 @@ TEST_F(ErrorsTest, UnsupportedSqlIsFeatureNotSupported) {
       {"WITH RECURSIVE x(n) AS (SELECT 1) SELECT * FROM x", "WITH RECURSIVE"},
       {"SELECT order_id, row_number() OVER w FROM orders WINDOW w AS (ORDER BY order_id)",
        "WINDOW"},
-      {"SELECT * FROM orders WHERE total > ANY (SELECT total FROM orders)", "subquery"},
+      {"SELECT * FROM orders WHERE (total, total) > ANY (SELECT total, total FROM orders)",
+       "subquery"},
       {"SELECT order_id FROM orders INTERSECT ALL SELECT order_id FROM orders", "INTERSECT ALL"},
   };
   for (const auto& [sql, word] : cases) {
