@@ -547,18 +547,9 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
       plan.output.push_back({targets[i].name, t.type});
     }
     sql += from_sql + where_sql;
-    if (!group_by.empty()) {
-      sql += " GROUP BY ";
-      for (size_t i = 0; i < group_by.size(); ++i) {
-        SB_ASSIGN_OR_RETURN(Translated g, tr.Expr(group_by[i]));
-        sql += (i ? ", " : "") + g.sql;
-      }
-    }
-    if (having != nullptr) {
-      SB_ASSIGN_OR_RETURN(Translated h, tr.Condition(*having));
-      sql += " HAVING " + h.sql;
-    }
-    if (aggregated) SB_RETURN_IF_ERROR(CheckGrouped(targets, group_by));
+    SB_ASSIGN_OR_RETURN(std::string grouping,
+                        GroupHavingSql(&tr, targets, group_by, having, aggregated));
+    sql += grouping;
     if (!sorts.empty()) {
       sql += " ORDER BY ";
       for (size_t i = 0; i < sorts.size(); ++i) {

@@ -255,4 +255,23 @@ Status CheckGrouped(const std::vector<Target>& targets, const std::vector<Json>&
   }
   return Status::Ok();
 }
+Result<std::string> GroupHavingSql(Translator* tr, const std::vector<Target>& targets,
+                                   const std::vector<Json>& group_by, const Json* having,
+                                   bool aggregated) {
+  std::string sql;
+  if (!group_by.empty()) {
+    sql += " GROUP BY ";
+    for (size_t i = 0; i < group_by.size(); ++i) {
+      SB_ASSIGN_OR_RETURN(Translated g, tr->Expr(group_by[i]));
+      sql += (i ? ", " : "") + g.sql;
+    }
+  }
+  if (having != nullptr) {
+    SB_ASSIGN_OR_RETURN(Translated h, tr->Condition(*having));
+    sql += " HAVING " + h.sql;
+  }
+  if (aggregated) SB_RETURN_IF_ERROR(CheckGrouped(targets, group_by));
+  return sql;
+}
+
 }  // namespace sb::sql
