@@ -223,7 +223,7 @@ namespace {
 // True when the statement needs more than one table's rows in one place.
 bool NeedsCoordinator(const Json& s) {
   if (s.contains("withClause") || s.value("op", "SETOP_NONE") != "SETOP_NONE") return true;
-  if (s.contains("valuesLists")) return true;
+  if (s.contains("valuesLists") || s.contains("windowClause")) return true;
   if (s.contains("fromClause")) {
     const Json& from = Get(s, "fromClause");
     if (from.size() != 1 || !from[0].contains("RangeVar")) return true;

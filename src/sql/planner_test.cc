@@ -229,13 +229,39 @@ TEST_F(PlannerTest, ShardKeyEqualityRoutesAnInputToOneShard) {
   EXPECT_EQ(p.inputs[0].route.kind, exec::RouteSpec::Kind::kKeyTuples);
 }
 
+TEST_F(PlannerTest, IntersectAllAndExceptAllNumberTheCopiesOfEachRow) {
+  for (const char* op : {"INTERSECT ALL", "EXCEPT ALL"}) {
+    auto p = Select(std::string("SELECT order_id FROM orders ") + op +
+                    " SELECT id FROM products ORDER BY 1");
+    EXPECT_EQ(p.inputs.size(), 2u) << op;
+    EXPECT_NE(p.coordinator_sql.find("row_number() OVER (PARTITION BY c0)"), std::string::npos)
+        << p.coordinator_sql;
+  }
+}
+
+TEST_F(PlannerTest, RecursiveCtesAndNamedWindowsRunAtTheCoordinator) {
+  auto r = Select(
+      "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT n FROM "
+      "r");
+  EXPECT_EQ(r.coordinator_sql.rfind("WITH RECURSIVE \"r\"(\"n\") AS (SELECT * FROM (", 0), 0u)
+      << r.coordinator_sql;
+  auto w = Select("SELECT row_number() OVER w FROM products WINDOW w AS (ORDER BY id)");
+  EXPECT_EQ(w.inputs.size(), 1u);
+  EXPECT_NE(w.coordinator_sql.find("OVER (ORDER BY"), std::string::npos) << w.coordinator_sql;
+  EXPECT_EQ(Plan("SELECT 1 FROM products WINDOW w AS (ORDER BY nosuch)").status().code(), "42703");
+  EXPECT_EQ(
+      Plan("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT count(*) FROM r) SELECT n FROM r")
+          .status()
+          .code(),
+      "42P19");
+}
+
 TEST_F(PlannerTest, QueryShapesOutsideTheSupportedSetAreRefusedWithFeatureNotSupported) {
   EXPECT_EQ(
       Plan("SELECT * FROM orders NATURAL JOIN (products CROSS JOIN orders o2)").status().code(),
       "0A000");
-  EXPECT_EQ(Plan("WITH RECURSIVE r(n) AS (SELECT 1) SELECT n FROM r").status().code(), "0A000");
   EXPECT_EQ(
-      Plan("SELECT order_id FROM orders INTERSECT ALL SELECT id FROM products").status().code(),
+      Plan("SELECT count(*) OVER (ORDER BY id GROUPS 1 PRECEDING) FROM products").status().code(),
       "0A000");
   EXPECT_EQ(
       Plan("SELECT 1 FROM orders WHERE (order_id, order_id) > ANY (SELECT id, id FROM products)")

@@ -47,6 +47,137 @@ constexpr int kStartOffsetPreceding = 0x800, kEndOffsetPreceding = 0x1000;
 constexpr int kStartOffsetFollowing = 0x2000, kEndOffsetFollowing = 0x4000;
 constexpr int kExcludeAny = 0x8000 | 0x10000 | 0x20000;
 
+// A named window of a WINDOW clause, resolved to a plain inline WindowDef.
+struct NamedWindow {
+  std::string name;
+  Json def;
+};
+
+Status WindowError(const std::string& message, int loc, const std::string& hint = {}) {
+  return Status(sqlstate::kWindowingError, message, hint, loc);
+}
+
+// PostgreSQL's rules (transformWindowDefinitions, transformWindowFuncCall):
+// OVER w uses window w as it is; OVER (w ...) and w2 AS (w ...) copy w's
+// PARTITION BY and ORDER BY, may add an ORDER BY only when w has none, never
+// a PARTITION BY, keep their own frame, and w must not have a frame.
+Result<Json> ResolveWindow(const Json& wd, const std::vector<NamedWindow>& defs, bool in_clause) {
+  auto find = [&](const std::string& name) -> const NamedWindow* {
+    for (const auto& d : defs) {
+      if (d.name == name) return &d;
+    }
+    return nullptr;
+  };
+  const int loc = wd.value("location", -1);
+  if (!in_clause && wd.contains("name")) {
+    const std::string name = wd.value("name", "");
+    const NamedWindow* w = find(name);
+    if (w == nullptr) {
+      return Status(sqlstate::kUndefinedObject, fmt::format("window \"{}\" does not exist", name),
+                    {}, loc);
+    }
+    return w->def;
+  }
+  Json out = wd;
+  out.erase("name");
+  out.erase("refname");
+  if (!wd.contains("refname")) return out;
+  const std::string refname = wd.value("refname", "");
+  const NamedWindow* ref = find(refname);
+  if (ref == nullptr) {
+    return Status(sqlstate::kUndefinedObject, fmt::format("window \"{}\" does not exist", refname),
+                  {}, loc);
+  }
+  if (wd.contains("partitionClause")) {
+    return WindowError(fmt::format("cannot override PARTITION BY clause of window \"{}\"", refname),
+                       loc);
+  }
+  if (ref->def.contains("partitionClause")) out["partitionClause"] = ref->def["partitionClause"];
+  if (wd.contains("orderClause") && ref->def.contains("orderClause")) {
+    return WindowError(fmt::format("cannot override ORDER BY clause of window \"{}\"", refname),
+                       loc);
+  }
+  if (!wd.contains("orderClause") && ref->def.contains("orderClause")) {
+    out["orderClause"] = ref->def["orderClause"];
+  }
+  if ((ref->def.value("frameOptions", 0) & 0x1) != 0) {
+    const bool bare =
+        !in_clause && !wd.contains("orderClause") && (wd.value("frameOptions", 0) & 0x1) == 0;
+    return WindowError(
+        fmt::format("cannot copy window \"{}\" because it has a frame clause", refname), loc,
+        bare ? "Omit the parentheses in this OVER clause." : "");
+  }
+  return out;
+}
+
+// Replaces every OVER of a window function of this query level (not of its
+// subqueries, which cannot see this level's windows) by its inline form.
+Status InlineWindowRefs(Json* node, const std::vector<NamedWindow>& defs) {
+  if (node->is_array()) {
+    for (auto& item : *node) SB_RETURN_IF_ERROR(InlineWindowRefs(&item, defs));
+    return Status::Ok();
+  }
+  if (!node->is_object() || node->contains("SubLink")) return Status::Ok();
+  if (node->contains("FuncCall") && (*node)["FuncCall"].contains("over")) {
+    Json& over = (*node)["FuncCall"]["over"];
+    SB_ASSIGN_OR_RETURN(Json inline_def, ResolveWindow(over, defs, false));
+    over = std::move(inline_def);
+  }
+  for (auto& [key, value] : node->items()) {
+    if (key != "over") SB_RETURN_IF_ERROR(InlineWindowRefs(&value, defs));
+  }
+  return Status::Ok();
+}
+
+// Where a query refers to the WITH query `name` (RangeVars without a schema;
+// a nested WITH of the same name is not told apart, which errs on the side
+// of refusing).
+struct SelfReferences {
+  int count = 0;
+  bool in_sublink = false;     // in a subquery in an expression
+  bool in_subselect = false;   // in a derived table
+  bool in_outer_join = false;  // on the nullable side of an outer join
+};
+
+void FindSelfReferences(const Json& node, const std::string& name, bool sublink, bool subselect,
+                        bool outer_join, SelfReferences* out) {
+  if (node.is_array()) {
+    for (const auto& item : node) {
+      FindSelfReferences(item, name, sublink, subselect, outer_join, out);
+    }
+    return;
+  }
+  if (!node.is_object()) return;
+  if (node.contains("RangeVar")) {
+    const Json& rv = Get(node, "RangeVar");
+    if (!rv.contains("schemaname") && rv.value("relname", "") == name) {
+      ++out->count;
+      out->in_sublink = out->in_sublink || sublink;
+      out->in_subselect = out->in_subselect || subselect;
+      out->in_outer_join = out->in_outer_join || outer_join;
+    }
+    return;
+  }
+  if (node.contains("JoinExpr")) {
+    const Json& j = Get(node, "JoinExpr");
+    const std::string type = j.value("jointype", "");
+    FindSelfReferences(Get(j, "larg"), name, sublink, subselect,
+                       outer_join || type == "JOIN_RIGHT" || type == "JOIN_FULL", out);
+    FindSelfReferences(Get(j, "rarg"), name, sublink, subselect,
+                       outer_join || type == "JOIN_LEFT" || type == "JOIN_FULL", out);
+    FindSelfReferences(Get(j, "quals"), name, true, subselect, outer_join, out);
+    return;
+  }
+  for (const auto& [key, value] : node.items()) {
+    FindSelfReferences(value, name, sublink || key == "SubLink",
+                       subselect || key == "RangeSubselect", outer_join, out);
+  }
+}
+
+Status InvalidRecursion(const std::string& message, int loc = 0) {
+  return Status("42P19", message, {}, loc);  // invalid_recursion
+}
+
 }  // namespace
 
 struct QueryTranslator::Level {
@@ -90,7 +221,142 @@ const QueryTranslator::Cte* QueryTranslator::FindCte(const std::string& name) co
 
 Result<QueryOutput> QueryTranslator::Select(const Json& s, Translator* outer,
                                             const std::vector<std::string>* names) {
+  return SelectLevel(s, outer, names, nullptr);
+}
+
+// WITH RECURSIVE name(cols) AS (non-recursive term UNION [ALL] recursive
+// term), run by SQLite's recursive CTE, which has PostgreSQL's semantics:
+// UNION ALL appends every row each step produces; UNION keeps only rows not
+// produced before (NULLs equal), which is what makes cycles terminate. The
+// recursive term's columns take the types of the non-recursive term's.
+Result<std::string> QueryTranslator::RecursiveCte(const Json& cte, const std::string& name,
+                                                  const std::vector<std::string>& colnames,
+                                                  Translator* outer) {
+  const Json& body = Get(Get(cte, "ctequery"), "SelectStmt");
+  const int loc = Loc(cte);
+  const std::string op = body.value("op", "SETOP_NONE");
+  if (op != "SETOP_UNION") {
+    return InvalidRecursion(fmt::format("recursive query \"{}\" does not have the form "
+                                        "non-recursive-term UNION [ALL] recursive-term",
+                                        name),
+                            loc);
+  }
+  if (body.contains("sortClause")) return NotSupported("ORDER BY in a recursive query", loc);
+  if (body.contains("limitOffset")) return NotSupported("OFFSET in a recursive query", loc);
+  if (body.contains("limitCount")) return NotSupported("LIMIT in a recursive query", loc);
+  if (body.contains("lockingClause")) {
+    return NotSupported("FOR UPDATE/SHARE in a recursive query", loc);
+  }
+  if (body.contains("withClause")) return NotSupported("WITH inside a recursive query", loc);
+  const Json& larg = SelectBody(Get(body, "larg"));
+  const Json& rarg = SelectBody(Get(body, "rarg"));
+  SelfReferences in_left;
+  FindSelfReferences(larg, name, false, false, false, &in_left);
+  if (in_left.count > 0) {
+    return InvalidRecursion(fmt::format("recursive reference to query \"{}\" must not appear "
+                                        "within its non-recursive term",
+                                        name),
+                            loc);
+  }
+  SelfReferences refs;
+  FindSelfReferences(rarg, name, false, false, false, &refs);
+  // PostgreSQL's checks first, then what SQLite's recursive CTEs cannot run.
+  if (refs.in_sublink) {
+    return InvalidRecursion(
+        fmt::format("recursive reference to query \"{}\" must not appear within a subquery", name),
+        loc);
+  }
+  if (refs.in_outer_join) {
+    return InvalidRecursion(
+        fmt::format("recursive reference to query \"{}\" must not appear within an outer join",
+                    name),
+        loc);
+  }
+  if (refs.count > 1) {
+    return InvalidRecursion(
+        fmt::format("recursive reference to query \"{}\" must not appear more than once", name),
+        loc);
+  }
+  if (rarg.value("op", "SETOP_NONE") != "SETOP_NONE" || rarg.contains("valuesLists")) {
+    return NotSupported("a recursive term that is a set operation or VALUES", loc);
+  }
+  if (ContainsAggregate(Get(rarg, "targetList")) || ContainsAggregate(Get(rarg, "havingClause")) ||
+      ContainsAggregate(Get(rarg, "sortClause"))) {
+    return InvalidRecursion(
+        "aggregate functions are not allowed in a recursive query's "
+        "recursive term",
+        loc);
+  }
+  if (rarg.contains("sortClause")) return NotSupported("ORDER BY in a recursive query", loc);
+  if (rarg.contains("limitOffset")) return NotSupported("OFFSET in a recursive query", loc);
+  if (rarg.contains("limitCount")) return NotSupported("LIMIT in a recursive query", loc);
+  if (refs.in_subselect) {
+    return NotSupported("a recursive reference inside a derived table", loc,
+                        "Join the recursive query directly in the recursive term's FROM.");
+  }
+  if (rarg.contains("groupClause") || rarg.contains("havingClause") ||
+      rarg.contains("distinctClause") || rarg.contains("windowClause") ||
+      ContainsKey(Get(rarg, "targetList"), "over") || rarg.contains("withClause") ||
+      rarg.contains("lockingClause")) {
+    return NotSupported("GROUP BY, HAVING, DISTINCT, WITH or window functions in a recursive term",
+                        loc);
+  }
+
+  SB_ASSIGN_OR_RETURN(QueryOutput base,
+                      Select(larg, outer, colnames.empty() ? nullptr : &colnames));
+  if (colnames.size() > base.columns.size()) {
+    return Status(sqlstate::kInvalidColumnReference,
+                  fmt::format("WITH query \"{}\" has {} columns available but {} columns "
+                              "specified",
+                              name, base.columns.size(), colnames.size()),
+                  {}, loc);
+  }
+  ctes_.push_back({name, Synthesize(name, base.columns)});
+  RecursiveTerm term{name, base.columns};
+  SB_ASSIGN_OR_RETURN(QueryOutput step, SelectLevel(rarg, outer, nullptr, &term));
+  if (step.columns.size() != base.columns.size()) {
+    return Status(sqlstate::kSyntaxError, "each UNION query must have the same number of columns",
+                  {}, loc);
+  }
+  std::string cols;
+  for (size_t i = 0; i < base.columns.size(); ++i) {
+    cols += (i ? ", " : "") + QuoteIdent(base.columns[i].name);
+  }
+  return QuoteIdent(name) + "(" + cols + ") AS (SELECT * FROM (" + base.sql + ")" +
+         (body.value("all", false) ? " UNION ALL " : " UNION ") + step.sql + ")";
+}
+
+Result<QueryOutput> QueryTranslator::SelectLevel(const Json& s, Translator* outer,
+                                                 const std::vector<std::string>* names,
+                                                 const RecursiveTerm* recursive) {
   if (s.contains("valuesLists")) return Values(s, outer, names);
+  if (s.contains("windowClause")) {
+    // Named windows are resolved into the OVER clauses that use them; the
+    // definitions are kept (as _sb_windows) to be checked even if unused.
+    std::vector<NamedWindow> defs;
+    for (const auto& w : Get(s, "windowClause")) {
+      const Json& wd = Get(w, "WindowDef");
+      const std::string name = wd.value("name", "");
+      for (const auto& d : defs) {
+        if (d.name == name) {
+          return WindowError(fmt::format("window \"{}\" is already defined", name),
+                             wd.value("location", -1));
+        }
+      }
+      SB_ASSIGN_OR_RETURN(Json def, ResolveWindow(wd, defs, true));
+      defs.push_back({name, std::move(def)});
+    }
+    Json inlined = s;
+    inlined.erase("windowClause");
+    for (const char* key :
+         {"targetList", "sortClause", "whereClause", "havingClause", "groupClause"}) {
+      if (inlined.contains(key)) SB_RETURN_IF_ERROR(InlineWindowRefs(&inlined[key], defs));
+    }
+    Json checks = Json::array();
+    for (auto& d : defs) checks.push_back(std::move(d.def));
+    inlined["_sb_windows"] = std::move(checks);
+    return Select(inlined, outer, names);
+  }
   if (s.contains("lockingClause")) return NotSupported("SELECT ... FOR UPDATE/SHARE", 0);
   if (s.contains("intoClause")) return NotSupported("SELECT INTO", 0);
 
@@ -105,17 +371,40 @@ Result<QueryOutput> QueryTranslator::Select(const Json& s, Translator* outer,
   std::string with_sql;
   if (s.contains("withClause")) {
     const Json& w = Get(s, "withClause");
-    if (w.value("recursive", false)) return NotSupported("WITH RECURSIVE", Loc(w));
-    for (const auto& c : Get(w, "ctes")) {
-      const Json& cte = Get(c, "CommonTableExpr");
+    const bool recursive = w.value("recursive", false);
+    const Json& ctes = Get(w, "ctes");
+    for (size_t ci = 0; ci < ctes.size(); ++ci) {
+      const Json& cte = Get(At(ctes, ci), "CommonTableExpr");
       const std::string name = cte.value("ctename", "");
       if (!Get(cte, "ctequery").contains("SelectStmt")) {
         return NotSupported("a data-modifying statement in WITH", Loc(cte));
       }
       std::vector<std::string> colnames;
       for (const auto& n : Get(cte, "aliascolnames")) colnames.push_back(StringValue(n));
-      SB_ASSIGN_OR_RETURN(QueryOutput q, Select(Get(Get(cte, "ctequery"), "SelectStmt"), outer,
-                                                colnames.empty() ? nullptr : &colnames));
+      const Json& body = Get(Get(cte, "ctequery"), "SelectStmt");
+      if (recursive) {
+        // WITH RECURSIVE lets a query see itself and the later queries too;
+        // only self-reference is supported.
+        for (size_t later = ci + 1; later < ctes.size(); ++later) {
+          SelfReferences refs;
+          const std::string other = Get(At(ctes, later), "CommonTableExpr").value("ctename", "");
+          FindSelfReferences(body, other, false, false, false, &refs);
+          if (refs.count > 0 && other != name) {
+            return NotSupported(
+                "a WITH RECURSIVE query that refers to a later WITH query (\"" + other + "\")",
+                Loc(cte), "Define the WITH queries before the ones that use them.");
+          }
+        }
+        SelfReferences refs;
+        FindSelfReferences(body, name, false, false, false, &refs);
+        if (refs.count > 0) {
+          SB_ASSIGN_OR_RETURN(std::string sql, RecursiveCte(cte, name, colnames, outer));
+          with_sql += (with_sql.empty() ? "WITH RECURSIVE " : ", ") + sql;
+          continue;
+        }
+      }
+      SB_ASSIGN_OR_RETURN(QueryOutput q,
+                          Select(body, outer, colnames.empty() ? nullptr : &colnames));
       if (colnames.size() > q.columns.size()) {
         return Status(sqlstate::kInvalidColumnReference,
                       fmt::format("WITH query \"{}\" has {} columns available but {} columns "
@@ -123,7 +412,8 @@ Result<QueryOutput> QueryTranslator::Select(const Json& s, Translator* outer,
                                   name, q.columns.size(), colnames.size()),
                       {}, Loc(cte));
       }
-      with_sql += (with_sql.empty() ? "WITH " : ", ") + QuoteIdent(name) + " AS (" + q.sql + ")";
+      with_sql += (with_sql.empty() ? (recursive ? "WITH RECURSIVE " : "WITH ") : ", ") +
+                  QuoteIdent(name) + " AS (" + q.sql + ")";
       ctes_.push_back({name, Synthesize(name, q.columns)});
     }
     if (!with_sql.empty()) with_sql += " ";
@@ -133,7 +423,6 @@ Result<QueryOutput> QueryTranslator::Select(const Json& s, Translator* outer,
     q.sql = with_sql + q.sql;
     return q;
   }
-  if (s.contains("windowClause")) return NotSupported("named WINDOW clauses", 0);
   bool distinct = false;
   if (s.contains("distinctClause")) {
     for (const auto& d : Get(s, "distinctClause")) {
@@ -222,6 +511,36 @@ Result<QueryOutput> QueryTranslator::Select(const Json& s, Translator* outer,
   std::string sql = distinct ? "SELECT DISTINCT " : "SELECT ";
   for (size_t i = 0; i < targets.size(); ++i) {
     SB_ASSIGN_OR_RETURN(Translated t, tr.Expr(targets[i].expr));
+    if (recursive != nullptr && i < recursive->columns.size()) {
+      // The column type is the non-recursive term's; PostgreSQL requires the
+      // UNION of both terms to resolve to it.
+      const SqlType& want = recursive->columns[i].type;
+      if (!(t.type == want)) {
+        const SqlType got = t.type;
+        auto unified = tr.Unify({MakeExpr("NULL", want), std::move(t)}, "UNION");
+        if (!unified.ok()) {
+          return Status(
+              sqlstate::kDatatypeMismatch,
+              fmt::format("UNION types {} and {} cannot be matched", want.Name(), got.Name()));
+        }
+        const SqlType overall = (*unified)[0].type;
+        if (!(overall == want)) {
+          return Status(sqlstate::kDatatypeMismatch,
+                        fmt::format("recursive query \"{}\" column {} has type {} in "
+                                    "non-recursive term but type {} overall",
+                                    recursive->name, i + 1, want.Name(), overall.Name()),
+                        "Cast the output of the non-recursive term to the correct type.");
+        }
+        if (want.id == TypeId::kNumeric || got.id == TypeId::kNumeric) {
+          // Numeric scales are fixed per column here, but grow per value in
+          // PostgreSQL: only identical numeric types are exact.
+          return NotSupported(fmt::format("a recursive query column of type {} computed as {}",
+                                          want.Name(), got.Name()),
+                              0, "Cast both terms' column to the same numeric(p,s).");
+        }
+        t = (*unified)[1];
+      }
+    }
     if (t.type.id == TypeId::kUnknown) {
       SB_ASSIGN_OR_RETURN(t, tr.Coerce(std::move(t), SqlType::Of(TypeId::kText)));
     }
@@ -229,10 +548,18 @@ Result<QueryOutput> QueryTranslator::Select(const Json& s, Translator* outer,
     sql += (i ? ", " : "") + t.sql + " AS " + QuoteIdent(name);
     out.columns.push_back({name, t.type});
   }
+  for (const auto& def : Get(s, "_sb_windows")) {
+    SB_RETURN_IF_ERROR(WindowSpec(def, &tr).status());  // errors of unused windows too
+  }
   sql += from_sql + where_sql;
   SB_ASSIGN_OR_RETURN(std::string grouping,
                       GroupHavingSql(&tr, targets, group_by, having, aggregated));
   sql += grouping;
+  if (aggregated) {
+    for (const auto& t : targets) SB_RETURN_IF_ERROR(CheckGroupedWindows(t.expr, group_by));
+    for (const auto& si : sorts) SB_RETURN_IF_ERROR(CheckGroupedWindows(si.expr, group_by));
+    SB_RETURN_IF_ERROR(CheckGroupedWindows(Get(s, "_sb_windows"), group_by));
+  }
   if (!sorts.empty()) {
     sql += " ORDER BY ";
     for (size_t i = 0; i < sorts.size(); ++i) {
@@ -326,9 +653,8 @@ Result<QueryOutput> QueryTranslator::SetOperation(const Json& s, Translator* out
   if (op == "SETOP_UNION") {
     keyword = all ? " UNION ALL " : " UNION ";
   } else if (op == "SETOP_INTERSECT" || op == "SETOP_EXCEPT") {
-    const std::string word = op == "SETOP_INTERSECT" ? "INTERSECT" : "EXCEPT";
-    if (all) return NotSupported(word + " ALL", 0, "Use " + word + " (without ALL).");
-    keyword = " " + word + " ";
+    // INTERSECT ALL / EXCEPT ALL are built from the plain forms below.
+    keyword = op == "SETOP_INTERSECT" ? " INTERSECT " : " EXCEPT ";
   } else {
     return NotSupported("set operation " + op, 0);
   }
@@ -368,8 +694,25 @@ Result<QueryOutput> QueryTranslator::SetOperation(const Json& s, Translator* out
       }
     }
   }
-  std::string compound = "SELECT " + lsel + " FROM (" + left.sql + ") AS \"_l\"" + keyword +
-                         "SELECT " + rsel + " FROM (" + right.sql + ") AS \"_r\"";
+  std::string compound;
+  if (all && op != "SETOP_UNION") {
+    // Multiset semantics, which SQLite lacks: the k-th copy of a row on
+    // each side is numbered k (equal rows, NULLs included, share a
+    // partition), so that the plain INTERSECT / EXCEPT of (row, k) keeps
+    // min(m, n) resp. max(m - n, 0) copies of a row that occurs m times on
+    // the left and n times on the right, as PostgreSQL does.
+    std::string cols;
+    for (size_t i = 0; i < left.columns.size(); ++i) cols += (i ? ", c" : "c") + std::to_string(i);
+    auto numbered = [&](const std::string& sel, const std::string& sql, const char* alias) {
+      return "SELECT " + cols + ", row_number() OVER (PARTITION BY " + cols +
+             ") AS \"_n\" FROM (SELECT " + sel + " FROM (" + sql + ") AS \"" + alias + "\") AS \"" +
+             alias + "n\"";
+    };
+    compound = numbered(lsel, left.sql, "_l") + keyword + numbered(rsel, right.sql, "_r");
+  } else {
+    compound = "SELECT " + lsel + " FROM (" + left.sql + ") AS \"_l\"" + keyword + "SELECT " +
+               rsel + " FROM (" + right.sql + ") AS \"_r\"";
+  }
 
   QueryOutput out;
   std::string sql = "SELECT ";
@@ -701,7 +1044,11 @@ Result<Translated> QueryTranslator::QuantifiedComparison(bool any, const std::st
 
 Result<std::string> QueryTranslator::WindowSpec(const Json& over, Translator* self) {
   if (over.contains("refname") || over.contains("name")) {
-    return NotSupported("named windows", 0, "Write the window inline: OVER (PARTITION BY ...).");
+    // Named windows are inlined by Select; this one is not defined at this
+    // query level.
+    const std::string name = over.value(over.contains("name") ? "name" : "refname", "");
+    return Status(sqlstate::kUndefinedObject, fmt::format("window \"{}\" does not exist", name), {},
+                  over.value("location", -1));
   }
   std::string spec;
   if (over.contains("partitionClause")) {

@@ -1,5 +1,5 @@
-// Translates a whole PostgreSQL SELECT (joins, derived tables, non-recursive
-// CTEs, set operations, subqueries in expressions, window functions) into one
+// Translates a whole PostgreSQL SELECT (joins, derived tables, CTEs (also
+// WITH RECURSIVE), set operations, subqueries in expressions, window functions) into one
 // SQLite query that the coordinator runs over its inputs: every base-table
 // reference becomes a table _rN of the coordinator's in-memory database,
 // filled from the shards with the filters that can be pushed down to them.
@@ -57,6 +57,18 @@ class QueryTranslator {
     const meta::TableDef* def;
   };
   struct Level;  // one SELECT's FROM being translated
+  // The recursive term of WITH RECURSIVE `name`: its output columns take
+  // the non-recursive term's types.
+  struct RecursiveTerm {
+    std::string name;
+    std::vector<exec::OutputColumn> columns;
+  };
+
+  Result<QueryOutput> SelectLevel(const Json& select, Translator* outer,
+                                  const std::vector<std::string>* names,
+                                  const RecursiveTerm* recursive);
+  Result<std::string> RecursiveCte(const Json& cte, const std::string& name,
+                                   const std::vector<std::string>& colnames, Translator* outer);
 
   Result<QueryOutput> Values(const Json& s, Translator* outer,
                              const std::vector<std::string>* names);

@@ -255,6 +255,70 @@ Status CheckGrouped(const std::vector<Target>& targets, const std::vector<Json>&
   }
   return Status::Ok();
 }
+namespace {
+
+// A column outside aggregates that is not (part of) a GROUP BY expression.
+Status CheckUngrouped(const Json& e, const std::vector<Json>& group_by) {
+  if (e.is_array()) {
+    for (const auto& item : e) SB_RETURN_IF_ERROR(CheckUngrouped(item, group_by));
+    return Status::Ok();
+  }
+  if (!e.is_object() || e.contains("SubLink")) return Status::Ok();
+  if (std::any_of(group_by.begin(), group_by.end(),
+                  [&](const Json& g) { return SameExpression(g, e); })) {
+    return Status::Ok();
+  }
+  if (e.contains("FuncCall") && !Get(e, "FuncCall").contains("over") &&
+      Translator::IsAggregateCall(e)) {
+    return Status::Ok();
+  }
+  if (e.contains("ColumnRef")) {
+    auto f = NameList(Get(Get(e, "ColumnRef"), "fields"));
+    // t.c and c may name the same grouped column: rather miss the error than
+    // refuse a valid query.
+    for (const auto& g : group_by) {
+      if (!g.contains("ColumnRef")) continue;
+      auto gf = NameList(Get(Get(g, "ColumnRef"), "fields"));
+      if (!f.empty() && !gf.empty() && f.back() == gf.back()) return Status::Ok();
+    }
+    return Status(sqlstate::kGroupingError,
+                  fmt::format("column \"{}\" must appear in the GROUP BY clause or be used in an "
+                              "aggregate function",
+                              fmt::join(f, ".")),
+                  {}, Loc(Get(e, "ColumnRef")));
+  }
+  for (const auto& [key, value] : e.items()) SB_RETURN_IF_ERROR(CheckUngrouped(value, group_by));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CheckGroupedWindows(const Json& tree, const std::vector<Json>& group_by) {
+  if (tree.is_array()) {
+    for (const auto& item : tree) SB_RETURN_IF_ERROR(CheckGroupedWindows(item, group_by));
+    return Status::Ok();
+  }
+  if (!tree.is_object() || tree.contains("SubLink")) return Status::Ok();
+  const Json* over = nullptr;
+  if (tree.contains("FuncCall") && Get(tree, "FuncCall").contains("over")) {
+    over = &Get(Get(tree, "FuncCall"), "over");
+    SB_RETURN_IF_ERROR(CheckUngrouped(Get(Get(tree, "FuncCall"), "args"), group_by));
+  } else if (tree.contains("partitionClause") || tree.contains("orderClause")) {
+    over = &tree;  // a window definition itself
+  }
+  if (over != nullptr) {
+    SB_RETURN_IF_ERROR(CheckUngrouped(Get(*over, "partitionClause"), group_by));
+    for (const auto& o : Get(*over, "orderClause")) {
+      SB_RETURN_IF_ERROR(CheckUngrouped(Get(Get(o, "SortBy"), "node"), group_by));
+    }
+    return Status::Ok();
+  }
+  for (const auto& [key, value] : tree.items()) {
+    SB_RETURN_IF_ERROR(CheckGroupedWindows(value, group_by));
+  }
+  return Status::Ok();
+}
+
 Result<std::string> GroupHavingSql(Translator* tr, const std::vector<Target>& targets,
                                    const std::vector<Json>& group_by, const Json* having,
                                    bool aggregated) {

@@ -67,6 +67,9 @@ Result<std::vector<Json>> ResolveGroupBy(const Json& group_clause,
 // PostgreSQL's rule: outside aggregates, a selected column must be grouped
 // (SQLite would silently pick a value from the group).
 Status CheckGrouped(const std::vector<Target>& targets, const std::vector<Json>& group_by);
+// The same rule for the arguments, PARTITION BY and ORDER BY of the window
+// functions (and window definitions) in `tree`, in an aggregating query.
+Status CheckGroupedWindows(const Json& tree, const std::vector<Json>& group_by);
 // " GROUP BY ... HAVING ..." (either part empty when absent), checking the
 // grouping rule when the query aggregates.
 Result<std::string> GroupHavingSql(Translator* tr, const std::vector<Target>& targets,
