@@ -388,13 +388,17 @@ Result<Translated> Translator::Const(const Json& node) {
   }
   if (c.contains("fval")) {
     std::string f = Get(c, "fval").value("fval", "0");
-    // Integer literals beyond int4 arrive here too: PostgreSQL types them as
-    // bigint when they fit, numeric otherwise.
+    // Integer literals beyond int4 arrive here too, and so does a negated
+    // one such as -2147483648 (the grammar negates the digits): PostgreSQL
+    // types them as integer or bigint when they fit, numeric otherwise.
     if (!f.empty() && f.find_first_not_of("-0123456789") == std::string::npos) {
       errno = 0;
       char* end = nullptr;
       long long v = std::strtoll(f.c_str(), &end, 10);
-      if (errno == 0 && *end == '\0') return MakeConst(int64_t{v}, SqlType::Of(TypeId::kInt8));
+      if (errno == 0 && *end == '\0') {
+        const bool int4 = v >= INT32_MIN && v <= INT32_MAX;
+        return MakeConst(int64_t{v}, SqlType::Of(int4 ? TypeId::kInt4 : TypeId::kInt8));
+      }
     }
     // Decimal literals are numeric.
     auto d = ParseDecimal(f);
