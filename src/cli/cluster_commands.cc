@@ -155,7 +155,7 @@ struct ClusterCommands::State {
                                    http_listen = "127.0.0.1:8947";
   std::string rpc_advertise;
   std::vector<std::string> join;
-  int sql_shards = 16;
+  bool group_commit = true;
   // admin
   std::string host = "127.0.0.1:7947";
   int shards = 16;
@@ -170,48 +170,32 @@ struct ClusterCommands::State {
   }
 
   int Start() const {
-    node::NodeOptions sql;
-    sql.data_dir = (fs::path(data_dir) / "sql").string();
-    Status st = node::ParseListen("--sql-listen", sql_listen, &sql.sql_host, &sql.sql_port);
-    if (st.ok())
-      st = node::ParseListen("--http-listen", http_listen, &sql.http_host, &sql.http_port);
+    node::NodeOptions o;
+    o.data_dir = data_dir;
+    Status st = node::ParseListen("--sql-listen", sql_listen, &o.sql_host, &o.sql_port);
+    if (st.ok()) st = node::ParseListen("--http-listen", http_listen, &o.http_host, &o.http_port);
     if (!st.ok()) return Fail(st);
-    sql.shards = static_cast<uint32_t>(sql_shards);
+    o.group_commit = group_commit;
+    node::NodeOptions::Cluster c;
+    c.certs_dir = certs_dir;
+    c.rpc_listen = rpc_listen;
+    c.rpc_advertise = rpc_advertise;
+    c.join = SplitList(join);
+    o.cluster = c;
 
     // Threads started below inherit the blocked mask, so only
     // WaitForShutdownSignal sees SIGINT/SIGTERM.
     BlockShutdownSignals();
-    std::error_code ec;
-    fs::create_directories(sql.data_dir, ec);
-    // The SQL engine starts first so the membership records the ports it
-    // really bound (--sql-listen/--http-listen may ask for port 0).
-    auto engine = node::Node::Start(sql);
-    if (!engine.ok()) return Fail(engine.status());
-    cluster::ClusterNodeOptions co;
-    co.data_dir = data_dir;
-    co.certs_dir = certs_dir;
-    co.rpc_listen = rpc_listen;
-    co.rpc_advertise = rpc_advertise;
-    co.sql_address = sql.sql_host + ":" + std::to_string((*engine)->sql_port());
-    co.http_address = sql.http_host + ":" + std::to_string((*engine)->http_port());
-    // One /metrics for the process: the cluster node's counters (rejected
-    // entries and peer connections) go into the SQL engine's registry.
-    co.registry = &(*engine)->metrics();
-    co.join = SplitList(join);
-    auto cn = cluster::ClusterNode::Start(co);
-    if (!cn.ok()) {
-      (*engine)->Stop();
-      return Fail(cn.status());
-    }
-    spdlog::info("ScratchBird {} node {} started", node::kProductVersion,
-                 (*cn)->node_id().ToString());
-    spdlog::info("node RPC on {}, SQL on {}:{}, HTTP on {}:{}", (*cn)->rpc_address(), sql.sql_host,
-                 (*engine)->sql_port(), sql.http_host, (*engine)->http_port());
+    auto n = node::Node::Start(o);
+    if (!n.ok()) return Fail(n.status());
+    cluster::ClusterNode* cn = (*n)->cluster_node();
+    spdlog::info("ScratchBird {} node {} started", node::kProductVersion, cn->node_id().ToString());
+    spdlog::info("node RPC on {}, SQL on {}:{}, HTTP on {}:{}", cn->rpc_address(), o.sql_host,
+                 (*n)->sql_port(), o.http_host, (*n)->http_port());
     std::fflush(stdout);
     int sig = WaitForShutdownSignal();
     spdlog::info("received signal {}, shutting down", sig);
-    (*engine)->Stop();
-    (*cn)->Stop();
+    (*n)->Stop();
     spdlog::info("stopped cleanly");
     return 0;
   }
@@ -316,9 +300,8 @@ ClusterCommands::ClusterCommands(CLI::App& app) : state_(std::make_unique<State>
                       "RPC addresses HOST:PORT,... of cluster members to join through "
                       "(first start only; restarts rejoin by themselves)");
   s.start
-      ->add_option("--shards", s.sql_shards,
-                   "Shard count of this node's local SQL data directory on creation")
-      ->check(CLI::Range(1, 256))
+      ->add_option("--group-commit", s.group_commit,
+                   "One group-commit log for all shards (see docs/storage.md)")
       ->capture_default_str();
 
   s.cluster = app.add_subcommand("cluster", "Initialise and inspect a cluster");

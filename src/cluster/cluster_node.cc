@@ -90,7 +90,7 @@ std::string ClusterStateMachine::Apply(uint64_t index, std::string_view command)
     std::lock_guard<std::mutex> lock(mu_);
     result = state_.Apply(index, command);
   }
-  if (observer_) observer_(&result);
+  if (observer_) observer_(&result, command, state_);
   return result.rejected ? EncodeRejection(result.reason) : std::string();
 }
 
@@ -105,7 +105,7 @@ Status ClusterStateMachine::Restore(std::string_view snapshot) {
     std::lock_guard<std::mutex> lock(mu_);
     state_ = std::move(restored);
   }
-  if (observer_) observer_(nullptr);
+  if (observer_) observer_(nullptr, {}, state_);
   return Status::Ok();
 }
 
@@ -127,8 +127,22 @@ class ClusterNode::Handler : public rpc::NodeTransportHandler {
     return receiver->OnRaft(from, messages);
   }
   Result<uint64_t> OnPing(const Uuid&, uint64_t) override { return node_->applied_epoch(); }
-  Status OnExecuteSubplan(const Uuid&, const rpc::SubplanRequest&, rpc::RowBatchSink&) override {
-    return Status::NotSupported("distributed subplans are not served by cluster nodes yet");
+  Status OnExecuteSubplan(const Uuid&, const rpc::SubplanRequest& request,
+                          rpc::RowBatchSink& sink) override {
+    SB_ASSIGN_OR_RETURN(ShardService * service, Service());
+    return service->ExecuteSubplan(request, sink);
+  }
+  Status OnShardTransaction(const Uuid&, rpc::ShardTxnStream& stream) override {
+    SB_ASSIGN_OR_RETURN(ShardService * service, Service());
+    return service->ShardTransaction(stream);
+  }
+  Result<ShardService*> Service() const {
+    ShardService* service = node_->shard_service_.load();
+    if (service == nullptr)
+      return Status::Error(sqlstate::kStaleShardVersion,
+                           "this node has not opened its shards yet (it is starting or not in an "
+                           "initialised cluster)");
+    return service;
   }
   Status OnInitCluster(const Uuid& from, const rpc::InitRequest& request,
                        rpc::InitReply* reply) override {
@@ -205,7 +219,8 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(ClusterNodeOptions optio
 
   ClusterNode* self = node.get();
   node->machine_ = std::make_unique<ClusterStateMachine>(
-      [self](const meta::ApplyResult* r) { self->OnApplied(r); });
+      [self](const meta::ApplyResult* r, std::string_view command,
+             const meta::ClusterState& state) { self->OnApplied(r, command, state); });
 
   rpc::PeerAuthOptions ao;
   ao.ca_cert_pem = node->creds_.tls.ca_cert_pem;
@@ -318,7 +333,9 @@ std::shared_ptr<RaftHost> ClusterNode::host() const {
   return host_;
 }
 
-void ClusterNode::OnApplied(const meta::ApplyResult* result) {
+void ClusterNode::OnApplied(const meta::ApplyResult* result, std::string_view command,
+                            const meta::ClusterState& state) {
+  if (options_.on_applied) options_.on_applied(result, command, state);
   if (result && result->rejected) {
     rejected_.fetch_add(1);
     registry_->Increment(kRejectedClusterEntriesMetric);
@@ -393,6 +410,17 @@ Status ClusterNode::ProposeCommand(meta::Command command, std::string descriptio
     spdlog::warn("proposal '{}' rejected, retrying: {}", description, last.message());
   }
   return last;
+}
+
+Status ClusterNode::ProposeCatalog(const meta::CatalogDdl& ddl, std::chrono::milliseconds timeout) {
+  std::shared_ptr<RaftHost> h = host();
+  if (!h)
+    return Status::Error(meta::cluster_sqlstate::kNotInitialized,
+                         "this node is not in an initialised cluster",
+                         "run `scratchbird cluster init` on one node");
+  meta::ClusterEntry entry{ddl, {}};
+  SB_ASSIGN_OR_RETURN(std::string result, h->Propose(meta::EncodeClusterEntry(entry), timeout));
+  return ClusterStateMachine::DecodeResult(result);
 }
 
 Result<rpc::InitReply> ClusterNode::Init(uint32_t shards) {

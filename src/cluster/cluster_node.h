@@ -35,6 +35,7 @@
 
 #include "cluster/grpc_transport.h"
 #include "cluster/raft_host.h"
+#include "cluster/shard_service.h"
 #include "cluster/state_machine.h"
 #include "common/ed25519.h"
 #include "common/status.h"
@@ -64,7 +65,10 @@ class ClusterStateMachine : public ReplicatedStateMachine {
  public:
   // Called on the loop thread after every apply and restore, without the
   // lock held; `result` is null after a restore.
-  using Observer = std::function<void(const meta::ApplyResult* result)>;
+  // `state` is the state just applied; it may be read without the lock, as
+  // only the loop thread (the observer's thread) writes it.
+  using Observer = std::function<void(const meta::ApplyResult* result, std::string_view command,
+                                      const meta::ClusterState& state)>;
   explicit ClusterStateMachine(Observer observer = {}) : observer_(std::move(observer)) {}
 
   // The result is empty when the entry applied (or was a no-op), otherwise
@@ -103,6 +107,11 @@ struct ClusterNodeOptions {
   std::chrono::milliseconds join_retry{300};
   // Where the node's metrics go; null: a registry of its own (registry()).
   observability::Registry* registry = nullptr;
+  // Called on the Raft loop thread after each applied entry (with its bytes)
+  // and after a snapshot restore (result null), before anything waiting on
+  // the entry is told it applied: the data plane follows the cluster state
+  // here (opens the shards at init, applies replicated DDL).
+  ClusterStateMachine::Observer on_applied;
 };
 
 class ClusterNode {
@@ -131,6 +140,23 @@ class ClusterNode {
   // The join handshake, leader side.
   Result<rpc::JoinReply> HandleJoin(const Uuid& from, const rpc::JoinRequest& request);
 
+  // Runs f(const meta::ClusterState&) on the applied state under its lock.
+  template <typename F>
+  auto ReadState(F&& f) const {
+    return machine_->Read(std::forward<F>(f));
+  }
+  // A client for another node's RPC address, checked to be `expected`.
+  Result<std::unique_ptr<rpc::PeerClient>> Dial(const std::string& address,
+                                                std::optional<Uuid> expected) const;
+  // Serves subplans and shard transactions from other nodes' coordinators
+  // (null: refused, the node's shards are not open). Not owned.
+  void SetShardService(ShardService* service) { shard_service_.store(service); }
+  // Commits a CatalogDdl through Raft (from any node; followers forward to
+  // the leader) and waits until this node applied it (the on_applied hook
+  // has run). The entry's rejection (e.g. SB033, another DDL won) is the
+  // result.
+  Status ProposeCatalog(const meta::CatalogDdl& ddl, std::chrono::milliseconds timeout);
+
   // True once this node's applied state lists it as an ACTIVE voter.
   bool IsVoter() const;
   uint64_t applied_epoch() const;
@@ -144,7 +170,8 @@ class ClusterNode {
   Status SaveClusterFile(bool raft_started) const;
   Status StartHost(bool fresh);
   std::shared_ptr<RaftHost> host() const;
-  void OnApplied(const meta::ApplyResult* result);
+  void OnApplied(const meta::ApplyResult* result, std::string_view command,
+                 const meta::ClusterState& state);
   void RefreshPeers();
   // Builds, signs and proposes `command` as leader; OK once applied here.
   Status ProposeCommand(meta::Command command, std::string description);
@@ -152,10 +179,9 @@ class ClusterNode {
   void JoinLoop();
   Status TryJoinOnce();
   std::optional<std::string> LeaderAddress() const;
-  Result<std::unique_ptr<rpc::PeerClient>> Dial(const std::string& address,
-                                                std::optional<Uuid> expected) const;
 
   ClusterNodeOptions options_;
+  std::atomic<ShardService*> shard_service_{nullptr};
   security::NodeCredentials creds_;
   std::optional<Ed25519PrivateKey> signing_key_;
   Uuid node_id_;

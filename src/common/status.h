@@ -74,6 +74,9 @@ inline constexpr const char* kInvalidParameterStatus = "22023";
 inline constexpr const char* kUndefinedParameter = "42704";
 // Cluster-specific (class SB).
 inline constexpr const char* kShardUnavailable = "SB002";
+// A shard's owner refused a subplan planned against another schema or shard
+// map version; the coordinator catches up and retries (R05-24, C-28).
+inline constexpr const char* kStaleShardVersion = "SB003";
 }  // namespace sqlstate
 
 class [[nodiscard]] Status {

@@ -354,8 +354,12 @@ CancelState::~CancelState() {
 
 void CancelState::InterruptIfTimedOut() {
   if (!timed_out()) return;
+  InterruptAll();
+}
+
+void CancelState::InterruptAll() {
   std::lock_guard<std::mutex> l(mu_);
-  for (auto* c : running_) c->Interrupt();
+  for (auto& [key, interrupt] : running_) interrupt();
 }
 
 void CancelState::Reset(std::chrono::milliseconds timeout) {
@@ -365,8 +369,7 @@ void CancelState::Reset(std::chrono::milliseconds timeout) {
 
 void CancelState::Cancel() {
   cancelled_ = true;
-  std::lock_guard<std::mutex> l(mu_);
-  for (auto* c : running_) c->Interrupt();
+  InterruptAll();
 }
 
 bool CancelState::ShouldStop() const {
@@ -380,13 +383,23 @@ bool CancelState::timed_out() const {
 }
 
 void CancelState::Register(storage::ShardConnection* c) {
-  std::lock_guard<std::mutex> l(mu_);
-  running_.push_back(c);
+  Register(c, [c] { c->Interrupt(); });
 }
 
 void CancelState::Unregister(storage::ShardConnection* c) {
+  Unregister(static_cast<const void*>(c));
+}
+
+void CancelState::Register(const void* key, std::function<void()> interrupt) {
   std::lock_guard<std::mutex> l(mu_);
-  running_.erase(std::remove(running_.begin(), running_.end(), c), running_.end());
+  running_.emplace_back(key, std::move(interrupt));
+}
+
+void CancelState::Unregister(const void* key) {
+  std::lock_guard<std::mutex> l(mu_);
+  running_.erase(std::remove_if(running_.begin(), running_.end(),
+                                [key](const auto& r) { return r.first == key; }),
+                 running_.end());
 }
 
 Status NormalizeError(Status st) {
@@ -465,9 +478,23 @@ Result<std::vector<int>> Executor::ResolveRoute(const RouteSpec& route,
   switch (route.kind) {
     case RouteSpec::Kind::kCoordinator:
       return out;
-    case RouteSpec::Kind::kAnyOneShard:
-      out.push_back(static_cast<int>(reference_read_rr_++ % static_cast<uint64_t>(n)));
+    case RouteSpec::Kind::kAnyOneShard: {
+      // Any shard holds every row of a reference table; one this node owns
+      // saves the hop (and, inside a transaction, the bound shard sees the
+      // transaction's own writes).
+      const uint64_t start = reference_read_rr_++;
+      int chosen = static_cast<int>(start % static_cast<uint64_t>(n));
+      for (int k = 0; k < n; ++k) {
+        const int s =
+            static_cast<int>((start + static_cast<uint64_t>(k)) % static_cast<uint64_t>(n));
+        if (IsLocal(s)) {
+          chosen = s;
+          break;
+        }
+      }
+      out.push_back(chosen);
       return out;
+    }
     case RouteSpec::Kind::kAllShards:
       for (int i = 0; i < n; ++i) out.push_back(i);
       return out;
@@ -528,6 +555,33 @@ Result<std::vector<std::vector<Row>>> Executor::RunOnShards(
     const int shard = shards[i];
     auto start = Clock::now();
     StatementContextScope scope(opts.context);
+    auto& rows = results[i];
+    auto collect = [&rows, budget](const Row& r) {
+      if (budget != nullptr) SB_RETURN_IF_ERROR(budget->Charge(ApproximateBytes(r)));
+      rows.push_back(r);
+      return Status::Ok();
+    };
+    auto finish = [&] {
+      local_stats[i] = {
+          shard, static_cast<int64_t>(rows.size()),
+          std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count()};
+      if (!statuses[i].ok() && opts.cancel != nullptr && shards.size() > 1) {
+        opts.cancel->Cancel();  // no partial results: stop the other shards early
+      }
+    };
+    if (txn != nullptr && txn->remote && txn->bound_shard == shard) {
+      // Read your own writes inside a transaction held on another node.
+      RemoteWrite* remote = txn->remote.get();
+      InterruptScope interrupt(opts.cancel, remote, [remote] { remote->Interrupt(); });
+      statuses[i] = remote->Execute(sql, params, collect, nullptr);
+      finish();
+      return;
+    }
+    if (!IsLocal(shard) && !(txn != nullptr && txn->conn && txn->bound_shard == shard)) {
+      statuses[i] = placement_->Read(shard, opts.schema_version, sql, params, opts.cancel, collect);
+      finish();
+      return;
+    }
     std::unique_ptr<storage::ShardConnection> owned;
     storage::ShardConnection* conn = nullptr;
     if (txn != nullptr && txn->conn && txn->bound_shard == shard) {
@@ -542,18 +596,8 @@ Result<std::vector<std::vector<Row>>> Executor::RunOnShards(
       conn = owned.get();
     }
     CancelGuard guard(conn, opts.cancel);
-    auto& rows = results[i];
-    statuses[i] = conn->Execute(sql, params, [&rows, budget](const Row& r) {
-      if (budget != nullptr) SB_RETURN_IF_ERROR(budget->Charge(ApproximateBytes(r)));
-      rows.push_back(r);
-      return Status::Ok();
-    });
-    local_stats[i] = {
-        shard, static_cast<int64_t>(rows.size()),
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count()};
-    if (!statuses[i].ok() && opts.cancel != nullptr && shards.size() > 1) {
-      opts.cancel->Cancel();  // no partial results: stop the other shards early
-    }
+    statuses[i] = conn->Execute(sql, params, collect);
+    finish();
   };
   if (shards.size() == 1) {
     run_one(0);
@@ -819,81 +863,162 @@ Result<std::vector<int>> Executor::WriteTargets(const meta::TableDef& table, boo
   return shards;
 }
 
+// One shard's write transaction in a statement: a local connection, or a
+// transaction held open on the shard's owner.
+class ShardWriter {
+ public:
+  ShardWriter(storage::ShardConnection* local, RemoteWrite* remote)
+      : local_(local), remote_(remote) {}
+  Status Execute(const std::string& sql, const std::vector<Value>& params, const RowSink& sink,
+                 int64_t* changes = nullptr) {
+    if (local_ != nullptr) return local_->Execute(sql, params, sink, changes);
+    return remote_->Execute(sql, params, sink, changes);
+  }
+
+ private:
+  storage::ShardConnection* local_;
+  RemoteWrite* remote_;
+};
+
 namespace {
+
+// Interrupts a local or remote write for a cancellation, for one scope.
+struct WriteCancelScope {
+  WriteCancelScope(storage::ShardConnection* local, RemoteWrite* remote, CancelState* cancel)
+      : local_guard(local != nullptr ? std::make_optional<CancelGuard>(local, cancel)
+                                     : std::nullopt),
+        remote_scope(remote != nullptr ? cancel : nullptr, remote,
+                     [remote] { remote->Interrupt(); }) {}
+  std::optional<CancelGuard> local_guard;
+  InterruptScope remote_scope;
+};
+
+}  // namespace
 
 // Runs `body` on each target shard inside a write transaction: the session's
 // bound transaction in a block, else one transaction per shard committed only
-// after every shard succeeded.
-Result<ExecResult> WriteOnShards(
-    storage::ShardSet* set, const std::vector<int>& shards, TxnState* txn, const ExecOptions& opts,
-    const std::function<Status(storage::ShardConnection*, int shard, ExecResult*)>& body) {
+// after every shard succeeded. Shards on other nodes are written through
+// transactions their owners hold; their commits are not atomic with each
+// other (no two-phase commit): a commit failing on one owner after another
+// owner committed leaves the committed shards committed, and the error says
+// how many (docs/deviations.md).
+Result<ExecResult> Executor::WriteOnShards(
+    const std::vector<int>& shards, TxnState* txn, const ExecOptions& opts,
+    const std::function<Status(ShardWriter&, int shard, ExecResult*)>& body) {
   ExecResult result;
   StatementContextScope scope(opts.context);
   if (txn->in_block) {
     if (shards.empty()) return result;
-    if (!txn->conn) {
-      SB_ASSIGN_OR_RETURN(txn->conn, set->shard(shards[0]).Acquire());
-      Status st = txn->conn->BeginWrite();
-      if (!st.ok()) {
-        txn->conn.reset();
-        return st;
+    if (!txn->bound()) {
+      if (IsLocal(shards[0])) {
+        SB_ASSIGN_OR_RETURN(txn->conn, shards_->shard(shards[0]).Acquire());
+        Status st = txn->conn->BeginWrite();
+        if (!st.ok()) {
+          txn->conn.reset();
+          return st;
+        }
+      } else {
+        SB_ASSIGN_OR_RETURN(txn->remote, placement_->BeginWrite(shards[0], opts.schema_version));
       }
       txn->bound_shard = shards[0];
     }
-    CancelGuard guard(txn->conn.get(), opts.cancel);
-    SB_RETURN_IF_ERROR(
-        CancelError(NormalizeError(body(txn->conn.get(), shards[0], &result)), opts));
+    WriteCancelScope guard(txn->conn.get(), txn->remote.get(), opts.cancel);
+    ShardWriter writer(txn->conn.get(), txn->remote.get());
+    SB_RETURN_IF_ERROR(CancelError(NormalizeError(body(writer, shards[0], &result)), opts));
     return result;
   }
-  std::vector<std::unique_ptr<storage::ShardConnection>> conns;
+  struct Target {
+    std::unique_ptr<storage::ShardConnection> local;
+    std::unique_ptr<RemoteWrite> remote;
+  };
+  std::vector<Target> targets;
   auto rollback_all = [&]() {
-    for (auto& c : conns) (void)c->Rollback();
+    for (auto& t : targets) {
+      if (t.local) (void)t.local->Rollback();
+      if (t.remote) (void)t.remote->Rollback();
+    }
   };
   for (int s : shards) {  // ascending order: writers never wait on each other in a cycle
-    auto c = set->shard(s).Acquire();
-    if (!c.ok()) {
-      rollback_all();
-      return c.status();
+    Target t;
+    if (IsLocal(s)) {
+      auto c = shards_->shard(s).Acquire();
+      if (!c.ok()) {
+        rollback_all();
+        return c.status();
+      }
+      Status st = (*c)->BeginWrite();
+      if (!st.ok()) {
+        rollback_all();
+        return st;
+      }
+      t.local = std::move(*c);
+    } else {
+      auto r = placement_->BeginWrite(s, opts.schema_version);
+      if (!r.ok()) {
+        rollback_all();
+        return r.status();
+      }
+      t.remote = std::move(*r);
     }
-    Status st = (*c)->BeginWrite();
-    if (!st.ok()) {
-      rollback_all();
-      return st;
-    }
-    conns.push_back(std::move(*c));
+    targets.push_back(std::move(t));
   }
   for (size_t i = 0; i < shards.size(); ++i) {
-    CancelGuard guard(conns[i].get(), opts.cancel);
-    Status st = body(conns[i].get(), shards[i], &result);
+    WriteCancelScope guard(targets[i].local.get(), targets[i].remote.get(), opts.cancel);
+    ShardWriter writer(targets[i].local.get(), targets[i].remote.get());
+    Status st = body(writer, shards[i], &result);
     if (!st.ok()) {
       rollback_all();
       return CancelError(NormalizeError(st), opts);
     }
   }
   const uint64_t hlc = static_cast<uint64_t>(NowMicros());
-  // Every shard's commit is queued in the commit log first, so they all
+  // Every local shard's commit is queued in the commit log first, so they all
   // become durable in one flush rather than one after another.
-  for (size_t i = 0; i < conns.size(); ++i) {
-    auto lsn = conns[i]->PrepareCommit(hlc);
+  for (auto& t : targets) {
+    if (!t.local) continue;
+    auto lsn = t.local->PrepareCommit(hlc);
     if (!lsn.ok()) {
       rollback_all();
       return lsn.status();
     }
   }
-  for (size_t i = 0; i < conns.size(); ++i) {
-    Status st = conns[i]->FinishCommit();
-    if (!st.ok()) {
-      for (size_t j = i + 1; j < conns.size(); ++j) (void)conns[j]->Rollback();
-      if (i > 0) {
-        st.WithDetail(fmt::format("{} of {} shards had already committed", i, conns.size()));
+  // Remote commits next: while none has committed, a failure still rolls
+  // every shard back, the prepared local ones included.
+  size_t committed = 0;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (!targets[i].remote) continue;
+    auto lsn = targets[i].remote->Commit(hlc);
+    if (!lsn.ok()) {
+      Status st = lsn.status();
+      for (size_t j = 0; j < targets.size(); ++j) {
+        if (j == i) continue;
+        if (targets[j].local) (void)targets[j].local->Rollback();
+        if (targets[j].remote && j > i) (void)targets[j].remote->Rollback();
+      }
+      if (committed > 0) {
+        st.WithDetail(
+            fmt::format("{} of {} shards had already committed", committed, targets.size()));
       }
       return st;
     }
+    ++committed;
+  }
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (!targets[i].local) continue;
+    Status st = targets[i].local->FinishCommit();
+    if (!st.ok()) {
+      for (size_t j = i + 1; j < targets.size(); ++j)
+        if (targets[j].local) (void)targets[j].local->Rollback();
+      if (committed > 0) {
+        st.WithDetail(
+            fmt::format("{} of {} shards had already committed", committed, targets.size()));
+      }
+      return st;
+    }
+    ++committed;
   }
   return result;
 }
-
-}  // namespace
 
 Result<ExecResult> Executor::WriteRows(const meta::TableDef& table, std::vector<Row> rows,
                                        const std::string& returning_sql, TxnState* txn,
@@ -916,7 +1041,7 @@ Result<ExecResult> Executor::WriteRows(const meta::TableDef& table, std::vector<
   const size_t ncols = table.columns.size();
   const size_t chunk = std::max<size_t>(1, std::min<size_t>(500, 30000 / ncols));
   const int first_shard = shards.empty() ? -1 : shards[0];
-  auto body = [&](storage::ShardConnection* conn, int shard, ExecResult* result) -> Status {
+  auto body = [&](ShardWriter& conn, int shard, ExecResult* result) -> Status {
     const auto& list = by_shard[shard];
     for (size_t off = 0; off < list.size(); off += chunk) {
       size_t n = std::min(chunk, list.size() - off);
@@ -927,7 +1052,7 @@ Result<ExecResult> Executor::WriteRows(const meta::TableDef& table, std::vector<
       }
       bool keep = !table.replicated || shard == first_shard;
       SB_RETURN_IF_ERROR(
-          conn->Execute(InsertSql(table, n, returning_sql), params, [&](const Row& r) {
+          conn.Execute(InsertSql(table, n, returning_sql), params, [&](const Row& r) {
             if (keep) result->rows.push_back(r);
             return Status::Ok();
           }));
@@ -935,7 +1060,7 @@ Result<ExecResult> Executor::WriteRows(const meta::TableDef& table, std::vector<
     }
     return Status::Ok();
   };
-  return WriteOnShards(shards_, shards, txn, opts, body);
+  return WriteOnShards(shards, txn, opts, body);
 }
 
 Status Executor::CompleteRow(const meta::TableDef& t, const std::vector<bool>& given,
@@ -984,10 +1109,10 @@ Result<ExecResult> Executor::Modify(const ModifyPlan& plan, const std::vector<Va
   SB_ASSIGN_OR_RETURN(
       shards, WriteTargets(t, t.replicated || opts.allow_multi_shard_writes, shards, txn, what));
   const int first_shard = shards.empty() ? -1 : shards[0];
-  auto body = [&](storage::ShardConnection* conn, int shard, ExecResult* result) -> Status {
+  auto body = [&](ShardWriter& conn, int shard, ExecResult* result) -> Status {
     bool keep = !t.replicated || shard == first_shard;
     int64_t changes = 0;
-    SB_RETURN_IF_ERROR(conn->Execute(
+    SB_RETURN_IF_ERROR(conn.Execute(
         plan.shard_sql, params,
         [&](const Row& r) {
           if (keep) result->rows.push_back(r);
@@ -997,7 +1122,7 @@ Result<ExecResult> Executor::Modify(const ModifyPlan& plan, const std::vector<Va
     if (keep) result->affected += changes;
     return Status::Ok();
   };
-  return WriteOnShards(shards_, shards, txn, opts, body);
+  return WriteOnShards(shards, txn, opts, body);
 }
 
 Result<ExecResult> Executor::Copy(const CopyPlan& plan, std::string_view data, TxnState* txn,
@@ -1048,7 +1173,12 @@ Status Executor::Commit(TxnState* txn) {
       st = lsn.status();
     }
   }
+  if (txn->remote) {
+    auto lsn = txn->remote->Commit(static_cast<uint64_t>(NowMicros()));
+    if (!lsn.ok()) st = lsn.status();  // the owner rolled back
+  }
   txn->conn.reset();
+  txn->remote.reset();
   txn->bound_shard = -1;
   txn->in_block = false;
   txn->failed = false;
@@ -1057,7 +1187,9 @@ Status Executor::Commit(TxnState* txn) {
 
 void Executor::Rollback(TxnState* txn) {
   if (txn->conn) (void)txn->conn->Rollback();
+  if (txn->remote) (void)txn->remote->Rollback();
   txn->conn.reset();
+  txn->remote.reset();
   txn->bound_shard = -1;
   txn->in_block = false;
   txn->failed = false;

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "common/status.h"
 #include "exec/plan.h"
+#include "exec/shard_placement.h"
 #include "exec/sql_functions.h"
 #include "exec/thread_pool.h"
 #include "meta/catalog.h"
@@ -37,14 +39,40 @@ class CancelState {
   bool timed_out() const;
   void Register(storage::ShardConnection* c);
   void Unregister(storage::ShardConnection* c);
+  // Anything else a cancellation must stop (a remote subplan's call); `key`
+  // identifies it for Unregister.
+  void Register(const void* key, std::function<void()> interrupt);
+  void Unregister(const void* key);
 
  private:
+  void InterruptAll();
   std::atomic<bool> cancelled_{false};
   // steady_clock ticks; max() = no deadline. Atomic: the watchdog reads it.
   std::atomic<std::chrono::steady_clock::rep> deadline_{std::chrono::steady_clock::rep{INT64_MAX}};
   mutable std::mutex mu_;
-  std::vector<storage::ShardConnection*> running_;
+  std::vector<std::pair<const void*, std::function<void()>>> running_;
 };
+
+// Registers an interrupt with a CancelState for the life of the scope.
+class InterruptScope {
+ public:
+  InterruptScope(CancelState* cancel, const void* key, std::function<void()> interrupt)
+      : cancel_(cancel), key_(key) {
+    if (cancel_ != nullptr) cancel_->Register(key_, std::move(interrupt));
+  }
+  ~InterruptScope() {
+    if (cancel_ != nullptr) cancel_->Unregister(key_);
+  }
+  InterruptScope(const InterruptScope&) = delete;
+  InterruptScope& operator=(const InterruptScope&) = delete;
+
+ private:
+  CancelState* cancel_;
+  const void* key_;
+};
+
+// One shard's write transaction inside a statement: local or remote.
+class ShardWriter;
 
 // A session's transaction: the first write binds it to one shard.
 struct TxnState {
@@ -52,6 +80,8 @@ struct TxnState {
   bool failed = false;    // an error happened inside the block
   int bound_shard = -1;
   std::unique_ptr<storage::ShardConnection> conn;  // the bound shard's write transaction
+  std::unique_ptr<RemoteWrite> remote;             // or its owner's, on another node
+  bool bound() const { return conn || remote; }
 };
 
 struct ExecOptions {
@@ -64,6 +94,9 @@ struct ExecOptions {
   int64_t max_merge_memory = int64_t{512} << 20;
   const StatementContext* context = nullptr;
   CancelState* cancel = nullptr;
+  // The catalog version the statement was planned against; owners of remote
+  // shards refuse other versions (SB003).
+  uint64_t schema_version = 0;
 };
 
 struct ShardStat {
@@ -83,6 +116,10 @@ class Executor {
   Executor(storage::ShardSet* shards, meta::ShardMap map, size_t parallelism);
 
   const meta::ShardMap& shard_map() const { return map_; }
+  // In a cluster: where shards live (not owned; outlives the executor). Null
+  // (the default): every shard is local. Set before the first statement.
+  void SetPlacement(ShardPlacement* placement) { placement_ = placement; }
+  bool IsLocal(int shard) const { return placement_ == nullptr || placement_->IsLocal(shard); }
   int shard_count() const { return shards_->size(); }
 
   // The shards a route reaches with these parameter values (sorted, unique).
@@ -153,7 +190,12 @@ class Executor {
   // *target_shard (set from the first id when still -1).
   Result<Value> RowidFor(const meta::TableDef& table, const TxnState* txn, int* target_shard);
 
+  Result<ExecResult> WriteOnShards(
+      const std::vector<int>& shards, TxnState* txn, const ExecOptions& opts,
+      const std::function<Status(ShardWriter&, int shard, ExecResult*)>& body);
+
   storage::ShardSet* shards_;
+  ShardPlacement* placement_ = nullptr;
   meta::ShardMap map_;
   ThreadPool pool_;
   std::atomic<uint64_t> reference_read_rr_{0};

@@ -111,7 +111,10 @@ struct AddLearner {
   MemberInfo member;
   friend bool operator==(const AddLearner&, const AddLearner&) = default;
 };
-// A caught-up learner becomes a voter and ACTIVE.
+// A caught-up learner becomes a voter and ACTIVE. While the catalog has
+// never held a table (schema version 0) every shard is empty, and the
+// promotion also spreads the shards round-robin over the voters again
+// (shard map version + 1).
 struct PromoteVoter {
   Uuid node_uuid;
   friend bool operator==(const PromoteVoter&, const PromoteVoter&) = default;

@@ -221,6 +221,20 @@ Result<ClusterTopology> ClusterState::Stage(const Command& command) const {
     }
     m->role = MemberRole::kVoter;
     m->state = MemberState::kActive;
+    if (schema_version_ == 0) {
+      // No table has ever existed, so every shard is empty and moving one is
+      // only a change of the map: spread the shards round-robin over the
+      // voters again (ascending UUID order), so the nodes that join right
+      // after `cluster init` share the data. Once a table exists, shards
+      // move only with their data (rebalancing, a later issue).
+      std::vector<Uuid> voters;
+      for (const auto& [id, member] : next.members)
+        if (member.role == MemberRole::kVoter && member.state == MemberState::kActive)
+          voters.push_back(id);
+      for (size_t s = 0; s < next.shard_owner.size(); ++s)
+        next.shard_owner[s] = voters[s % voters.size()];
+      ++next.shard_map_version;
+    }
   } else if (const auto* remove = std::get_if<RemoveMember>(&command)) {
     SB_ASSIGN_OR_RETURN(Member * m, find(remove->node_uuid));
     std::vector<uint32_t> owned = ShardsOwnedBy(next, remove->node_uuid);

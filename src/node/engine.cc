@@ -4,8 +4,20 @@
 
 namespace sb::node {
 
-Engine::Engine(std::unique_ptr<storage::ShardSet> shards, uint32_t shard_count)
-    : shards_(std::move(shards)), shard_count_(shard_count) {
+namespace {
+observability::Registry& RegistryOr(observability::Registry* given,
+                                    std::unique_ptr<observability::Registry>* own) {
+  if (given != nullptr) return *given;
+  *own = std::make_unique<observability::Registry>();
+  return **own;
+}
+}  // namespace
+
+Engine::Engine(std::unique_ptr<storage::ShardSet> shards, uint32_t shard_count,
+               observability::Registry* registry)
+    : shards_(std::move(shards)),
+      shard_count_(shard_count),
+      metrics_(RegistryOr(registry, &own_metrics_)) {
   // Enough workers that a 16-shard scatter runs all subplans at once.
   size_t workers = std::max<size_t>(shard_count_, 4);
   executor_ = std::make_unique<exec::Executor>(shards_.get(), meta::ShardMap::Initial(shard_count_),
@@ -48,6 +60,33 @@ Status Engine::Open() {
   return Status::Ok();
 }
 
+Status Engine::OpenInCluster(std::shared_ptr<const meta::Catalog> catalog, DdlProposer* proposer) {
+  SB_RETURN_IF_ERROR(executor_->InitCatalogTables());
+  proposer_ = proposer;
+  std::lock_guard<std::mutex> l(catalog_mu_);
+  catalog_ = std::move(catalog);
+  return Status::Ok();
+}
+
+Result<uint64_t> Engine::LocalSchemaVersion() {
+  SB_ASSIGN_OR_RETURN(meta::Catalog local, executor_->LoadCatalog());
+  return local.schema_version();
+}
+
+Status Engine::ApplyReplicatedDdl(const exec::DdlPlan& plan,
+                                  std::shared_ptr<const meta::Catalog> next) {
+  SB_ASSIGN_OR_RETURN(uint64_t local, LocalSchemaVersion());
+  if (local < next->schema_version()) {
+    exec::DdlPlan applied = plan;
+    if (const meta::TableDef* t = next->FindTable(plan.table_name); t != nullptr)
+      applied.new_table = *t;
+    SB_RETURN_IF_ERROR(executor_->ApplyDdl(applied, next->schema_version()));
+  }
+  std::lock_guard<std::mutex> l(catalog_mu_);
+  catalog_ = std::move(next);
+  return Status::Ok();
+}
+
 std::shared_ptr<const meta::Catalog> Engine::catalog() const {
   std::lock_guard<std::mutex> l(catalog_mu_);
   return catalog_;
@@ -62,7 +101,6 @@ Result<exec::DdlPlan> Engine::RunDdl(const sql::ParsedStatement& stmt, std::stri
   if (plan == nullptr) return Status::Internal("not a schema change");
   if (plan->if_exists_noop) return *plan;
   const uint64_t version = current->schema_version() + 1;
-  SB_RETURN_IF_ERROR(executor_->ApplyDdl(*plan, version));
   auto next = std::make_shared<meta::Catalog>(*current);
   if (plan->kind == exec::DdlPlan::Kind::kDropTable) {
     next->DropTable(plan->table_name);
@@ -70,6 +108,12 @@ Result<exec::DdlPlan> Engine::RunDdl(const sql::ParsedStatement& stmt, std::stri
     next->PutTable(*plan->new_table);
   }
   next->set_schema_version(version);
+  if (proposer_ != nullptr) {
+    // Every node, this one included, applies it when the entry commits.
+    SB_RETURN_IF_ERROR(proposer_->ProposeDdl(*plan, text, *current, *next));
+    return *plan;
+  }
+  SB_RETURN_IF_ERROR(executor_->ApplyDdl(*plan, version));
   std::lock_guard<std::mutex> l(catalog_mu_);
   catalog_ = std::move(next);
   return *plan;

@@ -15,9 +15,12 @@
 
 #include <fmt/format.h>
 
+#include "cluster/cluster_node.h"
+#include "node/cluster_binding.h"
 #include "node/engine.h"
 #include "node/sql_session.h"
 #include "pgwire/server.h"
+#include "security/certs_dir.h"
 #include "storage/shard_set.h"
 
 namespace sb::node {
@@ -136,8 +139,13 @@ struct Node::Impl {
   NodeOptions options;
   int lock_fd = -1;
   uint32_t shards = 0;
-  std::unique_ptr<Engine> engine;
+  observability::Registry metrics;
+  std::unique_ptr<Engine> engine;  // single-node mode
+  // Cluster mode: the binding owns the engine once the cluster is initialised.
+  std::unique_ptr<ClusterBinding> binding;
+  std::unique_ptr<cluster::ClusterNode> cluster_node;
   std::unique_ptr<SqlSessionFactory> factory;
+  Engine* CurrentEngine() const { return binding ? binding->engine() : engine.get(); }
   std::unique_ptr<pgwire::Server> sql;
   std::unique_ptr<httplib::Server> http;
   std::thread http_thread;
@@ -161,7 +169,12 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
   // directory that is not ours is refused before we put a lock file in it.
   fs::path dir(options.data_dir);
   std::error_code ec;
-  if (fs::exists(dir, ec) && !fs::exists(dir / kMetaFile, ec) && !IsEmptyDataDir(dir)) {
+  if (options.cluster) {
+    if (fs::exists(dir / kMetaFile, ec))
+      return Status::InvalidArgument(
+          fmt::format("data directory {} belongs to a single-node server", options.data_dir),
+          "A cluster node needs its own data directory; start-single-node serves this one.");
+  } else if (fs::exists(dir, ec) && !fs::exists(dir / kMetaFile, ec) && !IsEmptyDataDir(dir)) {
     return NotOurDirectory(options.data_dir);
   }
   fs::create_directories(dir, ec);
@@ -175,21 +188,29 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
     return Status::IoError(fmt::format("data directory {} is in use by another scratchbird process",
                                        options.data_dir));
   }
-  SB_ASSIGN_OR_RETURN(m.shards, PrepareDataDir(options));
   storage::ShardOptions so;
   so.synchronous = options.synchronous;
   so.group_commit = options.group_commit;
   so.on_open = [](sqlite3* db) { exec::RegisterSqlFunctions(db); };
-  SB_ASSIGN_OR_RETURN(auto set,
-                      storage::ShardSet::Open((fs::path(options.data_dir) / "shards").string(),
-                                              static_cast<int>(m.shards), so));
-  if (set->recovered_commits() > 0) {
-    spdlog::info("re-applied {} commits from the commit log that the shards had not synced",
-                 set->recovered_commits());
+  const std::string shards_dir = (fs::path(options.data_dir) / "shards").string();
+  if (options.cluster) {
+    SB_ASSIGN_OR_RETURN(security::NodeCredentials creds,
+                        security::LoadNodeCredentials(options.cluster->certs_dir));
+    m.binding =
+        std::make_unique<ClusterBinding>(creds.identity.node_id, shards_dir, so, &m.metrics);
+  } else {
+    SB_ASSIGN_OR_RETURN(m.shards, PrepareDataDir(options));
+    SB_ASSIGN_OR_RETURN(auto set,
+                        storage::ShardSet::Open(shards_dir, static_cast<int>(m.shards), so));
+    if (set->recovered_commits() > 0) {
+      spdlog::info("re-applied {} commits from the commit log that the shards had not synced",
+                   set->recovered_commits());
+    }
+    m.engine = std::make_unique<Engine>(std::move(set), m.shards, &m.metrics);
+    SB_RETURN_IF_ERROR(m.engine->Open());
   }
-  m.engine = std::make_unique<Engine>(std::move(set), m.shards);
-  SB_RETURN_IF_ERROR(m.engine->Open());
-  m.factory = std::make_unique<SqlSessionFactory>(m.engine.get());
+  Impl* impl = &m;
+  m.factory = std::make_unique<SqlSessionFactory>([impl] { return impl->CurrentEngine(); });
 
   pgwire::ServerOptions po;
   po.host = options.sql_host;
@@ -199,11 +220,19 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
   SB_RETURN_IF_ERROR(m.sql->Start());
 
   m.http = std::make_unique<httplib::Server>();
-  Engine* engine = m.engine.get();
-  m.http->Get("/metrics", [engine](const httplib::Request&, httplib::Response& res) {
-    res.set_content(engine->RenderMetrics(), "text/plain; version=0.0.4");
+  m.http->Get("/metrics", [impl](const httplib::Request&, httplib::Response& res) {
+    Engine* engine = impl->CurrentEngine();
+    res.set_content(engine ? engine->RenderMetrics() : impl->metrics.RenderPrometheus(),
+                    "text/plain; version=0.0.4");
   });
-  m.http->Get("/healthz", [engine](const httplib::Request&, httplib::Response& res) {
+  m.http->Get("/healthz", [impl](const httplib::Request&, httplib::Response& res) {
+    Engine* engine = impl->CurrentEngine();
+    if (engine == nullptr) {
+      res.status = 503;
+      res.set_content("{\"status\":\"starting\",\"error\":\"not in an initialised cluster\"}\n",
+                      "application/json");
+      return;
+    }
     // Healthy when every shard answers a read of its catalog.
     auto st = engine->executor().LoadCatalog();
     if (!st.ok()) {
@@ -235,11 +264,39 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
   for (int i = 0; i < 5000 && !http->is_running(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
+  if (options.cluster) {
+    cluster::ClusterNodeOptions co;
+    co.data_dir = options.data_dir;
+    co.certs_dir = options.cluster->certs_dir;
+    co.rpc_listen = options.cluster->rpc_listen;
+    co.rpc_advertise = options.cluster->rpc_advertise;
+    // The ports really bound (the listen flags may ask for port 0).
+    co.sql_address = options.sql_host + ":" + std::to_string(m.sql->port());
+    co.http_address = options.http_host + ":" + std::to_string(m.http_port);
+    co.registry = &m.metrics;
+    co.join = options.cluster->join;
+    ClusterBinding* binding = m.binding.get();
+    co.on_applied = [binding](const meta::ApplyResult* r, std::string_view command,
+                              const meta::ClusterState& state) {
+      binding->OnApplied(r, command, state);
+    };
+    auto cn = cluster::ClusterNode::Start(std::move(co));
+    if (!cn.ok()) {
+      node->Stop();
+      return cn.status();
+    }
+    m.cluster_node = std::move(*cn);
+    m.binding->Attach(m.cluster_node.get());
+  }
   return node;
 }
 
+cluster::ClusterNode* Node::cluster_node() const {
+  return impl_->cluster_node.get();
+}
+
 observability::Registry& Node::metrics() {
-  return impl_->engine->metrics();
+  return impl_->metrics;
 }
 
 uint16_t Node::sql_port() const {
@@ -264,7 +321,13 @@ void Node::Stop() {
     m.http->stop();
     if (m.http_thread.joinable()) m.http_thread.join();
   }
+  // Other nodes' subplans stop reaching the shards before the cluster seat
+  // and then the shards close.
+  if (m.binding) m.binding->Detach();
+  if (m.cluster_node) m.cluster_node->Stop();
   m.factory.reset();
+  m.cluster_node.reset();
+  m.binding.reset();
   m.engine.reset();
   if (m.lock_fd >= 0) {
     ::flock(m.lock_fd, LOCK_UN);

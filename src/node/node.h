@@ -6,9 +6,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "observability/metrics.h"
+
+namespace sb::cluster {
+class ClusterNode;
+}
 
 namespace sb::node {
 
@@ -25,6 +30,18 @@ struct NodeOptions {
   // commit. Both are durable; see docs/storage.md.
   bool group_commit = true;
   int max_connections = 200;
+  // Set: run as a member of a multi-node cluster (issue 5). The data
+  // directory then holds the cluster state (cluster.json, raft/) and this
+  // node's shard files (shards/); the shard count and the catalog come from
+  // the cluster, so `shards` is ignored, and SQL is refused (SB034) until the
+  // node belongs to an initialised cluster.
+  struct Cluster {
+    std::string certs_dir;
+    std::string rpc_listen = "127.0.0.1:7947";
+    std::string rpc_advertise;
+    std::vector<std::string> join;
+  };
+  std::optional<Cluster> cluster;
 };
 
 // Parses "host:port" (port 0 allowed). Errors name the flag.
@@ -43,6 +60,8 @@ class Node {
   uint16_t http_port() const;
   uint32_t shard_count() const;
   const std::string& data_dir() const;
+  // Cluster mode only (null otherwise): the node's cluster seat.
+  cluster::ClusterNode* cluster_node() const;
   // Stops serving: closes listeners and connections, rolls back open
   // transactions, closes the shards.
   void Stop();

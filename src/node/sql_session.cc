@@ -6,13 +6,19 @@
 #include <cctype>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "common/datetime.h"
 #include "common/value_codec.h"
+#include "meta/cluster_state.h"
 #include "sql/parser.h"
 
 namespace sb::node {
 namespace {
+
+// How long a statement refused for a stale schema or shard-map version is
+// planned again and retried before the error reaches the client.
+constexpr std::chrono::seconds kStaleVersionRetry{10};
 
 using pgwire::StatementResult;
 using Clock = std::chrono::steady_clock;
@@ -294,6 +300,7 @@ exec::ExecOptions SqlSession::Options() {
   o.max_merge_memory = max_merge_memory_;
   o.context = &context_;
   o.cancel = &cancel_;
+  o.schema_version = last_catalog_ ? last_catalog_->schema_version() : 0;
   cancel_.Reset(std::chrono::milliseconds(statement_timeout_ms_));
   return o;
 }
@@ -376,7 +383,28 @@ Result<StatementResult> SqlSession::Run(const sql::ParsedStatement& stmt, std::s
   std::vector<pgwire::TextValue> none;
   SB_ASSIGN_OR_RETURN(std::vector<Value> params,
                       ConvertParams(planned->param_types, text_params ? *text_params : none));
-  return Execute(*planned, params);
+  auto result = Execute(*planned, params);
+  // In a cluster, a shard's owner refuses a statement planned against
+  // another schema version (SB003) before it changed anything: one of the two
+  // nodes has not applied the latest schema change yet. Outside a transaction
+  // block, plan again once this node's catalog is current and retry, for a
+  // bounded time (R05-24, C-28).
+  const auto retry_until = std::chrono::steady_clock::now() + kStaleVersionRetry;
+  while (!result.ok() && result.status().code() == sqlstate::kStaleShardVersion && !txn_.in_block &&
+         std::chrono::steady_clock::now() < retry_until && !cancel_.ShouldStop()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    last_catalog_ = engine_->catalog();
+    sql::Planner planner(last_catalog_.get());
+    auto again = planner.Plan(stmt, text, declared);
+    if (!again.ok()) return again.status();
+    if (preplanned != nullptr &&
+        (!SameShape(Describe(again->columns()), Describe(preplanned->columns())) ||
+         again->param_types.size() != preplanned->param_types.size()))
+      return result;  // the client was told another shape; it must prepare again
+    local = std::move(*again);
+    result = Execute(local, params);
+  }
+  return result;
 }
 
 Result<StatementResult> SqlSession::Execute(const sql::PlannedStatement& planned,
@@ -863,7 +891,14 @@ Result<std::unique_ptr<pgwire::Session>> SqlSessionFactory::Open(const std::stri
         sqlstate::kInvalidCatalogName, fmt::format("database \"{}\" does not exist", database),
         "This node serves one database, \"scratchbird\" (\"postgres\" is accepted as an alias).");
   }
-  return std::unique_ptr<pgwire::Session>(std::make_unique<SqlSession>(engine_, user));
+  Engine* engine = engine_();
+  if (engine == nullptr) {
+    return Status(meta::cluster_sqlstate::kNotInitialized,
+                  "this node is not serving SQL yet: it does not belong to an initialised cluster",
+                  "Run `scratchbird cluster init --host <rpc address> --certs-dir ...` on one "
+                  "node, or start this node with --join; see `scratchbird cluster status`.");
+  }
+  return std::unique_ptr<pgwire::Session>(std::make_unique<SqlSession>(engine, user));
 }
 
 }  // namespace sb::node

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -76,12 +77,15 @@ class SqlSession : public pgwire::Session {
 
 class SqlSessionFactory : public pgwire::SessionFactory {
  public:
-  explicit SqlSessionFactory(Engine* engine) : engine_(engine) {}
+  explicit SqlSessionFactory(Engine* engine) : engine_([engine] { return engine; }) {}
+  // The engine may not exist yet (a cluster node before its cluster is
+  // initialised): connections are refused with SB034 until it does.
+  explicit SqlSessionFactory(std::function<Engine*()> engine) : engine_(std::move(engine)) {}
   Result<std::unique_ptr<pgwire::Session>> Open(const std::string& user,
                                                 const std::string& database) override;
 
  private:
-  Engine* engine_;
+  std::function<Engine*()> engine_;
 };
 
 // Settings a session starts with (SHOW-able, SET-able).

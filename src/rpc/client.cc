@@ -98,9 +98,17 @@ Result<PingResult> PeerClient::Ping(uint64_t my_epoch, std::chrono::milliseconds
 
 Status PeerClient::ExecuteSubplan(const SubplanRequest& request,
                                   const std::function<Status(const RowBatch&)>& on_batch,
-                                  std::chrono::milliseconds timeout) {
+                                  std::chrono::milliseconds timeout,
+                                  const std::function<void(std::function<void()>)>& on_call) {
   grpc::ClientContext ctx;
   ctx.set_deadline(Deadline(timeout));
+  if (on_call) on_call([&ctx] { ctx.TryCancel(); });
+  struct EndCall {
+    const std::function<void(std::function<void()>)>& on_call;
+    ~EndCall() {
+      if (on_call) on_call({});
+    }
+  } end_call{on_call};
   auto reader = impl_->stub->ExecuteSubplan(&ctx, request);
   RowBatch batch;
   Status consumer;
@@ -114,6 +122,49 @@ Status PeerClient::ExecuteSubplan(const SubplanRequest& request,
   grpc::Status st = reader->Finish();
   if (!consumer.ok()) return consumer;
   return FromGrpcStatus(st, PeerName());
+}
+
+namespace {
+
+class GrpcShardTxnCall : public ShardTxnCall {
+ public:
+  GrpcShardTxnCall(NodeTransport::Stub* stub, std::chrono::system_clock::time_point deadline,
+                   std::string peer)
+      : peer_(std::move(peer)) {
+    ctx_.set_deadline(deadline);
+    stream_ = stub->ShardTransaction(&ctx_);
+  }
+  ~GrpcShardTxnCall() override {
+    if (!finished_) {
+      ctx_.TryCancel();
+      (void)stream_->Finish();
+    }
+  }
+  bool Write(const ShardTxnRequest& request) override { return stream_->Write(request); }
+  bool Read(ShardTxnReply* reply) override { return stream_->Read(reply); }
+  Status Finish() override {
+    if (finished_) return Status::Ok();
+    finished_ = true;
+    // Drain what the owner still sent, so Finish does not wait on unread data.
+    ShardTxnReply ignored;
+    stream_->WritesDone();
+    while (stream_->Read(&ignored)) {
+    }
+    return FromGrpcStatus(stream_->Finish(), peer_);
+  }
+  void Cancel() override { ctx_.TryCancel(); }
+
+ private:
+  grpc::ClientContext ctx_;
+  std::string peer_;
+  std::unique_ptr<grpc::ClientReaderWriter<ShardTxnRequest, ShardTxnReply>> stream_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<ShardTxnCall> PeerClient::OpenShardTransaction(std::chrono::milliseconds timeout) {
+  return std::make_unique<GrpcShardTxnCall>(impl_->stub.get(), Deadline(timeout), PeerName());
 }
 
 Result<InitReply> PeerClient::InitCluster(const InitRequest& request,

@@ -37,6 +37,19 @@ struct PingResult {
   std::chrono::microseconds round_trip{0};
 };
 
+// The caller's end of one ShardTransaction stream. Not thread-safe except
+// Cancel, which may be called from any thread (statement cancellation).
+class ShardTxnCall {
+ public:
+  virtual ~ShardTxnCall() = default;
+  virtual bool Write(const ShardTxnRequest& request) = 0;
+  virtual bool Read(ShardTxnReply* reply) = 0;
+  // After Read or Write failed: the call's outcome (the owner's error with its
+  // SQLSTATE, or 08006). Ends the call.
+  virtual Status Finish() = 0;
+  virtual void Cancel() = 0;
+};
+
 class PeerClient {
  public:
   // Creates the channel; connecting happens on the first call.
@@ -52,10 +65,16 @@ class PeerClient {
   Result<PingResult> Ping(uint64_t my_epoch,
                           std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
   // Streams the subplan's batches to on_batch in order; an error from
-  // on_batch cancels the call and is returned.
+  // on_batch cancels the call and is returned. on_call, when set, gets a
+  // function that cancels the call (from any thread) when the call starts,
+  // and an empty function when it ends.
   Status ExecuteSubplan(const SubplanRequest& request,
                         const std::function<Status(const RowBatch&)>& on_batch,
-                        std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+                        std::chrono::milliseconds timeout = std::chrono::milliseconds(0),
+                        const std::function<void(std::function<void()>)>& on_call = {});
+
+  // Opens a ShardTransaction stream; `timeout` bounds the whole transaction.
+  std::unique_ptr<ShardTxnCall> OpenShardTransaction(std::chrono::milliseconds timeout);
 
   // Cluster administration and the join handshake (issue 5).
   Result<InitReply> InitCluster(const InitRequest& request,

@@ -28,12 +28,31 @@ class GrpcRowBatchSink : public RowBatchSink {
   grpc::ServerWriter<RowBatch>* writer_;
 };
 
+class GrpcShardTxnStream : public ShardTxnStream {
+ public:
+  GrpcShardTxnStream(grpc::ServerContext* ctx,
+                     grpc::ServerReaderWriter<ShardTxnReply, ShardTxnRequest>* stream)
+      : ctx_(ctx), stream_(stream) {}
+  bool Read(ShardTxnRequest* request) override { return stream_->Read(request); }
+  bool Write(const ShardTxnReply& reply) override {
+    return !ctx_->IsCancelled() && stream_->Write(reply);
+  }
+  bool IsCancelled() const override { return ctx_->IsCancelled(); }
+
+ private:
+  grpc::ServerContext* ctx_;
+  grpc::ServerReaderWriter<ShardTxnReply, ShardTxnRequest>* stream_;
+};
+
 Status NotServed(const char* method) {
   return Status::NotSupported(std::string("this node does not serve ") + method);
 }
 
 }  // namespace
 
+Status NodeTransportHandler::OnShardTransaction(const Uuid&, ShardTxnStream&) {
+  return NotServed("ShardTransaction");
+}
 Status NodeTransportHandler::OnInitCluster(const Uuid&, const InitRequest&, InitReply*) {
   return NotServed("InitCluster");
 }
@@ -81,6 +100,18 @@ class RpcServer::Service final : public NodeTransport::Service {
     Status st = handler_->OnExecuteSubplan(from, *req, sink);
     if (st.ok() && ctx->IsCancelled())
       return grpc::Status(grpc::StatusCode::CANCELLED, "caller cancelled the subplan");
+    return ToGrpcStatus(st);
+  }
+
+  grpc::Status ShardTransaction(
+      grpc::ServerContext* ctx,
+      grpc::ServerReaderWriter<ShardTxnReply, ShardTxnRequest>* stream) override {
+    Uuid from;
+    if (auto st = Authorize(ctx, "ShardTransaction", {}, &from); !st.ok()) return st;
+    GrpcShardTxnStream txn(ctx, stream);
+    Status st = handler_->OnShardTransaction(from, txn);
+    if (st.ok() && ctx->IsCancelled())
+      return grpc::Status(grpc::StatusCode::CANCELLED, "caller cancelled the transaction");
     return ToGrpcStatus(st);
   }
 

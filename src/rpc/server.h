@@ -33,6 +33,16 @@ class RowBatchSink {
   virtual std::chrono::system_clock::time_point deadline() const = 0;
 };
 
+// One ShardTransaction stream, server side. Read returns false when the
+// caller half-closed or went away; Write false once it has gone.
+class ShardTxnStream {
+ public:
+  virtual ~ShardTxnStream() = default;
+  virtual bool Read(ShardTxnRequest* request) = 0;
+  virtual bool Write(const ShardTxnReply& reply) = 0;
+  virtual bool IsCancelled() const = 0;
+};
+
 // Called on gRPC's threads, concurrently; implementations synchronize. `from`
 // is the verified node identity of the caller.
 class NodeTransportHandler {
@@ -44,6 +54,9 @@ class NodeTransportHandler {
   virtual Result<uint64_t> OnPing(const Uuid& from, uint64_t their_epoch) = 0;
   virtual Status OnExecuteSubplan(const Uuid& from, const SubplanRequest& request,
                                   RowBatchSink& sink) = 0;
+  // Serves one ShardTransaction stream until the transaction ends; the
+  // default refuses with 0A000.
+  virtual Status OnShardTransaction(const Uuid& from, ShardTxnStream& stream);
   // Cluster administration (issue 5). Defaults refuse with 0A000 so handlers
   // that serve only node traffic need not implement them.
   virtual Status OnInitCluster(const Uuid& from, const InitRequest& request, InitReply* reply);

@@ -48,10 +48,11 @@ class RecordingHandler : public NodeTransportHandler {
   Status OnExecuteSubplan(const Uuid& /*from*/, const SubplanRequest& request,
                           RowBatchSink& sink) override {
     if (request.sql() == "fail") return Status::Error(sqlstate::kUniqueViolation, "duplicate key");
-    for (uint32_t i = 0; i < request.shard_index(); ++i) {
+    for (uint32_t i = 0; i < request.target().shard_index(); ++i) {
       RowBatch batch;
-      if (i == 0) batch.add_columns("n");
-      batch.add_rows(std::to_string(i));
+      RowToWire(Row{Value(int64_t{i}), Value(), Value(std::string("x")), Value(0.5),
+                    Value(Blob{std::string("\0b", 2)})},
+                batch.add_rows());
       if (!sink.Write(batch)) break;
     }
     return Status::Ok();
@@ -307,15 +308,19 @@ TEST(RpcServerTest, SubplanRowsStreamAndHandlerErrorsKeepTheirSqlstate) {
   auto client = a.Dial(b);
 
   SubplanRequest req;
-  req.set_shard_index(3);
+  req.mutable_target()->set_shard_index(3);
   req.set_sql("SELECT n FROM t");
-  std::vector<std::string> rows;
+  std::vector<Row> rows;
   Status st = client->ExecuteSubplan(req, [&](const RowBatch& batch) {
-    for (const auto& r : batch.rows()) rows.push_back(r);
+    for (const auto& r : batch.rows()) rows.push_back(RowFromWire(r));
     return Status::Ok();
   });
   ASSERT_TRUE(st.ok()) << st.ToString();
-  EXPECT_EQ(rows, (std::vector<std::string>{"0", "1", "2"}));
+  ASSERT_EQ(rows.size(), 3u);
+  for (int64_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(rows[static_cast<size_t>(i)], (Row{Value(i), Value(), Value(std::string("x")),
+                                                 Value(0.5), Value(Blob{std::string("\0b", 2)})}));
+  }
 
   req.set_sql("fail");
   st = client->ExecuteSubplan(req, [](const RowBatch&) { return Status::Ok(); });

@@ -18,6 +18,53 @@ Result<Uuid> UuidFromBytes(std::string_view bytes) {
   return Uuid(b);
 }
 
+void ValueToCell(const Value& value, Cell* cell) {
+  switch (value.index()) {
+    case 0:
+      cell->set_null(true);
+      break;
+    case 1:
+      cell->set_integer(std::get<int64_t>(value));
+      break;
+    case 2:
+      cell->set_real(std::get<double>(value));
+      break;
+    case 3:
+      cell->set_text(std::get<std::string>(value));
+      break;
+    default:
+      cell->set_blob(std::get<Blob>(value).bytes);
+      break;
+  }
+}
+
+Value CellToValue(const Cell& cell) {
+  switch (cell.value_case()) {
+    case Cell::kInteger:
+      return Value(static_cast<int64_t>(cell.integer()));
+    case Cell::kReal:
+      return Value(cell.real());
+    case Cell::kText:
+      return Value(cell.text());
+    case Cell::kBlob:
+      return Value(Blob{cell.blob()});
+    default:
+      return Value();
+  }
+}
+
+void RowToWire(const Row& row, WireRow* wire) {
+  wire->mutable_cells()->Reserve(static_cast<int>(row.size()));
+  for (const Value& v : row) ValueToCell(v, wire->add_cells());
+}
+
+Row RowFromWire(const WireRow& wire) {
+  Row row;
+  row.reserve(static_cast<size_t>(wire.cells_size()));
+  for (const Cell& c : wire.cells()) row.push_back(CellToValue(c));
+  return row;
+}
+
 grpc::Status ToGrpcStatus(const Status& status) {
   if (status.ok()) return grpc::Status::OK;
   ErrorDetail detail;

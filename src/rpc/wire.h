@@ -11,6 +11,8 @@
 
 #include "common/status.h"
 #include "common/uuid.h"
+#include "common/value.h"
+#include "proto/node.pb.h"
 
 namespace sb::rpc {
 
@@ -19,6 +21,13 @@ inline constexpr const char* kSqlstateConnectionFailure = "08006";
 
 std::string UuidToBytes(const Uuid& id);
 Result<Uuid> UuidFromBytes(std::string_view bytes);
+
+// Stored values and rows (common/value.h) on the wire, and back. Decoding
+// cannot fail: an unset Cell is NULL.
+void ValueToCell(const Value& value, Cell* cell);
+Value CellToValue(const Cell& cell);
+void RowToWire(const Row& row, WireRow* wire);
+Row RowFromWire(const WireRow& wire);
 
 // A handler's error for the wire.
 grpc::Status ToGrpcStatus(const Status& status);

@@ -160,7 +160,7 @@ TEST(ClusterE2eTest, ThreeProcessesFormAClusterAndReportIt) {
 
   std::string out;
   const std::vector<std::string> formed = {"epoch      5 ", "3 (3 voters), 3 reachable",
-                                           "shard map  version 1, 16 shards"};
+                                           "shard map  version 3, 16 shards"};
   for (auto& n : nodes)
     EXPECT_TRUE(StatusShows(n->rpc(), n->certs(), formed, &out)) << out << nodes[2]->log();
 
