@@ -15,6 +15,7 @@
 #include "cluster/cluster_node.h"
 #include "node/engine.h"
 #include "node/node.h"
+#include "raft/raft.h"
 #include "rpc/client.h"
 #include "rpc/wire.h"
 #include "security/certs_dir.h"
@@ -145,8 +146,10 @@ struct ClusterCommands::State {
   CLI::App* cluster = nullptr;
   CLI::App* init = nullptr;
   CLI::App* status = nullptr;
+  CLI::App* inject = nullptr;
   CLI::App* node = nullptr;
   CLI::App* node_ls = nullptr;
+  CLI::App* node_remove = nullptr;
   CLI::App* shard = nullptr;
   CLI::App* shard_ls = nullptr;
 
@@ -159,6 +162,8 @@ struct ClusterCommands::State {
   // admin
   std::string host = "127.0.0.1:7947";
   int shards = 16;
+  std::string remove_node;
+  std::string fault_kind;
 
   void AddAdminFlags(CLI::App* cmd) {
     cmd->add_option("--host", host, "RPC address HOST:PORT of a started node")
@@ -261,6 +266,41 @@ struct ClusterCommands::State {
     return 0;
   }
 
+  int InjectFault() const {
+    auto client = AdminClient(host, certs_dir);
+    if (!client.ok()) return Fail(client.status());
+    rpc::FaultRequest req;
+    req.set_kind(fault_kind);
+    auto reply = (*client)->InjectFault(req, milliseconds(30000));
+    if (!reply.ok()) return Fail(reply.status());
+    std::printf("injected %s; rejected by the cluster: %s\n", fault_kind.c_str(),
+                reply->rejection().c_str());
+    return 0;
+  }
+
+  // Sends the removal to the leader (found through --host's status).
+  int NodeRemove() const {
+    auto target = Uuid::Parse(remove_node);
+    if (!target.ok()) return Fail(target.status());
+    auto s = FetchStatus();
+    if (!s.ok()) return Fail(s.status());
+    std::string leader;
+    for (const auto& m : s->members())
+      if (m.member().raft_id() == s->leader_raft_id()) leader = m.member().rpc_address();
+    if (leader.empty())
+      return Fail(Status::Error(raft::kNotLeaderCode, "the cluster has no leader right now",
+                                "retry in a few seconds"));
+    auto client = AdminClient(leader, certs_dir);
+    if (!client.ok()) return Fail(client.status());
+    rpc::RemoveRequest req;
+    req.set_node_uuid(rpc::UuidToBytes(*target));
+    auto reply = (*client)->RemoveNode(req, milliseconds(30000));
+    if (!reply.ok()) return Fail(reply.status());
+    std::printf("removed node %s from the cluster (epoch %llu); stop its process now\n",
+                target->ToString().c_str(), static_cast<unsigned long long>(reply->epoch()));
+    return 0;
+  }
+
   int ShardLs() const {
     auto s = FetchStatus();
     if (!s.ok()) return Fail(s.status());
@@ -315,11 +355,21 @@ ClusterCommands::ClusterCommands(CLI::App& app) : state_(std::make_unique<State>
   s.status = s.cluster->add_subcommand(
       "status", "Members, roles, leader, epoch, shard map version and per-node health");
   s.AddAdminFlags(s.status);
+  // Hidden (empty group): for fault-injection tests only.
+  s.inject = s.cluster->add_subcommand("inject-fault", "Test only: propose an invalid entry");
+  s.inject->group("");
+  s.inject->add_option("--kind", s.fault_kind, "tampered_epoch_signature | malformed_entry")
+      ->required();
+  s.AddAdminFlags(s.inject);
 
   s.node = app.add_subcommand("node", "Cluster members");
   s.node->require_subcommand(1);
   s.node_ls = s.node->add_subcommand("ls", "List the members");
   s.AddAdminFlags(s.node_ls);
+  s.node_remove = s.node->add_subcommand(
+      "remove", "Remove a member gracefully (refused while it owns shards or is the Raft leader)");
+  s.node_remove->add_option("node", s.remove_node, "The node's UUID (see node ls)")->required();
+  s.AddAdminFlags(s.node_remove);
 
   s.shard = app.add_subcommand("shard", "The shard map");
   s.shard->require_subcommand(1);
@@ -339,7 +389,9 @@ int ClusterCommands::Run() const {
   if (s.start->parsed()) return s.Start();
   if (s.init->parsed()) return s.Init();
   if (s.status->parsed()) return s.ShowStatus();
+  if (s.inject->parsed()) return s.InjectFault();
   if (s.node_ls->parsed()) return s.NodeLs();
+  if (s.node_remove->parsed()) return s.NodeRemove();
   if (s.shard_ls->parsed()) return s.ShardLs();
   return 2;
 }

@@ -144,6 +144,20 @@ class ClusterNode::Handler : public rpc::NodeTransportHandler {
                            "initialised cluster)");
     return service;
   }
+  Status OnRemoveNode(const Uuid& from, const rpc::RemoveRequest& request,
+                      rpc::RemoveReply* reply) override {
+    SB_ASSIGN_OR_RETURN(Uuid node, rpc::UuidFromBytes(request.node_uuid()));
+    spdlog::info("removal of node {} requested by {}", node.ToString(), from.ToString());
+    SB_ASSIGN_OR_RETURN(*reply, node_->HandleRemove(node));
+    return Status::Ok();
+  }
+  Status OnInjectFault(const Uuid& from, const rpc::FaultRequest& request,
+                       rpc::FaultReply* reply) override {
+    spdlog::warn("fault injection '{}' requested by {}", request.kind(), from.ToString());
+    SB_ASSIGN_OR_RETURN(std::string rejection, node_->InjectFault(request.kind()));
+    reply->set_rejection(rejection);
+    return Status::Ok();
+  }
   Status OnInitCluster(const Uuid& from, const rpc::InitRequest& request,
                        rpc::InitReply* reply) override {
     spdlog::info("cluster init requested by {}", from.ToString());
@@ -479,6 +493,84 @@ std::optional<std::string> ClusterNode::LeaderAddress() const {
       if (m.info.raft_id == leader) return m.info.rpc_address;
     return std::nullopt;
   });
+}
+
+Result<std::string> ClusterNode::InjectFault(const std::string& kind) {
+  const char* enabled = std::getenv("SB_FAULT_INJECTION");
+  if (enabled == nullptr || std::string(enabled) != "1")
+    return Status::NotSupported("fault injection is disabled on this node",
+                                "it is for tests: start the node with SB_FAULT_INJECTION=1");
+  std::shared_ptr<RaftHost> h = host();
+  if (!h) return Status::Error(kNotRunning, "this node runs no Raft group");
+  std::string entry;
+  if (kind == "malformed_entry") {
+    entry = "\x07not a cluster entry";
+  } else if (kind == "tampered_epoch_signature") {
+    // A policy epoch exactly as the leader would sign it, then one byte of
+    // the signature (the entry's last bytes) flipped in transit.
+    std::lock_guard<std::mutex> lock(propose_mu_);
+    auto built = machine_->Read([&](const meta::ClusterState& s) -> Result<std::string> {
+      const meta::ClusterConfigEpoch* current = s.epoch_chain().Current();
+      if (current == nullptr) return Status::Error(kNotRunning, "no epoch yet");
+      meta::PublishEpoch publish;
+      publish.policies = {current->ca_policy_hash,          current->security_bundle_hash,
+                          current->replication_policy_hash, current->backup_policy_hash,
+                          current->scheduler_policy_hash,   current->capability_matrix_hash};
+      publish.min_node_version = current->min_node_version;
+      return meta::BuildSignedEntry(s, publish, node_id_, *signing_key_, NowNs(),
+                                    "fault injection: tampered signature");
+    });
+    if (!built.ok()) return built.status();
+    entry = std::move(*built);
+    entry.back() = static_cast<char>(entry.back() ^ 0x01);
+  } else {
+    return Status::InvalidArgument("unknown fault kind '" + kind + "'",
+                                   "kinds: tampered_epoch_signature, malformed_entry");
+  }
+  SB_ASSIGN_OR_RETURN(std::string result, h->Propose(std::move(entry), kProposeTimeout));
+  Status outcome = ClusterStateMachine::DecodeResult(result);
+  if (outcome.ok()) return Status::Internal("the injected entry was not rejected");
+  return outcome.code() + " " + outcome.message();
+}
+
+Result<rpc::RemoveReply> ClusterNode::HandleRemove(const Uuid& node) {
+  std::shared_ptr<RaftHost> h = host();
+  bool initialized = machine_->Read([](const meta::ClusterState& s) { return s.initialized(); });
+  if (!h || !initialized)
+    return Status::Error(meta::cluster_sqlstate::kNotInitialized,
+                         "CLUSTER_NOT_INITIALIZED: this node is not in an initialised cluster");
+  if (h->leader() != raft_id_) {
+    auto leader = LeaderAddress();
+    return Status::Error(raft::kNotLeaderCode, "this node is not the Raft leader",
+                         leader ? "send the removal to the leader at " + *leader
+                                : std::string("no leader known; retry"));
+  }
+  std::lock_guard<std::mutex> lock(join_mu_);
+  auto member = machine_->Read([&](const meta::ClusterState& s) -> std::optional<meta::Member> {
+    const meta::Member* m = s.FindMember(node);
+    return m ? std::optional<meta::Member>(*m) : std::nullopt;
+  });
+  if (!member)
+    return Status::Error(meta::cluster_sqlstate::kMembershipRefused,
+                         "MEMBERSHIP_REFUSED: node " + node.ToString() + " is not a member",
+                         "see `scratchbird node ls`");
+  if (member->info.raft_id == raft_id_)
+    return Status::Error(meta::cluster_sqlstate::kMembershipRefused,
+                         "MEMBERSHIP_REFUSED: node " + node.ToString() + " is the Raft leader",
+                         "stop it first (another node takes over as leader), then remove it "
+                         "through any other node");
+  if (member->state != meta::MemberState::kRemoved) {
+    SB_RETURN_IF_ERROR(ProposeCommand(meta::RemoveMember{node}, "remove " + node.ToString()));
+    spdlog::info("node {} removed from the membership", node.ToString());
+  }
+  // The membership first: it refuses a node that still owns shards, and the
+  // Raft configuration must not lose a voter the membership keeps.
+  if (h->conf().Contains(member->info.raft_id))
+    SB_RETURN_IF_ERROR(h->RemoveNode(member->info.raft_id, kConfTimeout));
+  RefreshPeers();
+  rpc::RemoveReply reply;
+  reply.set_epoch(applied_epoch());
+  return reply;
 }
 
 Result<rpc::JoinReply> ClusterNode::HandleJoin(const Uuid& from, const rpc::JoinRequest& request) {

@@ -139,6 +139,12 @@ class ClusterNode {
   Result<rpc::StatusReply> ClusterStatus();
   // The join handshake, leader side.
   Result<rpc::JoinReply> HandleJoin(const Uuid& from, const rpc::JoinRequest& request);
+  // `node remove`, leader side: RemoveMember (refused while the node owns
+  // shards), then the Raft configuration change. Idempotent.
+  Result<rpc::RemoveReply> HandleRemove(const Uuid& node);
+  // Test-only (SB_FAULT_INJECTION=1 at start): proposes an invalid entry of
+  // the given kind; returns the rejection every node applies it as.
+  Result<std::string> InjectFault(const std::string& kind);
 
   // Runs f(const meta::ClusterState&) on the applied state under its lock.
   template <typename F>
@@ -161,6 +167,11 @@ class ClusterNode {
   bool IsVoter() const;
   uint64_t applied_epoch() const;
   uint64_t rejected_entries() const { return rejected_.load(); }
+  // The Raft id of the leader this node knows of; 0 when none is known.
+  uint64_t leader_raft_id() const {
+    std::shared_ptr<RaftHost> h = host();
+    return h ? h->leader() : 0;
+  }
 
  private:
   class Handler;

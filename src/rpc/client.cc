@@ -186,6 +186,26 @@ Result<JoinReply> PeerClient::Join(const JoinRequest& request, std::chrono::mill
   return reply;
 }
 
+Result<RemoveReply> PeerClient::RemoveNode(const RemoveRequest& request,
+                                           std::chrono::milliseconds timeout) {
+  RemoveReply reply;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline(timeout));
+  grpc::Status st = impl_->stub->RemoveNode(&ctx, request, &reply);
+  if (!st.ok()) return FromGrpcStatus(st, PeerName());
+  return reply;
+}
+
+Result<FaultReply> PeerClient::InjectFault(const FaultRequest& request,
+                                           std::chrono::milliseconds timeout) {
+  FaultReply reply;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline(timeout));
+  grpc::Status st = impl_->stub->InjectFault(&ctx, request, &reply);
+  if (!st.ok()) return FromGrpcStatus(st, PeerName());
+  return reply;
+}
+
 Result<StatusReply> PeerClient::ClusterStatus(std::chrono::milliseconds timeout) {
   StatusReply reply;
   grpc::ClientContext ctx;

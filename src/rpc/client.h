@@ -83,6 +83,10 @@ class PeerClient {
                          std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
   Result<StatusReply> ClusterStatus(
       std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+  Result<RemoveReply> RemoveNode(const RemoveRequest& request,
+                                 std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+  Result<FaultReply> InjectFault(const FaultRequest& request,
+                                 std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
   const std::string& address() const { return options_.address; }
   const Uuid& self() const { return self_; }

@@ -59,6 +59,12 @@ Status NodeTransportHandler::OnInitCluster(const Uuid&, const InitRequest&, Init
 Status NodeTransportHandler::OnJoin(const Uuid&, const JoinRequest&, JoinReply*) {
   return NotServed("Join");
 }
+Status NodeTransportHandler::OnRemoveNode(const Uuid&, const RemoveRequest&, RemoveReply*) {
+  return NotServed("RemoveNode");
+}
+Status NodeTransportHandler::OnInjectFault(const Uuid&, const FaultRequest&, FaultReply*) {
+  return NotServed("InjectFault");
+}
 Status NodeTransportHandler::OnClusterStatus(const Uuid&, const StatusRequest&, StatusReply*) {
   return NotServed("ClusterStatus");
 }
@@ -133,6 +139,20 @@ class RpcServer::Service final : public NodeTransport::Service {
     Uuid from;
     if (auto st = Authorize(ctx, "ClusterStatus", {}, &from); !st.ok()) return st;
     return ToGrpcStatus(handler_->OnClusterStatus(from, *req, resp));
+  }
+
+  grpc::Status RemoveNode(grpc::ServerContext* ctx, const RemoveRequest* req,
+                          RemoveReply* resp) override {
+    Uuid from;
+    if (auto st = Authorize(ctx, "RemoveNode", {}, &from); !st.ok()) return st;
+    return ToGrpcStatus(handler_->OnRemoveNode(from, *req, resp));
+  }
+
+  grpc::Status InjectFault(grpc::ServerContext* ctx, const FaultRequest* req,
+                           FaultReply* resp) override {
+    Uuid from;
+    if (auto st = Authorize(ctx, "InjectFault", {}, &from); !st.ok()) return st;
+    return ToGrpcStatus(handler_->OnInjectFault(from, *req, resp));
   }
 
  private:

@@ -63,6 +63,8 @@ class NodeTransportHandler {
   virtual Status OnJoin(const Uuid& from, const JoinRequest& request, JoinReply* reply);
   virtual Status OnClusterStatus(const Uuid& from, const StatusRequest& request,
                                  StatusReply* reply);
+  virtual Status OnRemoveNode(const Uuid& from, const RemoveRequest& request, RemoveReply* reply);
+  virtual Status OnInjectFault(const Uuid& from, const FaultRequest& request, FaultReply* reply);
 };
 
 struct RpcServerOptions {

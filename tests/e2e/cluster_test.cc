@@ -57,6 +57,7 @@ class ClusterProcess {
     }
     pid_ = ::fork();
     if (pid_ == 0) {
+      if (fault_injection_) ::setenv("SB_FAULT_INJECTION", "1", 1);
       int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       ::dup2(fd, 1);
       ::dup2(fd, 2);
@@ -99,6 +100,9 @@ class ClusterProcess {
   }
 
   const std::string& http() const { return http_; }
+  int http_port() const { return std::stoi(http_.substr(http_.rfind(':') + 1)); }
+  bool running() const { return pid_ > 0 && ::kill(pid_, 0) == 0; }
+  void EnableFaultInjection() { fault_injection_ = true; }
 
   std::string log() const {
     std::ifstream in(log_);
@@ -113,6 +117,7 @@ class ClusterProcess {
   std::string rpc_, http_, log_;
   int sql_port_ = 0;
   int starts_ = 0;
+  bool fault_injection_ = false;
   pid_t pid_ = -1;
 };
 
@@ -216,6 +221,185 @@ TEST(ClusterE2eTest, ThreeProcessesFormAClusterAndReportIt) {
       << m.body;
 
   for (auto& n : nodes) EXPECT_EQ(n->Stop(), 0) << n->log();
+}
+
+// The value of an unlabelled counter in a /metrics text, -1 when absent.
+double MetricValue(const std::string& body, const std::string& name) {
+  size_t at = 0;
+  while ((at = body.find(name + " ", at)) != std::string::npos) {
+    if (at == 0 || body[at - 1] == '\n') return std::stod(body.substr(at + name.size() + 1));
+    at += name.size();
+  }
+  return -1;
+}
+
+// Starts three nodes (node 1 first, then two joiners) and initialises the
+// cluster on node 1; waits until all three are voters.
+void FormThreeNodeCluster(TempDir& dir, std::vector<std::unique_ptr<ClusterProcess>>* nodes,
+                          int count, bool fault_injection) {
+  const std::string admin = dir.path() + "/certs";
+  ProgramResult ca = Cli({"cert", "create-ca", "--certs-dir", admin});
+  ASSERT_EQ(ca.exit_code, 0) << ca.output;
+  for (int i = 1; i <= count; ++i) {
+    nodes->push_back(std::make_unique<ClusterProcess>(dir.path(), i));
+    if (fault_injection) nodes->back()->EnableFaultInjection();
+    ProgramResult n = Cli({"cert", "create-node", "--certs-dir", admin, "--host", "127.0.0.1",
+                           "--out", nodes->back()->certs()});
+    ASSERT_EQ(n.exit_code, 0) << n.output;
+  }
+  auto& n = *nodes;
+  ASSERT_TRUE(n[0]->Start("")) << n[0]->log();
+  for (int i = 1; i < 3; ++i) ASSERT_TRUE(n[i]->Start(n[0]->rpc())) << n[i]->log();
+  ProgramResult init =
+      Cli({"cluster", "init", "--host", n[0]->rpc(), "--certs-dir", n[0]->certs()});
+  ASSERT_EQ(init.exit_code, 0) << init.output;
+  std::string out;
+  ASSERT_TRUE(StatusShows(n[0]->rpc(), n[0]->certs(), {"3 (3 voters), 3 reachable"}, &out)) << out;
+}
+
+TEST(ClusterE2eTest, TamperedEpochEntryIsRejectedByEveryNodeWithoutACrash) {
+  TempDir dir;
+  std::vector<std::unique_ptr<ClusterProcess>> nodes;
+  FormThreeNodeCluster(dir, &nodes, 3, /*fault_injection=*/true);
+  std::string out;
+  ASSERT_TRUE(StatusShows(nodes[0]->rpc(), nodes[0]->certs(), {"epoch      5 "}, &out)) << out;
+
+  // A policy epoch signed by node 1 with one signature byte flipped: every
+  // node re-verifies on apply and turns it into a rejected no-op.
+  ProgramResult tampered = Cli({"cluster", "inject-fault", "--kind", "tampered_epoch_signature",
+                                "--host", nodes[1]->rpc(), "--certs-dir", nodes[1]->certs()});
+  ASSERT_EQ(tampered.exit_code, 0) << tampered.output;
+  EXPECT_NE(tampered.output.find("SB022"), std::string::npos) << tampered.output;
+  EXPECT_NE(tampered.output.find("SIGNATURE_INVALID"), std::string::npos) << tampered.output;
+  ProgramResult garbage = Cli({"cluster", "inject-fault", "--kind", "malformed_entry", "--host",
+                               nodes[2]->rpc(), "--certs-dir", nodes[2]->certs()});
+  ASSERT_EQ(garbage.exit_code, 0) << garbage.output;
+  EXPECT_NE(garbage.output.find("SB030"), std::string::npos) << garbage.output;
+
+  // Every node counted both rejections (the alert metric), none crashed, the
+  // epoch did not move, and the cluster still commits valid changes.
+  for (auto& n : nodes) {
+    auto deadline = Clock::now() + 10s;
+    double rejected = -1;
+    while (Clock::now() < deadline) {
+      HttpResponse m = HttpGet(n->http_port(), "/metrics");
+      rejected = MetricValue(m.body, "scratchbird_rejected_cluster_entries_total");
+      if (rejected >= 2) break;
+      std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_EQ(rejected, 2) << n->log();
+    EXPECT_TRUE(n->running()) << n->log();
+    EXPECT_NE(n->log().find("cluster state entry rejected"), std::string::npos);
+  }
+  EXPECT_TRUE(StatusShows(nodes[2]->rpc(), nodes[2]->certs(),
+                          {"epoch      5 ", "rejected entries 2", "3 reachable"}, &out))
+      << out;
+  ProgramResult disabled = Cli({"cluster", "inject-fault", "--kind", "nonsense", "--host",
+                                nodes[0]->rpc(), "--certs-dir", nodes[0]->certs()});
+  EXPECT_EQ(disabled.exit_code, 1) << disabled.output;
+
+  std::string conninfo =
+      "host=127.0.0.1 port=" + std::to_string(nodes[2]->sql_port()) + " dbname=scratchbird";
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+  PGresult* r = PQexec(conn, "CREATE TABLE after_fault (id int PRIMARY KEY)");
+  EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQresultErrorMessage(r);
+  PQclear(r);
+  PQfinish(conn);
+  for (auto& n : nodes) EXPECT_EQ(n->Stop(), 0) << n->log();
+}
+
+TEST(ClusterE2eTest, FourthNodeJoinsAsLearnerBecomesVoterAndIsRemovedGracefully) {
+  TempDir dir;
+  std::vector<std::unique_ptr<ClusterProcess>> nodes;
+  FormThreeNodeCluster(dir, &nodes, 4, /*fault_injection=*/false);
+  // A table exists, so the fourth node's arrival does not move shards: it
+  // owns none and may leave.
+  {
+    std::string conninfo =
+        "host=127.0.0.1 port=" + std::to_string(nodes[0]->sql_port()) + " dbname=scratchbird";
+    PGconn* conn = PQconnectdb(conninfo.c_str());
+    ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+    PGresult* r = PQexec(conn, "CREATE TABLE kv (k int PRIMARY KEY, v text)");
+    EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQresultErrorMessage(r);
+    PQclear(r);
+    PQfinish(conn);
+  }
+  ASSERT_TRUE(nodes[3]->Start(nodes[1]->rpc())) << nodes[3]->log();
+  std::string out;
+  ASSERT_TRUE(StatusShows(nodes[0]->rpc(), nodes[0]->certs(), {"4 (4 voters), 4 reachable"}, &out))
+      << out << nodes[3]->log();
+  // It went through the learner stage (the leader's log says so).
+  std::string leader_logs;
+  for (int i = 0; i < 3; ++i) leader_logs += nodes[i]->log();
+  EXPECT_NE(leader_logs.find("joins as a learner"), std::string::npos) << leader_logs;
+  EXPECT_NE(leader_logs.find("promoted to voter"), std::string::npos) << leader_logs;
+
+  // SQL through the new node reaches every shard.
+  {
+    std::string conninfo =
+        "host=127.0.0.1 port=" + std::to_string(nodes[3]->sql_port()) + " dbname=scratchbird";
+    PGconn* conn = PQconnectdb(conninfo.c_str());
+    ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+    PGresult* r = PQexec(conn, "INSERT INTO kv VALUES (1,'a'),(2,'b'),(3,'c'),(4,'d'),(5,'e')");
+    EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQresultErrorMessage(r);
+    PQclear(r);
+    r = PQexec(conn, "SELECT count(*) FROM kv");
+    ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQresultErrorMessage(r);
+    EXPECT_STREQ(PQgetvalue(r, 0, 0), "5");
+    PQclear(r);
+    PQfinish(conn);
+  }
+
+  // The node's UUID from node ls (the row with its RPC address).
+  ProgramResult ls =
+      Cli({"node", "ls", "--host", nodes[0]->rpc(), "--certs-dir", nodes[0]->certs()});
+  ASSERT_EQ(ls.exit_code, 0) << ls.output;
+  std::string fourth, owner_of_shards;
+  {
+    std::istringstream lines(ls.output);
+    std::string line;
+    while (std::getline(lines, line)) {
+      std::string id = line.substr(0, line.find(' '));
+      if (line.find(nodes[3]->rpc()) != std::string::npos) fourth = id;
+      if (line.find(nodes[1]->rpc()) != std::string::npos) owner_of_shards = id;
+    }
+  }
+  ASSERT_FALSE(fourth.empty()) << ls.output;
+  ASSERT_FALSE(owner_of_shards.empty()) << ls.output;
+
+  // A node that owns shards cannot leave; the error names the shards.
+  ProgramResult refused = Cli({"node", "remove", owner_of_shards, "--host", nodes[0]->rpc(),
+                               "--certs-dir", nodes[0]->certs()});
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("still owns"), std::string::npos) << refused.output;
+
+  ProgramResult removed =
+      Cli({"node", "remove", fourth, "--host", nodes[2]->rpc(), "--certs-dir", nodes[2]->certs()});
+  ASSERT_EQ(removed.exit_code, 0) << removed.output;
+  EXPECT_NE(removed.output.find("removed node " + fourth), std::string::npos) << removed.output;
+  EXPECT_TRUE(StatusShows(nodes[1]->rpc(), nodes[1]->certs(), {"REMOVED", "(3 voters)"}, &out))
+      << out;
+  // Removing it again is a no-op success; the others keep committing.
+  ProgramResult again =
+      Cli({"node", "remove", fourth, "--host", nodes[0]->rpc(), "--certs-dir", nodes[0]->certs()});
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_EQ(nodes[3]->Stop(), 0) << nodes[3]->log();
+  {
+    std::string conninfo =
+        "host=127.0.0.1 port=" + std::to_string(nodes[1]->sql_port()) + " dbname=scratchbird";
+    PGconn* conn = PQconnectdb(conninfo.c_str());
+    ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+    PGresult* r = PQexec(conn, "ALTER TABLE kv ADD COLUMN w int");
+    EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQresultErrorMessage(r);
+    PQclear(r);
+    r = PQexec(conn, "SELECT count(*) FROM kv");
+    ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQresultErrorMessage(r);
+    EXPECT_STREQ(PQgetvalue(r, 0, 0), "5");
+    PQclear(r);
+    PQfinish(conn);
+  }
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(nodes[i]->Stop(), 0) << nodes[i]->log();
 }
 
 }  // namespace
