@@ -301,6 +301,13 @@ Value ColumnValue(sqlite3_stmt* stmt, int i) {
   }
 }
 
+// A SQLite identifier in double quotes.
+std::string QuoteName(const std::string& name) {
+  std::string out = "\"";
+  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
 int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -697,6 +704,79 @@ Result<std::vector<Row>> Executor::RunOnCoordinator(const std::string& sql,
   return out;
 }
 
+Result<std::vector<std::vector<Row>>> Executor::ReadSystemView(const CoordinatorInput& in,
+                                                               const std::vector<Value>& params,
+                                                               const ExecOptions& opts) {
+  const meta::TableDef* view = in.route.table;
+  if (view == nullptr || !view->system_view) {
+    return Status::Internal("a system-view input without the view's definition");
+  }
+  if (system_views_ == nullptr) {
+    return Status(sqlstate::kFeatureNotSupported,
+                  fmt::format("system view sys.{} is not available on this node", view->name));
+  }
+  SB_ASSIGN_OR_RETURN(std::vector<Row> rows, system_views_->SystemViewRows(*view));
+  SB_ASSIGN_OR_RETURN(sqlite3 * db, CoordinatorDb());
+  auto exec = [&](const std::string& s) -> Status {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db, s.c_str(), nullptr, nullptr, &err);
+    std::string msg = err ? err : "";
+    sqlite3_free(err);
+    if (rc != SQLITE_OK) return Status::Internal("coordinator stage failed: " + msg);
+    return Status::Ok();
+  };
+  // The views' rows live in the schema `sys` of the coordinator database
+  // (an attached in-memory database), so the input's SQL reads them under
+  // the name the query gave.
+  thread_local sqlite3* attached = nullptr;  // the thread's database, once attached
+  if (attached != db) {
+    SB_RETURN_IF_ERROR(exec("ATTACH DATABASE ':memory:' AS sys"));
+    attached = db;
+  }
+  const std::string table = "sys." + QuoteName(in.system_view);
+  struct DropTable {
+    std::function<Status(const std::string&)> exec;
+    std::string table;
+    ~DropTable() { (void)exec("DROP TABLE IF EXISTS " + table); }
+  } drop{exec, table};
+  // Columns named as the view defines them, so the input's SQL reads them.
+  std::string create = "DROP TABLE IF EXISTS " + table + "; CREATE TABLE " + table + "(";
+  std::string insert = "INSERT INTO " + table + " VALUES (";
+  const size_t width = view->columns.size();
+  for (size_t i = 0; i < width; ++i) {
+    create += (i ? ", " : "") + QuoteName(view->columns[i].name) + " " +
+              view->columns[i].type.StorageClass();
+    insert += i ? ", ?" : "?";
+  }
+  SB_RETURN_IF_ERROR(exec(create + ")"));
+  sqlite3_stmt* ins = nullptr;
+  if (sqlite3_prepare_v2(db, (insert + ")").c_str(), -1, &ins, nullptr) != SQLITE_OK) {
+    return SqliteStatus(db, SQLITE_ERROR);
+  }
+  Status st = Status::Ok();
+  for (const Row& row : rows) {
+    if (row.size() != width) {
+      st = Status::Internal(fmt::format("system view sys.{}: a row has {} values for {} columns",
+                                        view->name, row.size(), width));
+      break;
+    }
+    for (size_t i = 0; i < width; ++i) BindValue(ins, static_cast<int>(i) + 1, row[i]);
+    int rc = sqlite3_step(ins);
+    sqlite3_reset(ins);
+    if (rc != SQLITE_DONE) {
+      st = SqliteStatus(db, rc);
+      break;
+    }
+  }
+  sqlite3_finalize(ins);
+  SB_RETURN_IF_ERROR(st);
+  SB_ASSIGN_OR_RETURN(std::vector<Row> filtered,
+                      RunOnCoordinator(in.shard_sql, params, nullptr, 0, opts));
+  std::vector<std::vector<Row>> runs;
+  runs.push_back(std::move(filtered));
+  return runs;
+}
+
 Result<std::vector<Row>> Executor::RunWithInputs(const SelectPlan& plan,
                                                  const std::vector<Value>& params, TxnState* txn,
                                                  const ExecOptions& opts,
@@ -726,11 +806,16 @@ Result<std::vector<Row>> Executor::RunWithInputs(const SelectPlan& plan,
       "Co-locate the joined tables (shard them by the join key) so the join runs on the shards, "
       "filter on the shard key, or raise scratchbird.join_memory_limit.";
   for (const auto& in : plan.inputs) {
-    SB_ASSIGN_OR_RETURN(std::vector<int> shards, ResolveRoute(in.route, params));
-    std::vector<ShardStat> input_stats;
-    SB_ASSIGN_OR_RETURN(
-        auto runs, RunOnShards(shards, in.shard_sql, params, txn, opts, &input_stats, &budget));
-    if (stats != nullptr) stats->insert(stats->end(), input_stats.begin(), input_stats.end());
+    std::vector<std::vector<Row>> runs;
+    if (!in.system_view.empty()) {
+      SB_ASSIGN_OR_RETURN(runs, ReadSystemView(in, params, opts));
+    } else {
+      SB_ASSIGN_OR_RETURN(std::vector<int> shards, ResolveRoute(in.route, params));
+      std::vector<ShardStat> input_stats;
+      SB_ASSIGN_OR_RETURN(
+          runs, RunOnShards(shards, in.shard_sql, params, txn, opts, &input_stats, &budget));
+      if (stats != nullptr) stats->insert(stats->end(), input_stats.begin(), input_stats.end());
+    }
     SB_RETURN_IF_ERROR(exec("DROP TABLE IF EXISTS " + in.name + "; CREATE TABLE " + in.name + "(" +
                             in.columns_sql + ")"));
     std::string insert = "INSERT INTO " + in.name + " VALUES (";

@@ -111,6 +111,15 @@ struct ExecResult {
   std::vector<ShardStat> stats;
 };
 
+// The rows of the sys.* views (meta/system_views.h), in stored form with one
+// value per column of the view's definition: the node answers from what it
+// knows (the replicated cluster state, or a single node's facts).
+class SystemViewSource {
+ public:
+  virtual ~SystemViewSource() = default;
+  virtual Result<std::vector<Row>> SystemViewRows(const meta::TableDef& view) = 0;
+};
+
 class Executor {
  public:
   Executor(storage::ShardSet* shards, meta::ShardMap map, size_t parallelism);
@@ -121,6 +130,9 @@ class Executor {
   void SetPlacement(ShardPlacement* placement) { placement_ = placement; }
   bool IsLocal(int shard) const { return placement_ == nullptr || placement_->IsLocal(shard); }
   int shard_count() const { return shards_->size(); }
+  // Where the sys.* views' rows come from (not owned; outlives the executor).
+  // Null: queries on them fail. Set before the first statement.
+  void SetSystemViews(SystemViewSource* source) { system_views_ = source; }
 
   // The shards a route reaches with these parameter values (sorted, unique).
   Result<std::vector<int>> ResolveRoute(const RouteSpec& route, const std::vector<Value>& params);
@@ -170,6 +182,11 @@ class Executor {
   Result<std::vector<Row>> RunWithInputs(const SelectPlan& plan, const std::vector<Value>& params,
                                          TxnState* txn, const ExecOptions& opts,
                                          std::vector<ShardStat>* stats);
+  // A system-view input: the view's rows filtered by the input's SQL, run
+  // at the coordinator.
+  Result<std::vector<std::vector<Row>>> ReadSystemView(const CoordinatorInput& input,
+                                                       const std::vector<Value>& params,
+                                                       const ExecOptions& opts);
   Result<std::vector<Row>> RunOnCoordinator(const std::string& sql,
                                             const std::vector<Value>& params,
                                             const std::vector<std::vector<Row>>* partials,
@@ -196,6 +213,7 @@ class Executor {
 
   storage::ShardSet* shards_;
   ShardPlacement* placement_ = nullptr;
+  SystemViewSource* system_views_ = nullptr;
   meta::ShardMap map_;
   ThreadPool pool_;
   std::atomic<uint64_t> reference_read_rr_{0};

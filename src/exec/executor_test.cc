@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "meta/system_views.h"
+
 #include <filesystem>
 #include <set>
 
@@ -273,6 +275,117 @@ TEST_F(ExecutorTest, CopyReportsTheBadLine) {
   EXPECT_EQ(r.status().code(), "22P02");
   EXPECT_NE(r.status().detail().find("line 2"), std::string::npos) << r.status().detail();
   EXPECT_EQ(Total(), 0);
+}
+
+// A provider with two nodes and the shards of the 4-shard test set.
+class FakeSystemViews : public SystemViewSource {
+ public:
+  Result<std::vector<Row>> SystemViewRows(const meta::TableDef& view) override {
+    ++calls;
+    std::vector<Row> rows;
+    if (view.name == "nodes") {
+      rows.push_back({std::string("00000000-0000-7000-8000-000000000001"), int64_t{11},
+                      std::string("VOTER"), std::string("ACTIVE"), int64_t{1}, int64_t{1},
+                      std::string("127.0.0.1:7001"), std::string("127.0.0.1:4001"), Value{},
+                      int64_t{3}});
+      rows.push_back({std::string("00000000-0000-7000-8000-000000000002"), int64_t{22},
+                      std::string("VOTER"), std::string("ACTIVE"), int64_t{0}, int64_t{0},
+                      std::string("127.0.0.1:7002"), std::string("127.0.0.1:4002"), Value{},
+                      int64_t{1}});
+    } else if (view.name == "shards") {
+      for (int i = 0; i < 4; ++i) {
+        rows.push_back({meta::ShardMap::ShardName(i), int64_t{i},
+                        std::string(i < 3 ? "00000000-0000-7000-8000-000000000001"
+                                          : "00000000-0000-7000-8000-000000000002"),
+                        Value{}, Value{}, int64_t{64}, int64_t{1}, int64_t{i < 3}});
+      }
+    } else {
+      return Status(sqlstate::kUndefinedTable, "no such view");
+    }
+    return rows;
+  }
+  int calls = 0;
+};
+
+CoordinatorInput ViewInput(const std::string& view, const std::string& name,
+                           const std::string& sql) {
+  CoordinatorInput in;
+  in.name = name;
+  in.system_view = view;
+  in.route.kind = RouteSpec::Kind::kCoordinator;
+  in.route.table = meta::FindSystemView(view);
+  in.shard_sql = sql;
+  return in;
+}
+
+TEST_F(ExecutorTest, SystemViewInputsReadTheProviderAndFilterAtTheCoordinator) {
+  FakeSystemViews views;
+  exec_->SetSystemViews(&views);
+  TxnState txn;
+  ASSERT_TRUE(exec_->Insert(InsertOf({1, 2, 3}), {}, &txn, opts_).ok());
+  SelectPlan plan;
+  plan.route.kind = RouteSpec::Kind::kCoordinator;
+  plan.merge = SelectPlan::Merge::kCoordinator;
+  // Shards of the leader, joined with their node, parameters in the filter.
+  auto shards = ViewInput("shards", "_r0",
+                          "SELECT s.shard_id, s.owner_node FROM sys.\"shards\" AS s "
+                          "WHERE s.shard_index >= ?1");
+  shards.columns_sql = "shard_id TEXT, owner_node TEXT";
+  shards.width = 2;
+  auto nodes = ViewInput("nodes", "_r1", "SELECT n.node_id, n.raft_id FROM sys.\"nodes\" AS n");
+  nodes.columns_sql = "node_id TEXT, raft_id INTEGER";
+  nodes.width = 2;
+  CoordinatorInput kv;  // a shard input beside them
+  kv.name = "_r2";
+  kv.columns_sql = "k INTEGER";
+  kv.width = 1;
+  kv.route.kind = RouteSpec::Kind::kAllShards;
+  kv.shard_sql = "SELECT k FROM kv";
+  plan.inputs = {shards, nodes, kv};
+  plan.coordinator_sql =
+      "SELECT _r0.shard_id, _r1.raft_id, (SELECT count(*) FROM _r2) FROM _r0 JOIN _r1 ON "
+      "_r0.owner_node = _r1.node_id ORDER BY 1";
+  plan.output = {{"shard_id", SqlType::Of(TypeId::kText)},
+                 {"raft_id", SqlType::Of(TypeId::kInt8)},
+                 {"count", SqlType::Of(TypeId::kInt8)}};
+  auto r = exec_->Select(plan, {Value(int64_t{1})}, &txn, opts_);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->rows.size(), 3u);
+  EXPECT_EQ(std::get<std::string>(r->rows[0][0]), "shard_002");
+  EXPECT_EQ(std::get<int64_t>(r->rows[0][1]), 11);
+  EXPECT_EQ(std::get<std::string>(r->rows[2][0]), "shard_004");
+  EXPECT_EQ(std::get<int64_t>(r->rows[2][1]), 22);
+  EXPECT_EQ(std::get<int64_t>(r->rows[2][2]), 3);
+  EXPECT_EQ(views.calls, 2);
+  // The coordinator database is left clean: the same plan runs again.
+  auto again = exec_->Select(plan, {Value(int64_t{3})}, &txn, opts_);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->rows.size(), 1u);
+}
+
+TEST_F(ExecutorTest, SystemViewErrorsReachTheClient) {
+  TxnState txn;
+  SelectPlan plan;
+  plan.route.kind = RouteSpec::Kind::kCoordinator;
+  plan.merge = SelectPlan::Merge::kCoordinator;
+  auto nodes = ViewInput("nodes", "_r0", "SELECT n.node_id FROM sys.\"nodes\" AS n");
+  nodes.columns_sql = "node_id TEXT";
+  nodes.width = 1;
+  plan.inputs = {nodes};
+  plan.coordinator_sql = "SELECT count(*) FROM _r0";
+  plan.output = {{"count", SqlType::Of(TypeId::kInt8)}};
+  // No provider: refused, not an empty view.
+  auto none = exec_->Select(plan, {}, &txn, opts_);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), sqlstate::kFeatureNotSupported);
+  FakeSystemViews views;
+  exec_->SetSystemViews(&views);
+  plan.inputs[0] = ViewInput("epochs", "_r0", "SELECT e.epoch FROM sys.\"epochs\" AS e");
+  plan.inputs[0].columns_sql = "epoch INTEGER";
+  plan.inputs[0].width = 1;
+  auto failed = exec_->Select(plan, {}, &txn, opts_);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), sqlstate::kUndefinedTable);
 }
 
 }  // namespace

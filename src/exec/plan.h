@@ -63,6 +63,11 @@ struct CoordinatorInput {
   RouteSpec route;
   std::string shard_sql;
   std::string description;  // for EXPLAIN: "orders AS o, filter pushed: ..."
+  // A system view (meta/system_views.h; route.table is its definition): the
+  // executor loads the view's rows from its SystemViewSource into the
+  // coordinator table sys."<system_view>" and runs shard_sql there instead
+  // of on the shards (route.kind is kCoordinator).
+  std::string system_view;
 };
 
 struct SelectPlan {

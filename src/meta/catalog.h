@@ -44,6 +44,9 @@ struct TableDef {
   std::vector<int> primary_key;    // column indices
   bool replicated = false;
   std::vector<IndexDef> indexes;
+  // A read-only sys.* view (meta/system_views.h): never in a Catalog, never
+  // serialised; its rows come from the node, not from the shards.
+  bool system_view = false;
 
   // Index of the column, or -1.
   int FindColumn(const std::string& name) const;

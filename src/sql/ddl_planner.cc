@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "common/value_codec.h"
+#include "meta/system_views.h"
 #include "sql/planner.h"
 
 namespace sb::sql {
@@ -150,6 +151,13 @@ Result<exec::DdlPlan> Planner::PlanCreateTable(const ParsedStatement& stmt, std:
   const Json& b = stmt.body();
   const Json& rel = Get(b, "relation");
   std::string schema = rel.value("schemaname", "");
+  if (schema == meta::kSystemSchema) {
+    return Status(sqlstate::kWrongObjectType,
+                  fmt::format("cannot create table \"{}.{}\": schema \"{}\" holds the "
+                              "read-only system views",
+                              schema, rel.value("relname", ""), schema),
+                  "Create tables in the schema \"public\".", Loc(rel));
+  }
   if (!schema.empty() && schema != "public") {
     return Status(sqlstate::kUndefinedObject, fmt::format("schema \"{}\" does not exist", schema),
                   "ScratchBird has one schema, \"public\".", Loc(rel));
@@ -386,6 +394,24 @@ Result<exec::DdlPlan> Planner::PlanDrop(const Json& d) {
     return NotSupported("dropping several objects in one statement");
   auto names = NameList(Get(Get(At(Get(d, "objects"), 0), "List"), "items"));
   if (names.empty()) return NotSupported("this DROP statement");
+  if (names.size() == 2 && names[0] == meta::kSystemSchema) {
+    if (meta::FindSystemView(names[1]) != nullptr) {
+      return Status(sqlstate::kWrongObjectType,
+                    fmt::format("cannot drop system view \"{}.{}\"", names[0], names[1]),
+                    "The sys.* views are read-only: they show the cluster's state.");
+    }
+    if (missing_ok) {
+      plan.if_exists_noop = true;
+      plan.kind = exec::DdlPlan::Kind::kDropTable;
+      plan.command_tag = type == "OBJECT_INDEX" ? "DROP INDEX" : "DROP TABLE";
+      plan.notice = fmt::format("{} \"{}.{}\" does not exist, skipping",
+                                type == "OBJECT_INDEX" ? "index" : "table", names[0], names[1]);
+      return plan;
+    }
+    return Status(type == "OBJECT_INDEX" ? sqlstate::kUndefinedObject : sqlstate::kUndefinedTable,
+                  fmt::format("{} \"{}.{}\" does not exist",
+                              type == "OBJECT_INDEX" ? "index" : "table", names[0], names[1]));
+  }
   if (names.size() == 2 && names[0] != "public") {
     return Status(sqlstate::kUndefinedObject,
                   fmt::format("schema \"{}\" does not exist", names[0]));
@@ -431,7 +457,8 @@ Result<exec::DdlPlan> Planner::PlanDrop(const Json& d) {
 }
 
 Result<exec::DdlPlan> Planner::PlanCreateIndex(const Json& ix) {
-  SB_ASSIGN_OR_RETURN(const meta::TableDef* table, LookupTable(Get(ix, "relation")));
+  SB_ASSIGN_OR_RETURN(const meta::TableDef* table,
+                      LookupWritableTable(Get(ix, "relation"), "create an index on"));
   if (ix.contains("whereClause")) return NotSupported("partial indexes");
   if (ix.value("concurrent", false)) return NotSupported("CREATE INDEX CONCURRENTLY");
   std::string method = ix.value("accessMethod", "btree");
@@ -490,7 +517,8 @@ Result<exec::DdlPlan> Planner::PlanCreateIndex(const Json& ix) {
 
 Result<exec::DdlPlan> Planner::PlanAlterTable(const Json& alter, std::string_view text) {
   if (alter.value("objtype", "") != "OBJECT_TABLE") return NotSupported("this ALTER statement");
-  SB_ASSIGN_OR_RETURN(const meta::TableDef* table, LookupTable(Get(alter, "relation")));
+  SB_ASSIGN_OR_RETURN(const meta::TableDef* table,
+                      LookupWritableTable(Get(alter, "relation"), "alter"));
   if (Get(alter, "cmds").size() != 1)
     return NotSupported("several ALTER TABLE actions in one statement");
   const Json& cmd = At(Get(alter, "cmds"), 0)["AlterTableCmd"];

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "common/value_codec.h"
+#include "meta/system_views.h"
 #include "sql/query_translator.h"
 #include "sql/select_clauses.h"
 
@@ -151,6 +152,33 @@ bool GroupByCoversShardKey(const std::vector<Json>& group_by, const meta::TableD
   return true;
 }
 
+std::string SystemViewsHint() {
+  std::string names;
+  for (const auto& v : meta::SystemViews()) {
+    names += (names.empty() ? "" : ", ") + std::string(meta::kSystemSchema) + "." + v.name;
+  }
+  return "The system views are " + names + ".";
+}
+
+// True when the statement names a table of schema sys anywhere: such
+// queries run at the coordinator, where the views' rows are.
+bool ReadsSystemView(const Json& node) {
+  if (node.is_object()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (it.key() == "RangeVar" && it.value().is_object() &&
+          it.value().value("schemaname", "") == meta::kSystemSchema) {
+        return true;
+      }
+      if (ReadsSystemView(it.value())) return true;
+    }
+  } else if (node.is_array()) {
+    for (const auto& v : node) {
+      if (ReadsSystemView(v)) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 // --- PlannedStatement ---
@@ -194,12 +222,18 @@ Result<const meta::TableDef*> Planner::LookupTable(const Json& range_var) const 
   const Json& rv = range_var.contains("RangeVar") ? Get(range_var, "RangeVar") : range_var;
   std::string schema = rv.value("schemaname", "");
   std::string name = rv.value("relname", "");
+  if (schema == meta::kSystemSchema) {
+    if (const meta::TableDef* view = meta::FindSystemView(name)) return view;
+    return Status(sqlstate::kUndefinedTable,
+                  fmt::format("relation \"{}.{}\" does not exist", schema, name), SystemViewsHint(),
+                  Loc(rv));
+  }
   if (!schema.empty() && schema != "public") {
     if (schema == "pg_catalog" || schema == "information_schema") {
       return Status(sqlstate::kFeatureNotSupported,
                     fmt::format("system catalog {}.{} is not available", schema, name),
-                    "ScratchBird exposes cluster metadata through sys.* views (later releases); "
-                    "the PostgreSQL system catalogs are not emulated.",
+                    "ScratchBird exposes cluster metadata through the sys.* views (sys.nodes, "
+                    "sys.shards, sys.epochs); the PostgreSQL system catalogs are not emulated.",
                     Loc(rv));
     }
     return Status(sqlstate::kUndefinedTable, fmt::format("schema \"{}\" does not exist", schema),
@@ -214,6 +248,19 @@ Result<const meta::TableDef*> Planner::LookupTable(const Json& range_var) const 
     }
     return Status(sqlstate::kUndefinedTable, fmt::format("relation \"{}\" does not exist", name),
                   {}, Loc(rv));
+  }
+  return t;
+}
+
+Result<const meta::TableDef*> Planner::LookupWritableTable(const Json& range_var,
+                                                           const char* action) const {
+  SB_ASSIGN_OR_RETURN(const meta::TableDef* t, LookupTable(range_var));
+  if (t->system_view) {
+    const Json& rv = range_var.contains("RangeVar") ? Get(range_var, "RangeVar") : range_var;
+    return Status(
+        sqlstate::kWrongObjectType,
+        fmt::format("cannot {} system view \"{}.{}\"", action, meta::kSystemSchema, t->name),
+        "The sys.* views are read-only: they show the cluster's state.", Loc(rv));
   }
   return t;
 }
@@ -284,7 +331,8 @@ std::optional<Planner::CoLocatedJoin> Planner::AnalyzeCoLocation(const Json& s,
   bool anchored = false;
   auto lookup = [this](const Json& rv) -> const meta::TableDef* {
     auto t = LookupTable(rv);
-    return t.ok() ? *t : nullptr;
+    // A system view is read at the coordinator, never on the shards.
+    return t.ok() && !(*t)->system_view ? *t : nullptr;
   };
   if (!WalkJoin(At(from, 0), false, &leaves, &nullable, &quals, lookup, &anchored)) {
     return std::nullopt;
@@ -414,6 +462,20 @@ Result<SelectPlan> Planner::PlanCoordinatorSelect(const Json& s, std::string_vie
     } else if (!in.pushed.empty()) {
       conjunction = {{"BoolExpr", {{"boolop", "AND_EXPR"}, {"args", in.pushed}}}};
     }
+    if (in.table->system_view) {
+      // Rows from the node answering, filtered at the coordinator.
+      ci.system_view = in.table->name;
+      ci.route.kind = RouteSpec::Kind::kCoordinator;
+      ci.route.table = in.table;
+      ci.shard_sql = "SELECT " + cols + " FROM " + std::string(meta::kSystemSchema) + "." +
+                     QuoteIdent(in.table->name) + " AS " + QuoteIdent(in.alias) + where;
+      ci.description = std::string(meta::kSystemSchema) + "." + in.table->name +
+                       (in.alias != in.table->name ? " AS " + in.alias : "") + " (system view" +
+                       (in.pushed.empty() ? "" : fmt::format(", {} filter(s)", in.pushed.size())) +
+                       ")";
+      plan.inputs.push_back(std::move(ci));
+      continue;
+    }
     ci.route = AnalyzeRoute(in.pushed.empty() ? nullptr : &conjunction, in.table, 0, &single);
     ci.shard_sql = "SELECT " + cols + " FROM " + QuoteIdent(in.table->name) + " AS " +
                    QuoteIdent(in.alias) + where;
@@ -434,6 +496,7 @@ Result<SelectPlan> Planner::PlanCoordinatorSelect(const Json& s, std::string_vie
 Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_view text,
                                        ParamTypes* params) {
   std::optional<CoLocatedJoin> colocated;
+  if (ReadsSystemView(s)) return PlanCoordinatorSelect(s, text, params);
   if (NeedsCoordinator(s)) {
     colocated = AnalyzeCoLocation(s, text);
     if (!colocated) return PlanCoordinatorSelect(s, text, params);
@@ -872,7 +935,8 @@ Result<std::pair<std::string, std::vector<OutputColumn>>> Returning(const Json& 
 
 Result<exec::InsertPlan> Planner::PlanInsert(const Json& ins, std::string_view text,
                                              ParamTypes* params) {
-  SB_ASSIGN_OR_RETURN(const meta::TableDef* table, LookupTable(Get(ins, "relation")));
+  SB_ASSIGN_OR_RETURN(const meta::TableDef* table,
+                      LookupWritableTable(Get(ins, "relation"), "insert into"));
   if (ins.contains("onConflictClause")) return NotSupported("INSERT ... ON CONFLICT", 0);
   if (ins.contains("withClause")) return NotSupported("WITH (common table expressions)", 0);
   exec::InsertPlan plan;
@@ -942,7 +1006,9 @@ Result<exec::InsertPlan> Planner::PlanInsert(const Json& ins, std::string_view t
 
 Result<exec::ModifyPlan> Planner::PlanModify(const Json& stmt, bool is_update,
                                              std::string_view text, ParamTypes* params) {
-  SB_ASSIGN_OR_RETURN(const meta::TableDef* table, LookupTable(Get(stmt, "relation")));
+  SB_ASSIGN_OR_RETURN(
+      const meta::TableDef* table,
+      LookupWritableTable(Get(stmt, "relation"), is_update ? "update" : "delete from"));
   if (stmt.contains("fromClause") || stmt.contains("usingClause")) {
     return NotSupported(is_update ? "UPDATE ... FROM" : "DELETE ... USING", 0);
   }
@@ -1028,7 +1094,8 @@ Result<exec::CopyPlan> Planner::PlanCopy(const Json& c) {
                         "Use COPY ... FROM STDIN (psql's \\copy sends a client-side file).");
   }
   if (c.contains("query")) return NotSupported("COPY (query)", 0);
-  SB_ASSIGN_OR_RETURN(const meta::TableDef* table, LookupTable(Get(c, "relation")));
+  SB_ASSIGN_OR_RETURN(const meta::TableDef* table,
+                      LookupWritableTable(Get(c, "relation"), "copy into"));
   exec::CopyPlan plan;
   plan.table = table;
   if (c.contains("attlist")) {

@@ -82,7 +82,12 @@ class Planner {
   Result<exec::DdlPlan> PlanCreateIndex(const Json& index);
   Result<exec::DdlPlan> PlanAlterTable(const Json& alter, std::string_view text);
   Result<exec::CopyPlan> PlanCopy(const Json& copy);
+  // A user table, or a sys.* view (meta/system_views.h); 42P01 otherwise.
   Result<const meta::TableDef*> LookupTable(const Json& range_var) const;
+  // A table a statement may change: a sys.* view is 42809 ("cannot
+  // <action> system view ...").
+  Result<const meta::TableDef*> LookupWritableTable(const Json& range_var,
+                                                    const char* action) const;
   // A join whose rows each live on one shard: sharded tables joined on their
   // (single-column) shard keys, REPLICATED tables only where every row also
   // has a sharded table's row. It runs whole on each shard.

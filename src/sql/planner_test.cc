@@ -370,5 +370,92 @@ TEST_F(PlannerTest, CountDistinctOffTheShardKeyCountsAtTheCoordinator) {
   EXPECT_TRUE(k.inputs.empty());
 }
 
+TEST_F(PlannerTest, SystemViewsRunAtTheCoordinatorFromTheNodesRows) {
+  auto p =
+      Select("SELECT shard_id, owner_node FROM sys.shards WHERE is_local ORDER BY shard_index");
+  EXPECT_EQ(p.merge, exec::SelectPlan::Merge::kCoordinator);
+  ASSERT_EQ(p.inputs.size(), 1u);
+  const auto& in = p.inputs[0];
+  EXPECT_EQ(in.system_view, "shards");
+  EXPECT_EQ(in.route.kind, exec::RouteSpec::Kind::kCoordinator);
+  ASSERT_NE(in.route.table, nullptr);
+  EXPECT_TRUE(in.route.table->system_view);
+  EXPECT_NE(in.shard_sql.find("FROM sys.\"shards\" AS \"shards\" WHERE"), std::string::npos)
+      << in.shard_sql;
+  EXPECT_NE(in.description.find("sys.shards"), std::string::npos);
+  ASSERT_EQ(p.output.size(), 2u);
+  EXPECT_EQ(p.output[0].type.id, TypeId::kText);
+  EXPECT_EQ(p.output[1].type.id, TypeId::kUuid);
+
+  auto all = Select("SELECT * FROM sys.nodes");
+  ASSERT_EQ(all.inputs.size(), 1u);
+  EXPECT_EQ(all.inputs[0].system_view, "nodes");
+  std::vector<std::string> names;
+  for (const auto& c : all.output) names.push_back(c.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"node_id", "raft_id", "role", "state", "is_leader",
+                                             "is_self", "rpc_address", "sql_address",
+                                             "http_address", "shards_owned"}));
+  EXPECT_EQ(all.output[4].type.id, TypeId::kBool);
+
+  auto agg = Select("SELECT count(*), max(epoch) FROM sys.epochs");
+  ASSERT_EQ(agg.inputs.size(), 1u);
+  EXPECT_EQ(agg.inputs[0].system_view, "epochs");
+}
+
+TEST_F(PlannerTest, JoinsOfSystemViewsAndTablesAreNeverCoLocated) {
+  auto p = Select(
+      "SELECT n.node_id, count(*) FROM sys.shards s JOIN sys.nodes n ON s.owner_node = n.node_id "
+      "GROUP BY n.node_id");
+  EXPECT_FALSE(p.colocated_join);
+  ASSERT_EQ(p.inputs.size(), 2u);
+  EXPECT_EQ(p.inputs[0].system_view, "shards");
+  EXPECT_EQ(p.inputs[1].system_view, "nodes");
+
+  auto mixed =
+      Select("SELECT p.name, s.shard_id FROM products p JOIN sys.shards s ON s.shard_index = p.id");
+  EXPECT_FALSE(mixed.colocated_join);
+  ASSERT_EQ(mixed.inputs.size(), 2u);
+  EXPECT_TRUE(mixed.inputs[0].system_view.empty());
+  EXPECT_EQ(mixed.inputs[1].system_view, "shards");
+
+  auto sub = Select("SELECT order_id FROM orders WHERE status IN (SELECT role FROM sys.nodes)");
+  ASSERT_EQ(sub.inputs.size(), 2u);
+  EXPECT_EQ(sub.inputs[1].system_view, "nodes");
+}
+
+TEST_F(PlannerTest, UnknownSystemViewsAndUnqualifiedNamesAreUndefinedTables) {
+  auto unknown = Plan("SELECT * FROM sys.tables");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().code(), "42P01");
+  EXPECT_NE(unknown.status().message().find("sys.tables"), std::string::npos);
+  EXPECT_NE(unknown.status().hint().find("sys.nodes"), std::string::npos);
+  // The views live in schema sys only.
+  auto bare = Plan("SELECT * FROM nodes");
+  ASSERT_FALSE(bare.ok());
+  EXPECT_EQ(bare.status().code(), "42P01");
+}
+
+TEST_F(PlannerTest, WritesAndDdlOnSystemViewsAreRefused) {
+  for (const char* sql : {
+           "INSERT INTO sys.nodes (role) VALUES ('VOTER')",
+           "UPDATE sys.shards SET owner_node = NULL WHERE shard_index = 0",
+           "DELETE FROM sys.epochs",
+           "COPY sys.nodes FROM STDIN",
+           "CREATE INDEX ON sys.nodes (role)",
+           "ALTER TABLE sys.nodes ADD COLUMN x int",
+           "DROP TABLE sys.nodes",
+           "CREATE TABLE sys.mine (a int PRIMARY KEY)",
+       }) {
+    auto r = Plan(sql);
+    ASSERT_FALSE(r.ok()) << sql;
+    EXPECT_EQ(r.status().code(), "42809") << sql << ": " << r.status().ToString();
+  }
+  auto ins = Plan("INSERT INTO sys.nodes (role) VALUES ('VOTER')");
+  EXPECT_EQ(ins.status().message(), "cannot insert into system view \"sys.nodes\"");
+  auto drop = Plan("DROP TABLE IF EXISTS sys.nothing");
+  ASSERT_TRUE(drop.ok()) << drop.status().ToString();
+  EXPECT_TRUE(std::get<exec::DdlPlan>(drop->plan).if_exists_noop);
+}
+
 }  // namespace
 }  // namespace sb::sql
