@@ -21,7 +21,7 @@ test: build
 	@ctest --preset $(PRESET) --timeout 600
 
 demo: build
-	@$(BIN) demo
+	@$(BIN) demo --nodes 3
 
 sim-soak: build
 	@$(BUILD)/tests/sim/sb_sim --seeds $(or $(SEEDS),1000)

@@ -1,15 +1,27 @@
 #include "cli/demo.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <libpq-fe.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <random>
+#include <set>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -239,6 +251,26 @@ std::string OtherShardCustomer(const std::string& customer, uint32_t shards) {
   }
 }
 
+// Takes a pending SIGINT/SIGTERM (blocked by BlockShutdownSignals), waiting
+// at most `wait` for one; 0 when none arrived.
+int TakeShutdownSignal(std::chrono::milliseconds wait) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  timespec ts{static_cast<time_t>(wait.count() / 1000),
+              static_cast<long>((wait.count() % 1000) * 1000000)};
+  for (;;) {
+    int sig = sigtimedwait(&set, nullptr, &ts);
+    if (sig > 0) return sig;
+    if (errno != EINTR) return 0;
+  }
+}
+
+// Runs psql on conninfo: interactive when script is empty (psql owns the
+// terminal and its Ctrl-C), else `-f script` with ON_ERROR_STOP; a shutdown
+// signal to the demo meanwhile stops the script's psql. Returns psql's exit
+// code (1 if it could not run or was stopped).
 int RunPsql(const std::string& conninfo, const std::string& script) {
   pid_t pid = fork();
   if (pid < 0) return 1;
@@ -258,14 +290,84 @@ int RunPsql(const std::string& conninfo, const std::string& script) {
     _exit(127);
   }
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  if (script.empty()) {
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+  }
+  for (;;) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid || (r < 0 && errno != EINTR)) break;
+    if (int sig = TakeShutdownSignal(std::chrono::milliseconds(100)); sig != 0) {
+      std::printf("scratchbird demo: signal %d, stopping psql (pid %d)\n", sig, pid);
+      kill(pid, SIGTERM);
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      return 1;
+    }
   }
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
-}  // namespace
+// Creates the sample schema and data through `load_url`, then prints the
+// showcase queries, their results and plans run through `query_url`.
+// Returns 0, or 1 after printing what failed.
+int LoadAndShowcase(const std::string& load_url, const std::string& query_url, int customers,
+                    uint32_t shards) {
+  Client loader(load_url);
+  if (!loader.ok()) {
+    std::fprintf(stderr, "scratchbird demo: cannot connect to %s: %s", load_url.c_str(),
+                 loader.error().c_str());
+    return 1;
+  }
+  std::printf(
+      "Creating the sample schema (customers, orders, order_items sharded by customer_id; "
+      "products REPLICATED) ...\n");
+  if (!loader.Run(kSchema, false)) return 1;
+  std::printf("Loading sample data with COPY ...\n");
+  std::fflush(stdout);
+  std::string customer = LoadSample(loader, customers);
+  if (customer.empty()) return 1;
+  Client c(query_url);
+  if (!c.ok()) {
+    std::fprintf(stderr, "scratchbird demo: cannot connect to %s: %s", query_url.c_str(),
+                 c.error().c_str());
+    return 1;
+  }
+  if (query_url != load_url) std::printf("Querying through %s\n", query_url.c_str());
+  std::printf("  %s customers, %s orders, %s order items, %s products\n\n",
+              c.Scalar("SELECT count(*) FROM customers").c_str(),
+              c.Scalar("SELECT count(*) FROM orders").c_str(),
+              c.Scalar("SELECT count(*) FROM order_items").c_str(),
+              c.Scalar("SELECT count(*) FROM products").c_str());
+  int rc = 0;
+  for (const auto& s : kShowcase) {
+    std::string sql = s.sql;
+    auto pos = sql.find("__CUSTOMER__");
+    if (pos != std::string::npos) sql.replace(pos, 12, customer);
+    std::printf("-- %s\n%s;\n", s.title, sql.c_str());
+    if (!c.Run(sql, true)) rc = 1;
+    if (s.explain) {
+      std::printf("\nEXPLAIN:\n");
+      c.Run("EXPLAIN " + sql, true, 50);
+    }
+    std::printf("\n");
+  }
+  std::printf(
+      "-- Transactions are shard-local: a second shard in one transaction is refused "
+      "(SQLSTATE 0A000)\n");
+  c.Run("BEGIN", false);
+  c.Run("UPDATE customers SET name = 'renamed' WHERE customer_id = '" + customer + "'", false);
+  c.Run("UPDATE customers SET region = 'EAST' WHERE customer_id = '" +
+            OtherShardCustomer(customer, shards) + "'",
+        false);
+  c.Run("ROLLBACK", false);
+  std::printf("\n");
+  std::fflush(stdout);
+  return rc;
+}
 
-int RunDemo(const DemoOptions& o) {
+int RunSingleNode(const DemoOptions& o) {
   namespace fs = std::filesystem;
   char tmpl[] = "/tmp/scratchbird-demo-XXXXXX";
   if (mkdtemp(tmpl) == nullptr) {
@@ -281,6 +383,7 @@ int RunDemo(const DemoOptions& o) {
   if (st.ok()) st = node::ParseListen("--http-listen", o.http_listen, &no.http_host, &no.http_port);
   if (!st.ok()) {
     std::fprintf(stderr, "scratchbird demo: %s\n", st.message().c_str());
+    fs::remove_all(dir);
     return 2;
   }
   auto started = node::Node::Start(no);
@@ -305,56 +408,7 @@ int RunDemo(const DemoOptions& o) {
   std::printf("  SQL:  %s\n  HTTP: http://127.0.0.1:%u/metrics\n\n", url.c_str(),
               node->http_port());
 
-  int rc = 0;
-  {
-    Client c(url);
-    if (!c.ok()) {
-      std::fprintf(stderr, "scratchbird demo: cannot connect: %s", c.error().c_str());
-      rc = 1;
-    } else {
-      std::printf(
-          "Creating the sample schema (customers, orders, order_items sharded by customer_id; "
-          "products "
-          "REPLICATED) ...\n");
-      if (!c.Run(kSchema, false)) rc = 1;
-      std::string customer;
-      if (rc == 0) {
-        std::printf("Loading sample data with COPY ...\n");
-        customer = LoadSample(c, o.customers);
-        if (customer.empty()) rc = 1;
-      }
-      if (rc == 0) {
-        std::printf("  %s customers, %s orders, %s order items, %s products\n\n",
-                    c.Scalar("SELECT count(*) FROM customers").c_str(),
-                    c.Scalar("SELECT count(*) FROM orders").c_str(),
-                    c.Scalar("SELECT count(*) FROM order_items").c_str(),
-                    c.Scalar("SELECT count(*) FROM products").c_str());
-        for (const auto& s : kShowcase) {
-          std::string sql = s.sql;
-          auto pos = sql.find("__CUSTOMER__");
-          if (pos != std::string::npos) sql.replace(pos, 12, customer);
-          std::printf("-- %s\n%s;\n", s.title, sql.c_str());
-          if (!c.Run(sql, true)) rc = 1;
-          if (s.explain) {
-            std::printf("\nEXPLAIN:\n");
-            c.Run("EXPLAIN " + sql, true, 50);
-          }
-          std::printf("\n");
-        }
-        std::printf(
-            "-- Transactions are shard-local: a second shard in one transaction is refused "
-            "(SQLSTATE 0A000)\n");
-        c.Run("BEGIN", false);
-        c.Run("UPDATE customers SET name = 'renamed' WHERE customer_id = '" + customer + "'",
-              false);
-        c.Run("UPDATE customers SET region = 'EAST' WHERE customer_id = '" +
-                  OtherShardCustomer(customer, node->shard_count()) + "'",
-              false);
-        c.Run("ROLLBACK", false);
-        std::printf("\n");
-      }
-    }
-  }
+  int rc = LoadAndShowcase(url, url, o.customers, node->shard_count());
   if (rc == 0) {
     if (!o.script.empty()) {
       std::printf("Running %s with psql ...\n", o.script.c_str());
@@ -379,6 +433,497 @@ int RunDemo(const DemoOptions& o) {
     std::printf("Data kept in %s\n", no.data_dir.c_str());
   }
   return rc;
+}
+
+// ---------------------------------------------------------------------------
+// `demo --nodes N`: N `scratchbird start` child processes on 127.0.0.1.
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+bool CanBind(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  if (ok && port == 0) {
+    socklen_t len = sizeof a;
+    ok = getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+  }
+  close(fd);
+  return ok;
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof a;
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  close(fd);
+  return port;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string LastLines(const std::string& text, int n) {
+  size_t at = text.size();
+  while (n-- > 0 && at > 0) {
+    size_t nl = text.rfind('\n', at - 1);
+    if (nl == std::string::npos) return text;
+    at = nl;
+  }
+  return text.substr(at == 0 ? 0 : at + 1);
+}
+
+struct DemoNode {
+  int index = 0;
+  std::string certs, data, log;
+  int rpc_port = 0, sql_port = 0, http_port = 0;
+  pid_t pid = -1;
+  std::string rpc() const { return fmt::format("127.0.0.1:{}", rpc_port); }
+  std::string url() const {
+    return fmt::format("postgresql://demo@127.0.0.1:{}/scratchbird", sql_port);
+  }
+};
+
+// The demo's child processes and temporary directory. Every child is
+// stopped by its PID (SIGTERM, bounded wait, SIGKILL) and the directory is
+// removed when this goes out of scope, on every path out of the demo.
+class LocalCluster {
+ public:
+  LocalCluster(std::string exe, std::string dir, bool keep)
+      : exe_(std::move(exe)), dir_(std::move(dir)), keep_(keep) {}
+  ~LocalCluster() {
+    StopNodes();
+    if (keep_) {
+      std::printf("Files kept in %s\n", dir_.c_str());
+    } else {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+    }
+    std::fflush(stdout);
+  }
+  LocalCluster(const LocalCluster&) = delete;
+  LocalCluster& operator=(const LocalCluster&) = delete;
+
+  const std::string& dir() const { return dir_; }
+  std::vector<DemoNode>& nodes() { return nodes_; }
+  // The shutdown signal that arrived while the demo waited, or 0.
+  int shutdown_signal() const { return signal_; }
+
+  // Runs `scratchbird args...` to completion (at most `timeout`), output in
+  // *out. True when it exited 0.
+  bool Tool(const std::vector<std::string>& args, milliseconds timeout, std::string* out) {
+    const std::string log = dir_ + "/tool.out";
+    pid_t pid = Spawn(args, log);
+    if (pid < 0) {
+      *out = "cannot fork";
+      return false;
+    }
+    auto deadline = Clock::now() + timeout;
+    int status = 0;
+    for (;;) {
+      pid_t r = waitpid(pid, &status, WNOHANG);
+      if (r == pid) break;
+      bool late = Clock::now() > deadline;
+      if (late || !Pause(milliseconds(20))) {
+        kill(pid, SIGKILL);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        *out = ReadFile(log) + (late ? "(timed out)\n" : "(interrupted)\n");
+        return false;
+      }
+    }
+    *out = ReadFile(log);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }
+
+  // Starts node n (`scratchbird start`, joining through `join` unless
+  // empty) in the background.
+  bool StartNode(DemoNode& n, const std::string& join) {
+    std::vector<std::string> args = {"start",
+                                     "--data-dir",
+                                     n.data,
+                                     "--certs-dir",
+                                     n.certs,
+                                     "--rpc-listen",
+                                     n.rpc(),
+                                     "--sql-listen",
+                                     fmt::format("127.0.0.1:{}", n.sql_port),
+                                     "--http-listen",
+                                     fmt::format("127.0.0.1:{}", n.http_port)};
+    if (!join.empty()) {
+      args.push_back("--join");
+      args.push_back(join);
+    }
+    n.pid = Spawn(args, n.log);
+    return n.pid > 0;
+  }
+
+  // Waits (bounded) until node n logged that it started. False if it
+  // exited, did not start in time, or a shutdown signal arrived.
+  bool WaitStarted(DemoNode& n, milliseconds timeout) {
+    auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      if (ReadFile(n.log).find(" started") != std::string::npos) return true;
+      if (!Pause(milliseconds(50))) return false;
+    }
+    std::fprintf(stderr, "scratchbird demo: node %d did not start within %llds; its log:\n%s",
+                 n.index, static_cast<long long>(timeout.count() / 1000),
+                 LastLines(ReadFile(n.log), 15).c_str());
+    return false;
+  }
+
+  // Sleeps up to d. False when a shutdown signal arrived or a node exited
+  // (both reported).
+  bool Pause(milliseconds d) {
+    if (signal_ != 0) return false;
+    if (int sig = TakeShutdownSignal(d); sig != 0) {
+      signal_ = sig;
+      std::printf("\nscratchbird demo: received signal %d, stopping\n", sig);
+      return false;
+    }
+    for (auto& n : nodes_) {
+      int status = 0;
+      if (n.pid > 0 && waitpid(n.pid, &status, WNOHANG) == n.pid) {
+        std::fprintf(stderr, "scratchbird demo: node %d (pid %d) exited (%s %d); its log:\n%s",
+                     n.index, n.pid, WIFEXITED(status) ? "status" : "signal",
+                     WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+                     LastLines(ReadFile(n.log), 15).c_str());
+        n.pid = -1;
+        died_ = true;
+      }
+    }
+    return !died_;
+  }
+
+  void StopNodes() {
+    bool any = false;
+    for (auto& n : nodes_)
+      if (n.pid > 0) {
+        any = true;
+        kill(n.pid, SIGTERM);
+      }
+    if (!any) return;
+    std::printf("Stopping the nodes ...\n");
+    std::fflush(stdout);
+    auto deadline = Clock::now() + std::chrono::seconds(15);
+    for (auto& n : nodes_) {
+      if (n.pid <= 0) continue;
+      int status = 0;
+      bool exited = false;
+      while (!exited && Clock::now() < deadline) {
+        pid_t r = waitpid(n.pid, &status, WNOHANG);
+        exited = r == n.pid || (r < 0 && errno != EINTR);
+        if (!exited) std::this_thread::sleep_for(milliseconds(20));
+      }
+      if (!exited) {
+        kill(n.pid, SIGKILL);
+        while (waitpid(n.pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        std::printf("  node %d (pid %d) killed after 15s\n", n.index, n.pid);
+      } else {
+        std::printf("  node %d (pid %d) stopped\n", n.index, n.pid);
+      }
+      n.pid = -1;
+    }
+  }
+
+ private:
+  // fork/exec of this binary in its own process group (the terminal's Ctrl-C
+  // reaches the demo, which stops the children; psql's Ctrl-C does not reach
+  // them), output to `log`, terminated if the demo dies.
+  pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
+    std::vector<std::string> all = {exe_};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const pid_t parent = getpid();
+    std::fflush(stdout);
+    std::fflush(stderr);
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(1);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    signal(SIGPIPE, SIG_DFL);
+    int in = open("/dev/null", O_RDONLY);
+    int out = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in < 0 || out < 0) _exit(126);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(out, 2);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+
+  std::string exe_, dir_;
+  bool keep_;
+  std::vector<DemoNode> nodes_;
+  int signal_ = 0;
+  bool died_ = false;
+};
+
+// One row of `node ls`: RAFT ID is two header words, so rows split into
+// NODE, RAFT_ID, ROLE, STATE, SHARDS, RPC, SQL, HTTP.
+struct MemberRow {
+  std::string role, state, rpc;
+  int shards = 0;
+};
+
+std::vector<MemberRow> ParseNodeLs(const std::string& out) {
+  std::vector<MemberRow> rows;
+  std::istringstream lines(out);
+  std::string line;
+  bool header = true;
+  while (std::getline(lines, line)) {
+    if (header) {
+      header = false;
+      continue;
+    }
+    std::istringstream f(line);
+    std::string uuid, raft, shards;
+    MemberRow m;
+    if (f >> uuid >> raft >> m.role >> m.state >> shards >> m.rpc) {
+      m.shards = std::atoi(shards.c_str());
+      rows.push_back(m);
+    }
+  }
+  return rows;
+}
+
+int RunCluster(const DemoOptions& o) {
+  const int n_nodes = o.nodes;
+  const uint32_t kShards = 16;
+  std::error_code ec;
+  std::string exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  if (ec) {
+    std::fprintf(stderr, "scratchbird demo: cannot find this binary: %s\n", ec.message().c_str());
+    return 1;
+  }
+  std::string sql_host, http_host;
+  uint16_t sql_base = 0, http_base = 0;
+  auto st = node::ParseListen("--sql-listen", o.sql_listen, &sql_host, &sql_base);
+  if (st.ok()) st = node::ParseListen("--http-listen", o.http_listen, &http_host, &http_base);
+  if (!st.ok()) {
+    std::fprintf(stderr, "scratchbird demo: %s\n", st.message().c_str());
+    return 2;
+  }
+  char tmpl[] = "/tmp/scratchbird-demo-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) {
+    std::fprintf(stderr, "scratchbird demo: cannot create a temporary directory: %s\n",
+                 strerror(errno));
+    return 1;
+  }
+  BlockShutdownSignals();
+  LocalCluster cluster(exe, tmpl, o.keep);
+  const std::string& dir = cluster.dir();
+  std::printf("ScratchBird demo: %d nodes on 127.0.0.1, %u shards, files in %s\n", n_nodes, kShards,
+              dir.c_str());
+
+  // Ports: from the --sql-listen / --http-listen ports (and 7947 for RPC)
+  // upwards, one per node, where free; any free port otherwise (all free
+  // ports when --sql-listen has port 0).
+  std::set<int> used;
+  auto pick = [&](int preferred) {
+    if (preferred > 0 && !used.count(preferred) && CanBind(preferred)) {
+      used.insert(preferred);
+      return preferred;
+    }
+    for (int tries = 0; tries < 100; ++tries) {
+      int p = FreePort();
+      if (p > 0 && !used.count(p)) {
+        used.insert(p);
+        return p;
+      }
+    }
+    return 0;
+  };
+  auto& nodes = cluster.nodes();
+  for (int i = 1; i <= n_nodes; ++i) {
+    DemoNode n;
+    n.index = i;
+    n.certs = fmt::format("{}/node{}", dir, i);
+    n.data = fmt::format("{}/data{}", dir, i);
+    n.log = fmt::format("{}/node{}.log", dir, i);
+    n.rpc_port = pick(sql_base == 0 ? 0 : 7947 + i - 1);
+    n.sql_port = pick(sql_base == 0 ? 0 : sql_base + i - 1);
+    n.http_port = pick(http_base == 0 ? 0 : http_base + i - 1);
+    if (n.rpc_port == 0 || n.sql_port == 0 || n.http_port == 0) {
+      std::fprintf(stderr, "scratchbird demo: no free loopback port\n");
+      return 1;
+    }
+    nodes.push_back(n);
+  }
+
+  std::printf("Creating a throwaway CA and %d node certificates ...\n", n_nodes);
+  std::fflush(stdout);
+  std::string out;
+  const std::string ca_dir = dir + "/ca";
+  if (!cluster.Tool({"cert", "create-ca", "--certs-dir", ca_dir}, milliseconds(30000), &out)) {
+    std::fprintf(stderr, "scratchbird demo: cert create-ca failed:\n%s", out.c_str());
+    return 1;
+  }
+  for (auto& n : nodes) {
+    if (!cluster.Tool(
+            {"cert", "create-node", "--certs-dir", ca_dir, "--host", "127.0.0.1", "--out", n.certs},
+            milliseconds(30000), &out)) {
+      std::fprintf(stderr, "scratchbird demo: cert create-node failed:\n%s", out.c_str());
+      return 1;
+    }
+  }
+
+  for (auto& n : nodes) {
+    const std::string join = n.index == 1 ? "" : nodes[0].rpc();
+    if (!cluster.StartNode(n, join)) {
+      std::fprintf(stderr, "scratchbird demo: cannot fork: %s\n", strerror(errno));
+      return 1;
+    }
+    std::printf("Started node %d (pid %d): RPC %s, SQL 127.0.0.1:%d, HTTP 127.0.0.1:%d%s\n",
+                n.index, n.pid, n.rpc().c_str(), n.sql_port, n.http_port,
+                join.empty() ? "" : (", joining through " + join).c_str());
+    std::fflush(stdout);
+    // Node 1 first; the others join through it.
+    if (n.index == 1 && !cluster.WaitStarted(n, milliseconds(30000))) return 1;
+  }
+  for (auto& n : nodes)
+    if (n.index > 1 && !cluster.WaitStarted(n, milliseconds(30000))) return 1;
+
+  std::printf("Initialising the cluster on node 1 (scratchbird cluster init --shards %u) ...\n",
+              kShards);
+  std::fflush(stdout);
+  if (!cluster.Tool({"cluster", "init", "--host", nodes[0].rpc(), "--certs-dir", nodes[0].certs,
+                     "--shards", std::to_string(kShards)},
+                    milliseconds(40000), &out)) {
+    std::fprintf(stderr, "scratchbird demo: cluster init failed:\n%s", out.c_str());
+    return 1;
+  }
+  std::printf("  %s", out.c_str());
+
+  // Every node must see N voters with the shards spread over them before
+  // the tables are created (shards move only while they are empty).
+  std::printf("Waiting until the %d nodes are voters and the shards are spread ...\n", n_nodes);
+  std::fflush(stdout);
+  const auto deadline = Clock::now() + std::chrono::seconds(90);
+  for (auto& n : nodes) {
+    std::string last_summary;
+    for (;;) {
+      bool ran = cluster.Tool({"node", "ls", "--host", n.rpc(), "--certs-dir", n.certs},
+                              milliseconds(10000), &out);
+      if (cluster.shutdown_signal() != 0) return 1;
+      std::vector<MemberRow> rows = ran ? ParseNodeLs(out) : std::vector<MemberRow>{};
+      int voters = 0, total = 0;
+      bool spread = static_cast<int>(rows.size()) == n_nodes;
+      std::string counts;
+      for (const auto& m : rows) {
+        if (m.role == "VOTER" && m.state == "ACTIVE") ++voters;
+        if (m.shards == 0) spread = false;
+        total += m.shards;
+        counts += (counts.empty() ? "" : " ") + std::to_string(m.shards);
+      }
+      spread = spread && voters == n_nodes && total == static_cast<int>(kShards);
+      std::string summary =
+          ran ? fmt::format("  node {} sees {} voter(s) of {}; shards per member: {}", n.index,
+                            voters, n_nodes, counts.empty() ? "-" : counts)
+              : fmt::format("  node {} does not answer yet", n.index);
+      if (summary != last_summary) {
+        std::printf("%s\n", summary.c_str());
+        std::fflush(stdout);
+        last_summary = summary;
+      }
+      if (spread) break;
+      if (Clock::now() > deadline) {
+        std::fprintf(stderr,
+                     "scratchbird demo: the cluster did not form within 90s; last node ls:\n%s"
+                     "node %d log:\n%s",
+                     out.c_str(), n.index, LastLines(ReadFile(n.log), 15).c_str());
+        return 1;
+      }
+      if (!cluster.Pause(milliseconds(250))) return 1;
+    }
+  }
+
+  std::printf("\nWhere each shard lives (scratchbird shard ls):\n");
+  if (!cluster.Tool({"shard", "ls", "--host", nodes[0].rpc(), "--certs-dir", nodes[0].certs},
+                    milliseconds(10000), &out)) {
+    std::fprintf(stderr, "scratchbird demo: shard ls failed:\n%s", out.c_str());
+    return 1;
+  }
+  std::printf("%s\n", out.c_str());
+
+  // SQL engines answer once they applied the shard map; wait (bounded).
+  for (auto& n : nodes) {
+    auto sql_deadline = Clock::now() + std::chrono::seconds(30);
+    for (;;) {
+      Client c(n.url());
+      if (c.ok() && c.Run("SELECT 1", false)) break;
+      if (Clock::now() > sql_deadline) {
+        std::fprintf(stderr, "scratchbird demo: node %d does not answer SQL: %s", n.index,
+                     c.error().c_str());
+        return 1;
+      }
+      if (!cluster.Pause(milliseconds(200))) return 1;
+    }
+  }
+
+  const DemoNode& query_node = nodes[1];
+  std::printf(
+      "Sample data goes in through node 1; the showcase queries run through node 2, which "
+      "reads the shards of the other nodes over gRPC.\n");
+  int rc = LoadAndShowcase(nodes[0].url(), query_node.url(), o.customers, kShards);
+  if (rc == 0 && cluster.shutdown_signal() == 0) {
+    std::printf("Connection strings (any node answers SQL over all shards):\n");
+    for (const auto& n : nodes)
+      std::printf("  node %d (pid %d):  psql \"%s\"   RPC %s   HTTP http://127.0.0.1:%d/metrics\n",
+                  n.index, n.pid, n.url().c_str(), n.rpc().c_str(), n.http_port);
+    std::printf("Admin:  %s node ls --host %s --certs-dir %s\n\n", exe.c_str(),
+                nodes[0].rpc().c_str(), nodes[0].certs.c_str());
+    if (!o.script.empty()) {
+      std::printf("Running %s with psql against node 1 ...\n", o.script.c_str());
+      std::fflush(stdout);
+      rc = RunPsql(nodes[0].url(), o.script);
+    } else if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+      std::printf("Opening psql on node 1; type \\q to stop the demo.\n");
+      std::fflush(stdout);
+      RunPsql(nodes[0].url(), "");
+    } else {
+      std::printf("Press Ctrl-C (or send SIGTERM) to stop the demo.\n");
+      std::fflush(stdout);
+      while (cluster.Pause(milliseconds(500))) {
+      }
+      if (cluster.shutdown_signal() == 0) rc = 1;  // a node exited
+    }
+  } else if (rc == 0) {
+    rc = 1;
+  }
+  return rc;
+}
+
+}  // namespace
+
+int RunDemo(const DemoOptions& o) {
+  return o.nodes > 1 ? RunCluster(o) : RunSingleNode(o);
 }
 
 }  // namespace sb::cli

@@ -96,6 +96,12 @@ int main(int argc, char** argv) {
   demo->add_option("--customers", demo_opts.customers, "Sample customers to generate")
       ->check(CLI::Range(10, 1000000))
       ->capture_default_str();
+  demo->add_option("--nodes", demo_opts.nodes,
+                   "Nodes: 1 runs in this process; 2..9 start that many `scratchbird start` "
+                   "processes forming one cluster (ports from --sql-listen/--http-listen and "
+                   "7947 upwards where free)")
+      ->check(CLI::Range(1, 9))
+      ->capture_default_str();
   demo->add_flag("--keep", demo_opts.keep, "Keep the demo's data directory when it exits");
 
   sb::cli::CertCommand cert(app);
