@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "meta/shard_map.h"
+#include "meta/system_views.h"
 
 namespace sb::node {
 namespace {
@@ -108,6 +109,17 @@ Status ClusterBinding::ProposeDdl(const exec::DdlPlan& plan, std::string_view st
   return st;
 }
 
+Result<std::vector<Row>> ClusterBinding::SystemViewRows(const meta::TableDef& view) {
+  cluster::ClusterNode* node = node_.load();
+  if (node == nullptr) return Status(sqlstate::kAdminShutdown, "the node is stopping");
+  meta::SystemViewContext context;
+  context.self = self_;
+  context.leader_raft_id = node->leader_raft_id();
+  return node->ReadState([&](const meta::ClusterState& s) {
+    return meta::ClusterSystemViewRows(view.name, s, context);
+  });
+}
+
 Result<cluster::ShardLocation> ClusterBinding::Locate(int shard) const {
   cluster::ClusterNode* node = node_.load();
   if (node == nullptr)
@@ -177,6 +189,7 @@ Status ClusterBinding::OpenEngine(const meta::ClusterState& state) {
         return n->Dial(address, node);
       });
   engine->executor().SetPlacement(remote_.get());
+  engine->executor().SetSystemViews(this);
   SB_ASSIGN_OR_RETURN(
       meta::Catalog catalog,
       meta::CatalogFromCanonicalJson(

@@ -6,7 +6,8 @@
 //     serves the subplans other coordinators send for shards this node owns
 //     (ShardService), refusing stale shard-map or schema versions (R05-24);
 //   - sends DDL through Raft and applies every committed schema change to
-//     the local shards, in log order, on every node (C-28).
+//     the local shards, in log order, on every node (C-28);
+//   - answers the sys.* views (meta/system_views.h) from the applied state.
 // Cluster-state callbacks run on the Raft loop thread.
 #pragma once
 
@@ -24,7 +25,7 @@
 
 namespace sb::node {
 
-class ClusterBinding : public DdlProposer {
+class ClusterBinding : public DdlProposer, public exec::SystemViewSource {
  public:
   ClusterBinding(Uuid self, std::string shards_dir, storage::ShardOptions shard_options,
                  observability::Registry* registry);
@@ -44,6 +45,9 @@ class ClusterBinding : public DdlProposer {
 
   Status ProposeDdl(const exec::DdlPlan& plan, std::string_view statement,
                     const meta::Catalog& base, const meta::Catalog& next) override;
+
+  // The sys.* views from the cluster state this node has applied.
+  Result<std::vector<Row>> SystemViewRows(const meta::TableDef& view) override;
 
   // The CatalogDdl statement field: the user's SQL and what each shard runs.
   static std::string EncodeDdlStatement(const exec::DdlPlan& plan, std::string_view sql);

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "cluster/cluster_node.h"
+#include "meta/system_views.h"
 #include "node/cluster_binding.h"
 #include "node/engine.h"
 #include "node/sql_session.h"
@@ -116,6 +117,19 @@ Result<uint32_t> PrepareDataDir(const NodeOptions& o) {
   return recorded;
 }
 
+// The sys.* views of a single-node server: this node, all shards local.
+class SingleNodeSystemViews : public exec::SystemViewSource {
+ public:
+  explicit SingleNodeSystemViews(std::function<meta::SingleNodeFacts()> facts)
+      : facts_(std::move(facts)) {}
+  Result<std::vector<Row>> SystemViewRows(const meta::TableDef& view) override {
+    return meta::SingleNodeSystemViewRows(view.name, facts_());
+  }
+
+ private:
+  std::function<meta::SingleNodeFacts()> facts_;
+};
+
 }  // namespace
 
 Status ParseListen(const std::string& flag, const std::string& value, std::string* host,
@@ -140,7 +154,8 @@ struct Node::Impl {
   int lock_fd = -1;
   uint32_t shards = 0;
   observability::Registry metrics;
-  std::unique_ptr<Engine> engine;  // single-node mode
+  std::unique_ptr<exec::SystemViewSource> system_views;  // single-node mode
+  std::unique_ptr<Engine> engine;                        // single-node mode
   // Cluster mode: the binding owns the engine once the cluster is initialised.
   std::unique_ptr<ClusterBinding> binding;
   std::unique_ptr<cluster::ClusterNode> cluster_node;
@@ -210,6 +225,18 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
     SB_RETURN_IF_ERROR(m.engine->Open());
   }
   Impl* impl = &m;
+  if (m.engine) {
+    m.system_views = std::make_unique<SingleNodeSystemViews>([impl] {
+      meta::SingleNodeFacts f;
+      f.shard_count = impl->shards;
+      if (impl->sql)
+        f.sql_address = impl->options.sql_host + ":" + std::to_string(impl->sql->port());
+      if (impl->http_port > 0)
+        f.http_address = impl->options.http_host + ":" + std::to_string(impl->http_port);
+      return f;
+    });
+    m.engine->executor().SetSystemViews(m.system_views.get());
+  }
   m.factory = std::make_unique<SqlSessionFactory>([impl] { return impl->CurrentEngine(); });
 
   pgwire::ServerOptions po;
