@@ -172,11 +172,6 @@ class ClusterNode {
     std::shared_ptr<RaftHost> h = host();
     return h ? h->leader() : 0;
   }
-  // The Raft id of the leader this node knows of; 0 when none is known.
-  uint64_t leader_raft_id() const {
-    std::shared_ptr<RaftHost> h = host();
-    return h ? h->leader() : 0;
-  }
 
  private:
   class Handler;
