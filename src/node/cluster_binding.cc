@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "meta/shard_map.h"
 #include "meta/system_views.h"
@@ -12,6 +13,9 @@ namespace sb::node {
 namespace {
 
 constexpr std::chrono::milliseconds kDdlTimeout{30000};
+// How long an owner waits to apply a schema version a coordinator already
+// planned with before refusing the subplan (SB003).
+constexpr std::chrono::milliseconds kCatchUpWait{5000};
 
 const char* KindName(exec::DdlPlan::Kind k) {
   switch (k) {
@@ -158,7 +162,16 @@ Status ClusterBinding::CheckTarget(const rpc::ShardTarget& target) const {
     return Status::Ok();
   });
   SB_RETURN_IF_ERROR(owner);
-  const uint64_t mine = engine->catalog()->schema_version();
+  uint64_t mine = engine->catalog()->schema_version();
+  // A coordinator ahead of us ran a schema change that committed but that
+  // this node has not applied yet (it returns as soon as *its* node applied
+  // it): wait for our Raft apply to catch up rather than refuse, so a
+  // statement right after DDL (COPY included) is not bounced.
+  const auto wait_until = std::chrono::steady_clock::now() + kCatchUpWait;
+  while (mine < target.schema_version() && std::chrono::steady_clock::now() < wait_until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    mine = engine->catalog()->schema_version();
+  }
   if (mine != target.schema_version())
     return Status(sqlstate::kStaleShardVersion,
                   fmt::format("{}: the statement was planned against schema version {}, this "

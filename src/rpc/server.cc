@@ -212,6 +212,11 @@ Result<std::unique_ptr<RpcServer>> RpcServer::Start(RpcServerOptions options) {
   builder.RegisterService(impl->service.get());
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
+  // The sync server hands each call to a thread that was polling; with the
+  // defaults (1..2 pollers) concurrent subplans make it create and destroy a
+  // thread per call. Keeping more pollers alive removes that churn.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 4);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 64);
   impl->server = builder.BuildAndStart();
   if (!impl->server || port == 0)
     return Status::Error(kSqlstateConnectionFailure,

@@ -70,7 +70,7 @@ TEST(DemoClusterTest, ThreeNodesRunTheShowcaseAndTheScriptThenStopEveryChild) {
   EXPECT_NE(r.output.find("  20 customers"), std::string::npos);
   EXPECT_NE(r.output.find("node 3 (pid"), std::string::npos);
   // The script's results.
-  EXPECT_NE(r.output.find("kv_rows   |    41"), std::string::npos);
+  EXPECT_NE(r.output.find(" kv_rows  |    41"), std::string::npos);
   EXPECT_NE(r.output.find("marker_value"), std::string::npos);
   EXPECT_NE(r.output.find("customers |    20"), std::string::npos);
   EXPECT_EQ(CountOf(r.output, ") stopped"), 3);
