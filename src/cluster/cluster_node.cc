@@ -127,6 +127,9 @@ class ClusterNode::Handler : public rpc::NodeTransportHandler {
     return receiver->OnRaft(from, messages);
   }
   Result<uint64_t> OnPing(const Uuid&, uint64_t) override { return node_->applied_epoch(); }
+  uint64_t AppliedSchemaVersion() const override {
+    return node_->options_.applied_schema_version ? node_->options_.applied_schema_version() : 0;
+  }
   Status OnExecuteSubplan(const Uuid&, const rpc::SubplanRequest& request,
                           rpc::RowBatchSink& sink) override {
     SB_ASSIGN_OR_RETURN(ShardService * service, Service());
@@ -435,6 +438,40 @@ Status ClusterNode::ProposeCatalog(const meta::CatalogDdl& ddl, std::chrono::mil
   meta::ClusterEntry entry{ddl, {}};
   SB_ASSIGN_OR_RETURN(std::string result, h->Propose(meta::EncodeClusterEntry(entry), timeout));
   return ClusterStateMachine::DecodeResult(result);
+}
+
+std::vector<Uuid> ClusterNode::WaitForSchemaEverywhere(uint64_t version,
+                                                       std::chrono::milliseconds timeout) {
+  struct Peer {
+    Uuid id;
+    std::string address;
+  };
+  std::vector<Peer> peers = machine_->Read([&](const meta::ClusterState& s) {
+    std::vector<Peer> out;
+    for (const meta::Member& m : s.Members())
+      if (m.state != meta::MemberState::kRemoved && m.info.node_uuid != node_id_)
+        out.push_back({m.info.node_uuid, m.info.rpc_address});
+    return out;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::vector<std::future<bool>> done;
+  for (const Peer& p : peers) {
+    done.push_back(std::async(std::launch::async, [this, p, version, deadline] {
+      auto client = Dial(p.address, p.id);
+      if (!client.ok()) return true;
+      while (!stopping_ && std::chrono::steady_clock::now() < deadline) {
+        auto pong = (*client)->Ping(applied_epoch(), kPingTimeout);
+        if (!pong.ok()) return true;  // unreachable: it catches up when it returns
+        if (pong->schema_version >= version) return true;
+        std::this_thread::sleep_for(milliseconds(2));
+      }
+      return false;
+    }));
+  }
+  std::vector<Uuid> behind;
+  for (size_t i = 0; i < peers.size(); ++i)
+    if (!done[i].get()) behind.push_back(peers[i].id);
+  return behind;
 }
 
 Result<rpc::InitReply> ClusterNode::Init(uint32_t shards) {

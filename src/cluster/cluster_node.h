@@ -112,6 +112,9 @@ struct ClusterNodeOptions {
   // the entry is told it applied: the data plane follows the cluster state
   // here (opens the shards at init, applies replicated DDL).
   ClusterStateMachine::Observer on_applied;
+  // The schema version this node's shards have applied (Ping reports it);
+  // unset: 0.
+  std::function<uint64_t()> applied_schema_version;
 };
 
 class ClusterNode {
@@ -162,6 +165,12 @@ class ClusterNode {
   // has run). The entry's rejection (e.g. SB033, another DDL won) is the
   // result.
   Status ProposeCatalog(const meta::CatalogDdl& ddl, std::chrono::milliseconds timeout);
+  // Waits until every other reachable member reports (Ping) schema version
+  // `version` or newer, so a statement on any node sees a schema change that
+  // returned. Members that do not answer are skipped: they catch up when they
+  // come back, and their shards wait for it (SB003). Returns the members
+  // that had not caught up by `timeout`.
+  std::vector<Uuid> WaitForSchemaEverywhere(uint64_t version, std::chrono::milliseconds timeout);
 
   // True once this node's applied state lists it as an ACTIVE voter.
   bool IsVoter() const;

@@ -371,10 +371,16 @@ void CancelState::InterruptAll() {
 
 void CancelState::Reset(std::chrono::milliseconds timeout) {
   cancelled_ = false;
+  user_cancelled_ = false;
   deadline_ = timeout.count() > 0 ? (Clock::now() + timeout).time_since_epoch().count() : INT64_MAX;
 }
 
 void CancelState::Cancel() {
+  user_cancelled_ = true;
+  StopStatement();
+}
+
+void CancelState::StopStatement() {
   cancelled_ = true;
   InterruptAll();
 }
@@ -573,7 +579,7 @@ Result<std::vector<std::vector<Row>>> Executor::RunOnShards(
           shard, static_cast<int64_t>(rows.size()),
           std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count()};
       if (!statuses[i].ok() && opts.cancel != nullptr && shards.size() > 1) {
-        opts.cancel->Cancel();  // no partial results: stop the other shards early
+        opts.cancel->StopStatement();  // no partial results: stop the other shards early
       }
     };
     if (txn != nullptr && txn->remote && txn->bound_shard == shard) {

@@ -34,8 +34,13 @@ class CancelState {
   // the timeout watchdog: the progress handler alone misses statements that
   // spend long between VM steps, e.g. in one expensive function call).
   void InterruptIfTimedOut();
+  // CancelRequest from the client: stops the running statement.
   void Cancel();
+  // Stops the statement's other subplans after one failed (no partial
+  // results); unlike Cancel, not the user's doing.
+  void StopStatement();
   bool ShouldStop() const;
+  bool cancelled_by_user() const { return user_cancelled_.load(); }
   bool timed_out() const;
   void Register(storage::ShardConnection* c);
   void Unregister(storage::ShardConnection* c);
@@ -47,6 +52,7 @@ class CancelState {
  private:
   void InterruptAll();
   std::atomic<bool> cancelled_{false};
+  std::atomic<bool> user_cancelled_{false};
   // steady_clock ticks; max() = no deadline. Atomic: the watchdog reads it.
   std::atomic<std::chrono::steady_clock::rep> deadline_{std::chrono::steady_clock::rep{INT64_MAX}};
   mutable std::mutex mu_;

@@ -103,6 +103,13 @@ Status ClusterBinding::ProposeDdl(const exec::DdlPlan& plan, std::string_view st
   ddl.catalog_json = meta::CanonicalCatalogJson(next);
   ddl.expected_schema_version = base.schema_version();
   Status st = node->ProposeCatalog(ddl, kDdlTimeout);
+  if (st.ok()) {
+    // Committed and applied here; return once the other nodes applied it
+    // too, so the next statement on any node plans with the new schema.
+    for (const Uuid& late : node->WaitForSchemaEverywhere(next.schema_version(), kCatchUpWait))
+      spdlog::warn("node {} has not applied schema version {} yet", late.ToString(),
+                   next.schema_version());
+  }
   if (st.code() == meta::cluster_sqlstate::kSchemaVersionMismatch) {
     // Another node's DDL committed first; the statement was planned against
     // a catalog that is no longer current.

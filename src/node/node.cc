@@ -303,6 +303,10 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
     co.registry = &m.metrics;
     co.join = options.cluster->join;
     ClusterBinding* binding = m.binding.get();
+    co.applied_schema_version = [binding] {
+      Engine* e = binding->engine();
+      return e != nullptr ? e->catalog()->schema_version() : 0;
+    };
     co.on_applied = [binding](const meta::ApplyResult* r, std::string_view command,
                               const meta::ClusterState& state) {
       binding->OnApplied(r, command, state);

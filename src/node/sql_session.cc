@@ -391,8 +391,11 @@ Result<StatementResult> SqlSession::Run(const sql::ParsedStatement& stmt, std::s
   // bounded time (R05-24, C-28).
   const auto retry_until = std::chrono::steady_clock::now() + kStaleVersionRetry;
   while (!result.ok() && result.status().code() == sqlstate::kStaleShardVersion && !txn_.in_block &&
-         std::chrono::steady_clock::now() < retry_until && !cancel_.ShouldStop()) {
+         std::chrono::steady_clock::now() < retry_until) {
+    // A failed subplan stops its siblings through the cancel state; only the
+    // client's own cancel or the statement timeout end the retries.
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (cancel_.cancelled_by_user() || cancel_.timed_out()) break;
     last_catalog_ = engine_->catalog();
     sql::Planner planner(last_catalog_.get());
     auto again = planner.Plan(stmt, text, declared);

@@ -91,6 +91,7 @@ Result<PingResult> PeerClient::Ping(uint64_t my_epoch, std::chrono::milliseconds
   if (!node.ok()) return node.status().Annotate(PeerName());
   result.node = *node;
   result.epoch = reply.epoch();
+  result.schema_version = reply.schema_version();
   result.round_trip = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
   return result;

@@ -34,6 +34,7 @@ struct PeerClientOptions {
 struct PingResult {
   Uuid node;
   uint64_t epoch = 0;
+  uint64_t schema_version = 0;
   std::chrono::microseconds round_trip{0};
 };
 

@@ -95,6 +95,7 @@ class RpcServer::Service final : public NodeTransport::Service {
     if (!epoch.ok()) return ToGrpcStatus(epoch.status());
     resp->set_node(UuidToBytes(self_));
     resp->set_epoch(*epoch);
+    resp->set_schema_version(handler_->AppliedSchemaVersion());
     return grpc::Status::OK;
   }
 

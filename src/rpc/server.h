@@ -52,6 +52,9 @@ class NodeTransportHandler {
   virtual Status OnRaft(const Uuid& from, const std::vector<std::string>& messages) = 0;
   // Returns this node's newest applied configuration epoch.
   virtual Result<uint64_t> OnPing(const Uuid& from, uint64_t their_epoch) = 0;
+  // The schema version this node's shards have applied, reported in every
+  // PingReply (0 by default: a node without shards).
+  virtual uint64_t AppliedSchemaVersion() const { return 0; }
   virtual Status OnExecuteSubplan(const Uuid& from, const SubplanRequest& request,
                                   RowBatchSink& sink) = 0;
   // Serves one ShardTransaction stream until the transaction ends; the

@@ -594,23 +594,11 @@ TEST_F(ClusterSqlTest, EveryNodeAnswersLikeTheOracle) {
 // ALTER TABLE ADD COLUMN through node 3, then at once (no waiting) the new
 // column through nodes 1 and 2, and a scatter query through them.
 //
-// Known product bug, so skipped unless SB_E2E_KNOWN_BUGS is set: a schema
-// change returns to its client as soon as the node that ran it applied the
-// Raft entry; the other nodes apply it a few milliseconds later. Meanwhile
-//  (a) a statement naming the new column through another node fails with
-//      42703 (column does not exist) — the coordinator plans against its
-//      older catalog;
-//  (b) a multi-shard statement through a lagging node that reaches a shard
-//      of an up-to-date owner gets SB003 (the owner refuses the old schema
-//      version) and the client receives SB003: the coordinator's retry in
-//      SqlSession::Run never runs, because Executor::RunOnShards cancelled
-//      the session's CancelState to stop the sibling subplans, and the retry
-//      loop stops when cancel_.ShouldStop().
+// A schema change returns once every reachable node applied it, so the
+// next statement on any node plans with it; and a multi-shard statement that
+// reaches a shard on a node at another schema version is planned again and
+// retried (SB003 never reaches the client).
 TEST_F(ClusterSqlTest, AlterTableAddColumnIsVisibleAtOnceOnOtherNodes) {
-  if (std::getenv("SB_E2E_KNOWN_BUGS") == nullptr)
-    GTEST_SKIP() << "known bug: DDL through one node is not yet applied on the others when it "
-                    "returns (42703 there, SB003 leaking from multi-shard statements); set "
-                    "SB_E2E_KNOWN_BUGS=1 to run";
   ASSERT_NO_FATAL_FAILURE(FormCluster());
   Both(0, "CREATE TABLE customers (id uuid PRIMARY KEY, name text, score int)",
        "CREATE TABLE customers (id text PRIMARY KEY, name text, score int)");
