@@ -140,6 +140,17 @@ Status ShardUnavailable(int shard, const ShardLocation& loc, const Status& cause
                 "cluster status` for the node's health.");
 }
 
+uint64_t RemoteShards::MapVersion() const {
+  auto loc = locate_(0);
+  return loc.ok() ? loc->shard_map_version : 0;
+}
+
+std::string RemoteShards::Where(int shard) const {
+  auto loc = locate_(shard);
+  if (!loc.ok()) return "unknown";
+  return loc->owner == self_ ? "local" : loc->owner_address;
+}
+
 bool RemoteShards::IsLocal(int shard) const {
   auto loc = locate_(shard);
   return loc.ok() && loc->owner == self_;

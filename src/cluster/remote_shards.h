@@ -40,6 +40,8 @@ class RemoteShards : public exec::ShardPlacement {
               const exec::RowSink& sink) override;
   Result<std::unique_ptr<exec::RemoteWrite>> BeginWrite(int shard,
                                                         uint64_t schema_version) override;
+  uint64_t MapVersion() const override;
+  std::string Where(int shard) const override;
 
   // Upper bound of one subplan call; statement_timeout and cancellation stop
   // calls earlier through the session's CancelState.

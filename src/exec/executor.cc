@@ -427,6 +427,12 @@ Status NormalizeError(Status st) {
 Executor::Executor(storage::ShardSet* shards, meta::ShardMap map, size_t parallelism)
     : shards_(shards), map_(std::move(map)), pool_(parallelism) {}
 
+std::string Executor::ShardLabel(int shard) const {
+  std::string name = meta::ShardMap::ShardName(static_cast<uint32_t>(shard));
+  if (placement_ == nullptr) return name;
+  return name + "@" + placement_->Where(shard);
+}
+
 int64_t Executor::NextRowid() {
   // Unique across restarts as long as the clock does not run backwards by
   // more than the restart takes: microseconds × 16 plus a counter.

@@ -135,6 +135,12 @@ class Executor {
   // (the default): every shard is local. Set before the first statement.
   void SetPlacement(ShardPlacement* placement) { placement_ = placement; }
   bool IsLocal(int shard) const { return placement_ == nullptr || placement_->IsLocal(shard); }
+  uint64_t map_version() const {
+    return placement_ != nullptr ? placement_->MapVersion() : map_.version();
+  }
+  // EXPLAIN's name of a shard: "shard_007", in a cluster with where it runs
+  // ("shard_007@local", "shard_007@127.0.0.1:7948").
+  std::string ShardLabel(int shard) const;
   int shard_count() const { return shards_->size(); }
   // Where the sys.* views' rows come from (not owned; outlives the executor).
   // Null: queries on them fail. Set before the first statement.

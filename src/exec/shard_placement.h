@@ -49,6 +49,11 @@ class ShardPlacement {
                       const RowSink& sink) = 0;
   // Opens a write transaction on the owner of a remote shard.
   virtual Result<std::unique_ptr<RemoteWrite>> BeginWrite(int shard, uint64_t schema_version) = 0;
+  // The shard map version routes are resolved with now (EXPLAIN).
+  virtual uint64_t MapVersion() const = 0;
+  // Where a shard's subplan runs, for EXPLAIN: "local" or the owner's RPC
+  // address.
+  virtual std::string Where(int shard) const = 0;
 };
 
 }  // namespace sb::exec

@@ -645,7 +645,7 @@ Result<StatementResult> SqlSession::Explain(const sql::ExplainCommand& e,
     if (needs_params && params.empty()) {
       lines.push_back(fmt::format(
           "{} (type=SINGLE_SHARD, map_version={}, shards=chosen at Bind from parameters)", what,
-          ex.shard_map().version()));
+          ex.map_version()));
       return shards;
     }
     SB_ASSIGN_OR_RETURN(shards, ex.ResolveRoute(route, params));
@@ -665,11 +665,11 @@ Result<StatementResult> SqlSession::Explain(const sql::ExplainCommand& e,
     }
     std::string names;
     for (size_t i = 0; i < shards.size() && i < 8; ++i) {
-      names += (i ? ", " : "") + meta::ShardMap::ShardName(static_cast<uint32_t>(shards[i]));
+      names += (i ? ", " : "") + ex.ShardLabel(shards[i]);
     }
     if (shards.size() > 8) names += ", ...";
     lines.push_back(fmt::format("{} (type={}, map_version={}, shards={}/{}{})", what, type,
-                                ex.shard_map().version(), shards.size(), total,
+                                ex.map_version(), shards.size(), total,
                                 names.empty() ? "" : ": " + names));
     return shards;
   };
