@@ -702,14 +702,26 @@ Result<std::vector<Row>> Executor::RunOnCoordinator(const std::string& sql,
     BindValue(stmt, i + 1, params[i]);
   if (opts.cancel != nullptr) sqlite3_progress_handler(db, 1000, ProgressHandler, opts.cancel);
   const int ncols = sqlite3_column_count(stmt);
+  // The coordinator's own result is held in memory too (a recursive CTE or a
+  // cross join can make it far larger than its inputs): capped by
+  // scratchbird.max_merge_memory like the rows gathered from the shards.
+  MemoryBudget result_budget;
+  result_budget.limit = opts.max_merge_memory;
+  result_budget.setting = "scratchbird.max_merge_memory";
+  result_budget.hint =
+      "The query's result at the coordinator is too large; add a LIMIT or a filter, or raise "
+      "scratchbird.max_merge_memory.";
+  Status over;
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     Row r;
     r.reserve(ncols);
     for (int i = 0; i < ncols; ++i) r.push_back(ColumnValue(stmt, i));
+    over = result_budget.Charge(ApproximateBytes(r));
+    if (!over.ok()) break;
     out.push_back(std::move(r));
   }
   sqlite3_progress_handler(db, 0, nullptr, nullptr);
-  Status st = rc == SQLITE_DONE ? Status::Ok() : SqliteStatus(db, rc);
+  Status st = !over.ok() ? over : rc == SQLITE_DONE ? Status::Ok() : SqliteStatus(db, rc);
   sqlite3_finalize(stmt);
   if (partials != nullptr) (void)exec("DROP TABLE IF EXISTS _p");
   if (!st.ok()) return CancelError(st, opts);

@@ -219,6 +219,32 @@ TEST_F(ExecutorTest, StatementTimeoutInterruptsEveryShard) {
       << r.status().message();
 }
 
+TEST_F(ExecutorTest, CoordinatorResultPastMaxMergeMemoryFailsCleanly) {
+  SelectPlan p;
+  p.route.kind = RouteSpec::Kind::kCoordinator;
+  // An endless recursive CTE at the coordinator: stopped by the memory cap,
+  // not by exhausting memory.
+  p.shard_sql =
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x, 'padding' FROM c";
+  p.shard_width = 2;
+  p.output = {{"x", SqlType::Of(TypeId::kInt8)}, {"t", SqlType::Of(TypeId::kText)}};
+  ExecOptions opts;
+  opts.max_merge_memory = 1 << 20;
+  TxnState txn;
+  auto r = exec_->Select(p, {}, &txn, opts);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), "53200");
+  EXPECT_NE(r.status().message().find("scratchbird.max_merge_memory"), std::string::npos)
+      << r.status().message();
+  // A result within the cap is returned whole.
+  p.shard_sql =
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000) "
+      "SELECT x, 'padding' FROM c";
+  auto ok = exec_->Select(p, {}, &txn, opts);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->rows.size(), 1000u);
+}
+
 TEST_F(ExecutorTest, FailedShardFailsTheWholeQuery) {
   SelectPlan p;
   p.route.kind = RouteSpec::Kind::kAllShards;
