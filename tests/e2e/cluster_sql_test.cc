@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "cluster_process.h"
 #include "e2e_util.h"
 
 namespace sb::e2e {
@@ -56,113 +57,6 @@ std::string Join(const std::vector<std::string>& v) {
   std::string s;
   for (const auto& x : v) s += "  " + x + "\n";
   return s;
-}
-
-// One `scratchbird start` child on fixed ports (kept across restarts: a node
-// must come back on the RPC address it joined with), stopped only through
-// its own PID.
-class ClusterProcess {
- public:
-  ClusterProcess(std::string base, int index) : base_(std::move(base)), index_(index) {
-    rpc_ = "127.0.0.1:" + std::to_string(FreePort());
-    sql_port_ = FreePort();
-    http_ = "127.0.0.1:" + std::to_string(FreePort());
-  }
-  ~ClusterProcess() { Stop(); }
-  ClusterProcess(const ClusterProcess&) = delete;
-  ClusterProcess& operator=(const ClusterProcess&) = delete;
-
-  std::string certs() const { return base_ + "/node" + std::to_string(index_); }
-  const std::string& rpc() const { return rpc_; }
-  int index() const { return index_; }
-  bool running() const { return pid_ > 0; }
-  std::string conninfo() const {
-    return "host=127.0.0.1 port=" + std::to_string(sql_port_) +
-           " dbname=scratchbird user=tester connect_timeout=10";
-  }
-
-  bool Start(const std::string& join) {
-    log_ = base_ + "/node" + std::to_string(index_) + "." + std::to_string(starts_++) + ".log";
-    std::vector<std::string> args = {SB_BINARY,       "start",
-                                     "--data-dir",    base_ + "/data" + std::to_string(index_),
-                                     "--certs-dir",   certs(),
-                                     "--rpc-listen",  rpc_,
-                                     "--sql-listen",  "127.0.0.1:" + std::to_string(sql_port_),
-                                     "--http-listen", http_};
-    if (!join.empty()) {
-      args.push_back("--join");
-      args.push_back(join);
-    }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    auto deadline = Clock::now() + 30s;
-    while (Clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return false;
-      }
-      if (log().find(" started") != std::string::npos) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
-  }
-
-  // SIGTERM and wait; then SIGKILL. The exit code, or -1 when killed.
-  int Stop() {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    auto deadline = Clock::now() + 10s;
-    while (Clock::now() < deadline) {
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return -1;
-  }
-
-  void Kill9() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-
-  std::string log() const {
-    std::ifstream in(log_);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-
- private:
-  std::string base_;
-  int index_;
-  std::string rpc_, http_, log_;
-  int sql_port_ = 0;
-  int starts_ = 0;
-  pid_t pid_ = -1;
-};
-
-ProgramResult Cli(std::vector<std::string> args) {
-  args.insert(args.begin(), SB_BINARY);
-  return RunProgram(args, 30s);
 }
 
 // `cluster status` as seen by one node: the leader's node UUID (the row

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "cluster_process.h"
 #include "e2e_util.h"
 
 namespace sb::e2e {
@@ -29,101 +30,29 @@ int CountOf(const std::string& text, const std::string& needle) {
   return n;
 }
 
-// One `scratchbird start` child, stopped only through its own PID.
-class ClusterProcess {
- public:
-  ClusterProcess(std::string base, int index) : base_(std::move(base)), index_(index) {
-    rpc_ = "127.0.0.1:" + std::to_string(FreePort());
-    sql_port_ = FreePort();
-    http_ = "127.0.0.1:" + std::to_string(FreePort());
+// Runs `sql` on a node over libpq: "ok:<first value or empty>" on success,
+// "error:<message>" otherwise.
+std::string RunSql(const ClusterProcess& n, const std::string& sql) {
+  std::string conninfo =
+      "host=127.0.0.1 port=" + std::to_string(n.sql_port()) + " dbname=scratchbird";
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string e = "error:" + std::string(PQerrorMessage(conn));
+    PQfinish(conn);
+    return e;
   }
-  ~ClusterProcess() { Stop(); }
-
-  std::string certs() const { return base_ + "/node" + std::to_string(index_); }
-  const std::string& rpc() const { return rpc_; }
-  int sql_port() const { return sql_port_; }
-
-  bool Start(const std::string& join) {
-    log_ = base_ + "/node" + std::to_string(index_) + "." + std::to_string(starts_++) + ".log";
-    std::vector<std::string> args = {SB_BINARY,       "start",
-                                     "--data-dir",    base_ + "/data" + std::to_string(index_),
-                                     "--certs-dir",   certs(),
-                                     "--rpc-listen",  rpc_,
-                                     "--sql-listen",  "127.0.0.1:" + std::to_string(sql_port_),
-                                     "--http-listen", http_};
-    if (!join.empty()) {
-      args.push_back("--join");
-      args.push_back(join);
-    }
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      if (fault_injection_) ::setenv("SB_FAULT_INJECTION", "1", 1);
-      int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    auto deadline = Clock::now() + 20s;
-    while (Clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return false;
-      }
-      if (log().find(" started") != std::string::npos) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
-  }
-
-  // SIGTERM and wait; the exit code, or -1 when it had to be killed.
-  int Stop() {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    auto deadline = Clock::now() + 10s;
-    while (Clock::now() < deadline) {
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return -1;
-  }
-
-  const std::string& http() const { return http_; }
-  int http_port() const { return std::stoi(http_.substr(http_.rfind(':') + 1)); }
-  bool running() const { return pid_ > 0 && ::kill(pid_, 0) == 0; }
-  void EnableFaultInjection() { fault_injection_ = true; }
-
-  std::string log() const {
-    std::ifstream in(log_);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-
- private:
-  std::string base_;
-  int index_;
-  std::string rpc_, http_, log_;
-  int sql_port_ = 0;
-  int starts_ = 0;
-  bool fault_injection_ = false;
-  pid_t pid_ = -1;
-};
-
-ProgramResult Cli(std::vector<std::string> args) {
-  args.insert(args.begin(), SB_BINARY);
-  return RunProgram(args, 30s);
+  PGresult* r = PQexec(conn, sql.c_str());
+  std::string out;
+  const ExecStatusType st = PQresultStatus(r);
+  if (st == PGRES_TUPLES_OK)
+    out = "ok:" + std::string(PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "");
+  else if (st == PGRES_COMMAND_OK)
+    out = "ok:";
+  else
+    out = "error:" + std::string(PQresultErrorMessage(r));
+  PQclear(r);
+  PQfinish(conn);
+  return out;
 }
 
 // Polls `cluster status` on `host` until its output contains every needle.
@@ -195,19 +124,7 @@ TEST(ClusterE2eTest, ThreeProcessesFormAClusterAndReportIt) {
   EXPECT_TRUE(StatusShows(nodes[1]->rpc(), nodes[1]->certs(), formed, &out)) << out;
 
   // SQL keeps working on every node.
-  for (auto& n : nodes) {
-    std::string conninfo =
-        "host=127.0.0.1 port=" + std::to_string(n->sql_port()) + " dbname=scratchbird";
-    PGconn* conn = PQconnectdb(conninfo.c_str());
-    ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
-    PGresult* r = PQexec(conn, "SELECT 40 + 2");
-    EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK);
-    if (PQresultStatus(r) == PGRES_TUPLES_OK) {
-      EXPECT_STREQ(PQgetvalue(r, 0, 0), "42");
-    }
-    PQclear(r);
-    PQfinish(conn);
-  }
+  for (auto& n : nodes) EXPECT_EQ(RunSql(*n, "SELECT 40 + 2"), "ok:42");
 
   // One /metrics per process: the cluster's counters are on it too.
   const std::string& http = nodes[0]->http();
@@ -298,14 +215,7 @@ TEST(ClusterE2eTest, TamperedEpochEntryIsRejectedByEveryNodeWithoutACrash) {
                                 nodes[0]->rpc(), "--certs-dir", nodes[0]->certs()});
   EXPECT_EQ(disabled.exit_code, 1) << disabled.output;
 
-  std::string conninfo =
-      "host=127.0.0.1 port=" + std::to_string(nodes[2]->sql_port()) + " dbname=scratchbird";
-  PGconn* conn = PQconnectdb(conninfo.c_str());
-  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
-  PGresult* r = PQexec(conn, "CREATE TABLE after_fault (id int PRIMARY KEY)");
-  EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQresultErrorMessage(r);
-  PQclear(r);
-  PQfinish(conn);
+  EXPECT_EQ(RunSql(*nodes[2], "CREATE TABLE after_fault (id int PRIMARY KEY)"), "ok:");
   for (auto& n : nodes) EXPECT_EQ(n->Stop(), 0) << n->log();
 }
 
@@ -315,16 +225,7 @@ TEST(ClusterE2eTest, FourthNodeJoinsAsLearnerBecomesVoterAndIsRemovedGracefully)
   FormThreeNodeCluster(dir, &nodes, 4, /*fault_injection=*/false);
   // A table exists, so the fourth node's arrival does not move shards: it
   // owns none and may leave.
-  {
-    std::string conninfo =
-        "host=127.0.0.1 port=" + std::to_string(nodes[0]->sql_port()) + " dbname=scratchbird";
-    PGconn* conn = PQconnectdb(conninfo.c_str());
-    ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
-    PGresult* r = PQexec(conn, "CREATE TABLE kv (k int PRIMARY KEY, v text)");
-    EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQresultErrorMessage(r);
-    PQclear(r);
-    PQfinish(conn);
-  }
+  EXPECT_EQ(RunSql(*nodes[0], "CREATE TABLE kv (k int PRIMARY KEY, v text)"), "ok:");
   ASSERT_TRUE(nodes[3]->Start(nodes[1]->rpc())) << nodes[3]->log();
   std::string out;
   ASSERT_TRUE(StatusShows(nodes[0]->rpc(), nodes[0]->certs(), {"4 (4 voters), 4 reachable"}, &out))
@@ -336,20 +237,9 @@ TEST(ClusterE2eTest, FourthNodeJoinsAsLearnerBecomesVoterAndIsRemovedGracefully)
   EXPECT_NE(leader_logs.find("promoted to voter"), std::string::npos) << leader_logs;
 
   // SQL through the new node reaches every shard.
-  {
-    std::string conninfo =
-        "host=127.0.0.1 port=" + std::to_string(nodes[3]->sql_port()) + " dbname=scratchbird";
-    PGconn* conn = PQconnectdb(conninfo.c_str());
-    ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
-    PGresult* r = PQexec(conn, "INSERT INTO kv VALUES (1,'a'),(2,'b'),(3,'c'),(4,'d'),(5,'e')");
-    EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQresultErrorMessage(r);
-    PQclear(r);
-    r = PQexec(conn, "SELECT count(*) FROM kv");
-    ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQresultErrorMessage(r);
-    EXPECT_STREQ(PQgetvalue(r, 0, 0), "5");
-    PQclear(r);
-    PQfinish(conn);
-  }
+  EXPECT_EQ(RunSql(*nodes[3], "INSERT INTO kv VALUES (1,'a'),(2,'b'),(3,'c'),(4,'d'),(5,'e')"),
+            "ok:");
+  EXPECT_EQ(RunSql(*nodes[3], "SELECT count(*) FROM kv"), "ok:5");
 
   // The node's UUID from node ls (the row with its RPC address).
   ProgramResult ls =
@@ -385,20 +275,8 @@ TEST(ClusterE2eTest, FourthNodeJoinsAsLearnerBecomesVoterAndIsRemovedGracefully)
       Cli({"node", "remove", fourth, "--host", nodes[0]->rpc(), "--certs-dir", nodes[0]->certs()});
   EXPECT_EQ(again.exit_code, 0) << again.output;
   EXPECT_EQ(nodes[3]->Stop(), 0) << nodes[3]->log();
-  {
-    std::string conninfo =
-        "host=127.0.0.1 port=" + std::to_string(nodes[1]->sql_port()) + " dbname=scratchbird";
-    PGconn* conn = PQconnectdb(conninfo.c_str());
-    ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
-    PGresult* r = PQexec(conn, "ALTER TABLE kv ADD COLUMN w int");
-    EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQresultErrorMessage(r);
-    PQclear(r);
-    r = PQexec(conn, "SELECT count(*) FROM kv");
-    ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQresultErrorMessage(r);
-    EXPECT_STREQ(PQgetvalue(r, 0, 0), "5");
-    PQclear(r);
-    PQfinish(conn);
-  }
+  EXPECT_EQ(RunSql(*nodes[1], "ALTER TABLE kv ADD COLUMN w int"), "ok:");
+  EXPECT_EQ(RunSql(*nodes[1], "SELECT count(*) FROM kv"), "ok:5");
   for (int i = 0; i < 3; ++i) EXPECT_EQ(nodes[i]->Stop(), 0) << nodes[i]->log();
 }
 
