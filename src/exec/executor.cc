@@ -543,6 +543,17 @@ Result<std::vector<int>> Executor::ResolveRoute(const RouteSpec& route,
 
 namespace {
 
+// Runs statements on the coordinator's in-memory database; `stage` names
+// the step in the (internal) error.
+Status ExecCoordinatorSql(sqlite3* db, const std::string& sql, const char* stage) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  std::string msg = err ? err : "";
+  sqlite3_free(err);
+  if (rc != SQLITE_OK) return Status::Internal(std::string(stage) + " failed: " + msg);
+  return Status::Ok();
+}
+
 int64_t ApproximateBytes(const Row& row) {
   int64_t n = 16;
   for (const Value& v : row) {
@@ -661,14 +672,7 @@ Result<std::vector<Row>> Executor::RunOnCoordinator(const std::string& sql,
   SB_ASSIGN_OR_RETURN(sqlite3 * db, CoordinatorDb());
   StatementContextScope scope(opts.context);
   std::vector<Row> out;
-  auto exec = [&](const std::string& s) -> Status {
-    char* err = nullptr;
-    int rc = sqlite3_exec(db, s.c_str(), nullptr, nullptr, &err);
-    std::string msg = err ? err : "";
-    sqlite3_free(err);
-    if (rc != SQLITE_OK) return Status::Internal("merge stage failed: " + msg);
-    return Status::Ok();
-  };
+  auto exec = [db](const std::string& s) { return ExecCoordinatorSql(db, s, "merge stage"); };
   if (partials != nullptr) {
     std::string create = "DROP TABLE IF EXISTS _p; CREATE TABLE _p(";
     std::string insert = "INSERT INTO _p VALUES (";
@@ -741,14 +745,7 @@ Result<std::vector<std::vector<Row>>> Executor::ReadSystemView(const Coordinator
   }
   SB_ASSIGN_OR_RETURN(std::vector<Row> rows, system_views_->SystemViewRows(*view));
   SB_ASSIGN_OR_RETURN(sqlite3 * db, CoordinatorDb());
-  auto exec = [&](const std::string& s) -> Status {
-    char* err = nullptr;
-    int rc = sqlite3_exec(db, s.c_str(), nullptr, nullptr, &err);
-    std::string msg = err ? err : "";
-    sqlite3_free(err);
-    if (rc != SQLITE_OK) return Status::Internal("coordinator stage failed: " + msg);
-    return Status::Ok();
-  };
+  auto exec = [db](const std::string& s) { return ExecCoordinatorSql(db, s, "coordinator stage"); };
   // The views' rows live in the schema `sys` of the coordinator database
   // (an attached in-memory database), so the input's SQL reads them under
   // the name the query gave.
@@ -806,14 +803,7 @@ Result<std::vector<Row>> Executor::RunWithInputs(const SelectPlan& plan,
                                                  const ExecOptions& opts,
                                                  std::vector<ShardStat>* stats) {
   SB_ASSIGN_OR_RETURN(sqlite3 * db, CoordinatorDb());
-  auto exec = [&](const std::string& s) -> Status {
-    char* err = nullptr;
-    int rc = sqlite3_exec(db, s.c_str(), nullptr, nullptr, &err);
-    std::string msg = err ? err : "";
-    sqlite3_free(err);
-    if (rc != SQLITE_OK) return Status::Internal("coordinator stage failed: " + msg);
-    return Status::Ok();
-  };
+  auto exec = [db](const std::string& s) { return ExecCoordinatorSql(db, s, "coordinator stage"); };
   // The coordinator database is reused by the thread: always leave it empty.
   struct DropInputs {
     std::function<Status(const std::string&)> exec;
