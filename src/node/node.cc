@@ -21,6 +21,7 @@
 #include "node/engine.h"
 #include "node/sql_session.h"
 #include "pgwire/server.h"
+#include "rpc/grpc_log.h"
 #include "security/certs_dir.h"
 #include "storage/shard_set.h"
 
@@ -292,6 +293,9 @@ Result<std::unique_ptr<Node>> Node::Start(const NodeOptions& options) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   if (options.cluster) {
+    // gRPC's own log lines go to spdlog, and its TLS handshake failures on
+    // plaintext connections are counted (the only place gRPC reports them).
+    rpc::InstallGrpcLogBridge(&m.metrics);
     cluster::ClusterNodeOptions co;
     co.data_dir = options.data_dir;
     co.certs_dir = options.cluster->certs_dir;
@@ -357,6 +361,7 @@ void Node::Stop() {
   if (m.binding) m.binding->Detach();
   if (m.cluster_node) m.cluster_node->Stop();
   m.factory.reset();
+  if (m.cluster_node) rpc::InstallGrpcLogBridge(nullptr);  // the registry goes with this node
   m.cluster_node.reset();
   m.binding.reset();
   m.engine.reset();

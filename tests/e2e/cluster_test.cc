@@ -280,5 +280,80 @@ TEST(ClusterE2eTest, FourthNodeJoinsAsLearnerBecomesVoterAndIsRemovedGracefully)
   for (int i = 0; i < 3; ++i) EXPECT_EQ(nodes[i]->Stop(), 0) << nodes[i]->log();
 }
 
+// A labelled sample ("name{reason=\"wrong_ca\"} 3") in a /metrics text, 0
+// when absent.
+double LabelledMetric(const std::string& body, const std::string& sample) {
+  size_t at = body.find(sample + " ");
+  return at == std::string::npos ? 0 : std::stod(body.substr(at + sample.size() + 1));
+}
+
+TEST(ClusterE2eTest, ForeignCaNodesAndPlaintextAreRefusedAndCounted) {
+  TempDir dir;
+  const std::string admin = dir.path() + "/certs";
+  const std::string foreign_admin = dir.path() + "/foreign-certs";
+  ASSERT_EQ(Cli({"cert", "create-ca", "--certs-dir", admin}).exit_code, 0);
+  ASSERT_EQ(Cli({"cert", "create-ca", "--certs-dir", foreign_admin}).exit_code, 0);
+  ClusterProcess member(dir.path(), 1);
+  ClusterProcess intruder(dir.path(), 2);
+  ASSERT_EQ(Cli({"cert", "create-node", "--certs-dir", admin, "--host", "127.0.0.1", "--out",
+                 member.certs()})
+                .exit_code,
+            0);
+  // Same host, another cluster's CA.
+  ASSERT_EQ(Cli({"cert", "create-node", "--certs-dir", foreign_admin, "--host", "127.0.0.1",
+                 "--out", intruder.certs()})
+                .exit_code,
+            0);
+  ASSERT_TRUE(member.Start("")) << member.log();
+  ASSERT_EQ(
+      Cli({"cluster", "init", "--host", member.rpc(), "--certs-dir", member.certs()}).exit_code, 0);
+
+  // The foreign node tries to join: its handshake is refused every time.
+  ASSERT_TRUE(intruder.Start(member.rpc())) << intruder.log();
+  const std::string metric = "scratchbird_rpc_rejected_connections_total";
+  auto deadline = Clock::now() + 15s;
+  double wrong_ca = 0;
+  while (Clock::now() < deadline && wrong_ca < 1) {
+    wrong_ca = LabelledMetric(HttpGet(member.http_port(), "/metrics").body,
+                              metric + "{reason=\"wrong_ca\"}");
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_GE(wrong_ca, 1) << HttpGet(member.http_port(), "/metrics").body;
+  // The admin CLI with the foreign certificate is refused too.
+  ProgramResult foreign_status =
+      Cli({"cluster", "status", "--host", member.rpc(), "--certs-dir", intruder.certs()});
+  EXPECT_EQ(foreign_status.exit_code, 1) << foreign_status.output;
+
+  // Plaintext: an HTTP/2 preface where a TLS ClientHello belongs.
+  const int rpc_port = std::stoi(member.rpc().substr(member.rpc().rfind(':') + 1));
+  int fd = ConnectTcp(rpc_port);
+  ASSERT_GE(fd, 0);
+  const std::string preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  ASSERT_EQ(::write(fd, preface.data(), preface.size()), static_cast<ssize_t>(preface.size()));
+  char buf[256];
+  // The server closes the connection without a single HTTP/2 frame.
+  ssize_t n = ::read(fd, buf, sizeof buf);
+  EXPECT_LE(n, 7) << "the server answered plaintext";
+  ::close(fd);
+  deadline = Clock::now() + 10s;
+  double plaintext = 0;
+  while (Clock::now() < deadline && plaintext < 1) {
+    plaintext = LabelledMetric(HttpGet(member.http_port(), "/metrics").body,
+                               metric + "{reason=\"plaintext\"}");
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_GE(plaintext, 1);
+
+  // The member is alone, healthy and still serving.
+  std::string out;
+  EXPECT_TRUE(
+      StatusShows(member.rpc(), member.certs(), {"members    1 (1 voters), 1 reachable"}, &out))
+      << out;
+  EXPECT_EQ(RunSql(member, "SELECT 1"), "ok:1");
+  EXPECT_TRUE(member.running());
+  intruder.Stop();
+  EXPECT_EQ(member.Stop(), 0) << member.log();
+}
+
 }  // namespace
 }  // namespace sb::e2e
