@@ -9,6 +9,7 @@
 
 #include "proto/node.grpc.pb.h"
 #include "rpc/credentials.h"
+#include "rpc/grpc_runtime.h"
 #include "rpc/wire.h"
 
 namespace sb::rpc {
@@ -24,6 +25,7 @@ PeerClient::PeerClient(PeerClientOptions options, Uuid self, std::unique_ptr<Imp
 PeerClient::~PeerClient() = default;
 
 Result<std::unique_ptr<PeerClient>> PeerClient::Create(PeerClientOptions options) {
+  ConfigureGrpcRuntime();
   if (options.address.empty()) return Status::InvalidArgument("peer address is empty");
   SB_ASSIGN_OR_RETURN(security::NodeIdentity self,
                       security::ReadNodeIdentity(options.identity.cert_pem));

@@ -8,6 +8,7 @@
 
 #include "proto/node.grpc.pb.h"
 #include "rpc/credentials.h"
+#include "rpc/grpc_runtime.h"
 #include "rpc/wire.h"
 
 namespace sb::rpc {
@@ -198,6 +199,7 @@ RpcServer::~RpcServer() {
 }
 
 Result<std::unique_ptr<RpcServer>> RpcServer::Start(RpcServerOptions options) {
+  ConfigureGrpcRuntime();
   if (options.handler == nullptr || !options.auth)
     return Status::InvalidArgument("rpc server needs a handler and a peer authenticator");
   SB_ASSIGN_OR_RETURN(security::NodeIdentity self,
