@@ -640,7 +640,7 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
     // Scatter: push WHERE, projection and ORDER BY ... LIMIT l+o down; merge.
     if (group_local) {
       tr.set_allow_aggregates(true);
-      SB_RETURN_IF_ERROR(CheckGrouped(targets, group_by));
+      SB_RETURN_IF_ERROR(CheckGrouped(targets, group_by, &tr));
     }
     std::string sql = "SELECT ";
     int width = 0;
@@ -803,9 +803,13 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
   ParamTypes* ptypes = params;
   Translator coord({}, text, ptypes);
   coord.set_allow_aggregates(true);
+  // o.status and status name the same group column.
+  std::vector<Json> canonical_groups;
+  for (const auto& g : group_exprs) canonical_groups.push_back(tr.Canonical(g));
   coord.set_override([&](const Json& node) -> std::optional<Result<Translated>> {
+    const Json canonical = tr.Canonical(node);
     for (size_t i = 0; i < n_groups; ++i) {
-      if (SameExpression(node, group_exprs[i])) {
+      if (SameExpression(canonical, canonical_groups[i])) {
         Translated t;
         t.sql = "c" + std::to_string(i);
         t.type = shard_types[i];

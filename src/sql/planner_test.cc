@@ -261,7 +261,7 @@ TEST_F(PlannerTest, QueryShapesOutsideTheSupportedSetAreRefusedWithFeatureNotSup
       Plan("SELECT * FROM orders NATURAL JOIN (products CROSS JOIN orders o2)").status().code(),
       "0A000");
   EXPECT_EQ(
-      Plan("SELECT count(*) OVER (ORDER BY id GROUPS 1 PRECEDING) FROM products").status().code(),
+      Plan("SELECT count(*) OVER (ORDER BY id RANGE 1 PRECEDING) FROM products").status().code(),
       "0A000");
   EXPECT_EQ(
       Plan("SELECT 1 FROM orders WHERE (order_id, order_id) > ANY (SELECT id, id FROM products)")

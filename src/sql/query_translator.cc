@@ -45,7 +45,7 @@ constexpr int kStartUnboundedPreceding = 0x20, kEndUnboundedFollowing = 0x100;
 constexpr int kStartCurrentRow = 0x200, kEndCurrentRow = 0x400;
 constexpr int kStartOffsetPreceding = 0x800, kEndOffsetPreceding = 0x1000;
 constexpr int kStartOffsetFollowing = 0x2000, kEndOffsetFollowing = 0x4000;
-constexpr int kExcludeAny = 0x8000 | 0x10000 | 0x20000;
+constexpr int kExcludeCurrentRow = 0x8000, kExcludeGroup = 0x10000, kExcludeTies = 0x20000;
 
 // A named window of a WINDOW clause, resolved to a plain inline WindowDef.
 struct NamedWindow {
@@ -1072,8 +1072,9 @@ Result<std::string> QueryTranslator::WindowSpec(const Json& over, Translator* se
   }
   const int fo = over.value("frameOptions", 0);
   if ((fo & 0x1) != 0) {  // an explicit frame
-    if ((fo & kExcludeAny) != 0) return NotSupported("window frame EXCLUDE", 0);
-    if ((fo & kFrameGroups) != 0) return NotSupported("GROUPS window frames", 0);
+    if ((fo & kFrameGroups) != 0 && !over.contains("orderClause")) {
+      return WindowError("GROUPS mode requires an ORDER BY clause", over.value("location", -1));
+    }
     auto bound = [&](bool start) -> Result<std::string> {
       const int unbounded = start ? kStartUnboundedPreceding : kEndUnboundedFollowing;
       const int current = start ? kStartCurrentRow : kEndCurrentRow;
@@ -1091,20 +1092,31 @@ Result<std::string> QueryTranslator::WindowSpec(const Json& over, Translator* se
         int64_t n = ConstIntValue(Get(off, "A_Const"), text_);
         if (n < 0) {
           return Status(sqlstate::kInvalidPrecedingOrFollowingSize,
-                        "frame starting offset must not be negative");
+                        start ? "frame starting offset must not be negative"
+                              : "frame ending offset must not be negative");
         }
         return std::to_string(n) + ((fo & preceding) != 0 ? " PRECEDING" : " FOLLOWING");
       }
       // Not given: PostgreSQL's default end is CURRENT ROW.
       return std::string("CURRENT ROW");
     };
-    std::string frame = (fo & kFrameRows) != 0 ? " ROWS " : " RANGE ";
+    // GROUPS and EXCLUDE have the same meaning in SQLite (3.28+).
+    std::string frame = (fo & kFrameRows) != 0     ? " ROWS "
+                        : (fo & kFrameGroups) != 0 ? " GROUPS "
+                                                   : " RANGE ";
     SB_ASSIGN_OR_RETURN(std::string start, bound(true));
     if ((fo & kFrameBetween) != 0) {
       SB_ASSIGN_OR_RETURN(std::string end, bound(false));
       frame += "BETWEEN " + start + " AND " + end;
     } else {
       frame += start;
+    }
+    if ((fo & kExcludeCurrentRow) != 0) {
+      frame += " EXCLUDE CURRENT ROW";
+    } else if ((fo & kExcludeGroup) != 0) {
+      frame += " EXCLUDE GROUP";
+    } else if ((fo & kExcludeTies) != 0) {
+      frame += " EXCLUDE TIES";
     }
     spec += frame;
   }
@@ -1121,6 +1133,9 @@ Result<Translated> QueryTranslator::Window(const Json& node, Translator* self) {
   }
   if (f.value("agg_distinct", false)) return NotSupported("DISTINCT in a window function", loc);
   if (f.contains("agg_filter")) return NotSupported("FILTER in a window function", loc);
+  if (f.contains("agg_order")) {
+    return NotSupported("aggregate ORDER BY is not implemented for window functions", loc);
+  }
   std::vector<const Json*> args;
   for (const auto& a : Get(f, "args")) args.push_back(&a);
   SB_ASSIGN_OR_RETURN(std::string spec, WindowSpec(Get(f, "over"), self));
@@ -1164,7 +1179,9 @@ Result<Translated> QueryTranslator::Window(const Json& node, Translator* self) {
     // run as window functions.
     const bool allowed = self->allow_aggregates();
     self->set_allow_aggregates(true);
+    self->set_window_aggregate(true);
     auto agg = self->Expr(plain);
+    self->set_window_aggregate(false);
     self->set_allow_aggregates(allowed);
     SB_ASSIGN_OR_RETURN(Translated a, std::move(agg));
     const std::string prefix = name + "(";

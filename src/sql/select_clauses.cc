@@ -239,11 +239,15 @@ Result<std::vector<Json>> ResolveGroupBy(const Json& group_clause,
 
 // PostgreSQL's rule: outside aggregates, a selected column must be grouped
 // (SQLite would silently pick a value from the group).
-Status CheckGrouped(const std::vector<Target>& targets, const std::vector<Json>& group_by) {
+Status CheckGrouped(const std::vector<Target>& targets, const std::vector<Json>& group_by,
+                    Translator* tr) {
+  std::vector<Json> groups;
+  for (const auto& g : group_by) groups.push_back(tr->Canonical(g));
   for (const auto& t : targets) {
     if (ContainsAggregate(t.expr)) continue;
-    bool grouped = std::any_of(group_by.begin(), group_by.end(),
-                               [&](const Json& g) { return SameExpression(g, t.expr); });
+    const Json e = tr->Canonical(t.expr);
+    bool grouped = std::any_of(groups.begin(), groups.end(),
+                               [&](const Json& g) { return SameExpression(g, e); });
     if (!grouped && t.expr.contains("ColumnRef")) {
       auto f = NameList(Get(Get(t.expr, "ColumnRef"), "fields"));
       return Status(sqlstate::kGroupingError,
@@ -334,7 +338,7 @@ Result<std::string> GroupHavingSql(Translator* tr, const std::vector<Target>& ta
     SB_ASSIGN_OR_RETURN(Translated h, tr->Condition(*having));
     sql += " HAVING " + h.sql;
   }
-  if (aggregated) SB_RETURN_IF_ERROR(CheckGrouped(targets, group_by));
+  if (aggregated) SB_RETURN_IF_ERROR(CheckGrouped(targets, group_by, tr));
   return sql;
 }
 

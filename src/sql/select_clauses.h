@@ -66,7 +66,8 @@ Result<std::vector<Json>> ResolveGroupBy(const Json& group_clause,
                                          std::string_view text);
 // PostgreSQL's rule: outside aggregates, a selected column must be grouped
 // (SQLite would silently pick a value from the group).
-Status CheckGrouped(const std::vector<Target>& targets, const std::vector<Json>& group_by);
+Status CheckGrouped(const std::vector<Target>& targets, const std::vector<Json>& group_by,
+                    Translator* tr);
 // The same rule for the arguments, PARTITION BY and ORDER BY of the window
 // functions (and window definitions) in `tree`, in an aggregating query.
 Status CheckGroupedWindows(const Json& tree, const std::vector<Json>& group_by);

@@ -336,6 +336,46 @@ Result<std::pair<int, int>> Translator::ResolveColumn(const Json& column_ref) {
   return std::make_pair(found_rel, found_col);
 }
 
+Json Translator::Canonical(const Json& node) {
+  if (node.is_array()) {
+    Json out = Json::array();
+    for (const auto& e : node) out.push_back(Canonical(e));
+    return out;
+  }
+  if (!node.is_object() || node.contains("SubLink")) return node;
+  if (node.contains("ColumnRef")) {
+    auto fields = NameList(Get(Get(node, "ColumnRef"), "fields"));
+    if (fields.empty() || fields.back() == "*") return node;
+    auto qualified = [](const std::string& alias, const std::string& column) {
+      return Json{{"ColumnRef",
+                   {{"fields", Json::array({Json{{"String", {{"sval", alias}}}},
+                                            Json{{"String", {{"sval", column}}}}})}}}};
+    };
+    if (fields.size() == 1) {
+      for (const auto& m : merged_columns_) {
+        if (m.first != fields[0]) continue;
+        // A USING column of an inner, left or right join is one side's
+        // column; the COALESCE of a full join stays a name of its own.
+        for (const auto& rel : scope_) {
+          for (const auto& col : rel.table->columns) {
+            if (m.second.sql == QuoteIdent(rel.alias) + "." + QuoteIdent(col.name)) {
+              return qualified(rel.alias, col.name);
+            }
+          }
+        }
+        return node;
+      }
+    }
+    auto rc = ResolveColumn(node);
+    if (!rc.ok()) return node;
+    const Relation& rel = scope_[rc->first];
+    return qualified(rel.alias, rel.table->columns[rc->second].name);
+  }
+  Json out = Json::object();
+  for (auto it = node.begin(); it != node.end(); ++it) out[it.key()] = Canonical(it.value());
+  return out;
+}
+
 void Translator::SetMergedColumn(const std::string& name, Translated expr) {
   for (auto& [n, e] : merged_columns_) {
     if (n == name) {
@@ -1218,8 +1258,49 @@ Result<Translated> Translator::Func(const Json& node) {
     if (window_handler_) return window_handler_(node, this);
     return NotSupported("window function " + name, loc);
   }
-  if (f.value("agg_within_group", false) || f.contains("agg_order")) {
-    return NotSupported("ordered-set aggregates and ORDER BY inside an aggregate", loc);
+  if (f.value("agg_within_group", false)) {
+    return NotSupported("ordered-set aggregates (WITHIN GROUP)", loc);
+  }
+  if (f.contains("agg_order")) {
+    if (!IsAggregateCall(node)) {
+      return Status(sqlstate::kWrongObjectType,
+                    fmt::format("ORDER BY specified, but {} is not an aggregate function", name),
+                    {}, loc);
+    }
+    if (name == "string_agg" || name == "array_agg") {
+      // SQLite 3.40 has no ORDER BY in aggregate calls, and feeding the
+      // aggregate from an ordered subquery keeps the order only by accident.
+      return NotSupported(
+          fmt::format("ORDER BY inside {}() (the input order of an aggregate cannot be "
+                      "guaranteed yet)",
+                      name),
+          loc);
+    }
+    // The other aggregates do not depend on the order of their input: check
+    // the ORDER BY expressions as PostgreSQL does, then leave them out.
+    for (const auto& item : Get(f, "agg_order")) {
+      const Json& key = Get(Get(item, "SortBy"), "node");
+      if (f.value("agg_distinct", false) &&
+          std::none_of(Get(f, "args").begin(), Get(f, "args").end(),
+                       [&](const Json& a) { return SameExpression(a, key); })) {
+        return Status(sqlstate::kInvalidColumnReference,
+                      "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument "
+                      "list",
+                      {}, Loc(key));
+      }
+      const bool in_window = window_aggregate_;
+      window_aggregate_ = false;
+      auto k = Expr(key);
+      window_aggregate_ = in_window;
+      SB_ASSIGN_OR_RETURN(Translated t, std::move(k));
+      if (t.contains_aggregate) {
+        return Status(sqlstate::kGroupingError, "aggregate function calls cannot be nested", {},
+                      loc);
+      }
+    }
+    Json plain = node;
+    plain["FuncCall"].erase("agg_order");
+    return Func(plain);
   }
   if (f.contains("agg_filter") && IsAggregateCall(node)) {
     // agg(x) FILTER (WHERE c) is agg(CASE WHEN c THEN x END): aggregates
@@ -1262,6 +1343,16 @@ Result<Translated> Translator::Func(const Json& node) {
     if (!allow_aggregates_) {
       return Status(sqlstate::kGroupingError, "aggregate functions are not allowed here", {}, loc);
     }
+    // agg(...) OVER runs over the rows of a grouped query, so its argument
+    // may hold that query's aggregates (sum(count(*)) OVER ()).
+    const bool in_window = window_aggregate_;
+    window_aggregate_ = false;
+    auto nested = [&](const Translated& a) {
+      return a.contains_aggregate && !in_window
+                 ? Status(sqlstate::kGroupingError, "aggregate function calls cannot be nested", {},
+                          loc)
+                 : Status::Ok();
+    };
     bool distinct = f.value("agg_distinct", false);
     Translated out;
     out.contains_aggregate = true;
@@ -1271,6 +1362,7 @@ Result<Translated> Translator::Func(const Json& node) {
       } else {
         if (args.size() != 1) return NotSupported("count with several arguments", loc);
         SB_ASSIGN_OR_RETURN(Translated a, Expr(*args[0]));
+        SB_RETURN_IF_ERROR(nested(a));
         out.sql = std::string("count(") + (distinct ? "DISTINCT " : "") + a.sql + ")";
       }
       out.type = SqlType::Of(TypeId::kInt8);
@@ -1281,15 +1373,15 @@ Result<Translated> Translator::Func(const Json& node) {
       if (distinct) return NotSupported("string_agg(DISTINCT ...)", loc);
       SB_ASSIGN_OR_RETURN(Translated v, ExprAs(*args[0], SqlType::Of(TypeId::kText)));
       SB_ASSIGN_OR_RETURN(Translated sep, ExprAs(*args[1], SqlType::Of(TypeId::kText)));
+      SB_RETURN_IF_ERROR(nested(v));
+      SB_RETURN_IF_ERROR(nested(sep));
       out.sql = "group_concat(" + v.sql + ", coalesce(" + sep.sql + ", ''))";
       out.type = SqlType::Of(TypeId::kText);
       return out;
     }
     if (args.size() != 1) return NotSupported(name + " with this argument list", loc);
     SB_ASSIGN_OR_RETURN(Translated a, Expr(*args[0]));
-    if (a.contains_aggregate) {
-      return Status(sqlstate::kGroupingError, "aggregate function calls cannot be nested", {}, loc);
-    }
+    SB_RETURN_IF_ERROR(nested(a));
     if (a.type.id == TypeId::kUnknown) {
       SB_ASSIGN_OR_RETURN(a, Coerce(std::move(a), SqlType::Of(TypeId::kText)));
     }
@@ -1309,7 +1401,12 @@ Result<Translated> Translator::Func(const Json& node) {
       }
       // bigint sums are numeric in PostgreSQL and cannot overflow: sb_sumi
       // adds in 128 bits and returns decimal text past the int64 range.
-      const std::string sum_fn = a.type.id == TypeId::kInt8 ? "sb_sumi(" : "sum(";
+      // A window sum of counts cannot leave the int64 range (it would take
+      // 2^63 rows), so SQLite's built-in sum is exact there.
+      const bool sum_of_counts =
+          in_window && args[0]->contains("FuncCall") && IsAggregateCall(*args[0]) &&
+          Lower(NameList(Get(Get(*args[0], "FuncCall"), "funcname")).back()) == "count";
+      const std::string sum_fn = a.type.id == TypeId::kInt8 && !sum_of_counts ? "sb_sumi(" : "sum(";
       if (name == "sum") {
         out.sql = sum_fn + d + a.sql + ")";
         if (a.type.id == TypeId::kInt2 || a.type.id == TypeId::kInt4) {

@@ -66,6 +66,9 @@ class Translator {
   void set_override(Override o) { override_ = std::move(o); }
   void set_allow_aggregates(bool allow) { allow_aggregates_ = allow; }
   bool allow_aggregates() const { return allow_aggregates_; }
+  // The next aggregate call translated is a window aggregate (agg(...) OVER):
+  // its argument may contain plain aggregates of a grouped query.
+  void set_window_aggregate(bool w) { window_aggregate_ = w; }
 
   // Hooks for whole queries (sql/query_translator.h). Columns not found in
   // this scope resolve in `outer` (correlated subqueries).
@@ -94,6 +97,11 @@ class Translator {
 
   // Resolves a column reference to (relation index, column index).
   Result<std::pair<int, int>> ResolveColumn(const Json& column_ref);
+
+  // `node` with every column reference that resolves in this scope written
+  // as alias.column (subqueries and USING-merged names are left as they are),
+  // so that SameExpression sees o.status and status as the same column.
+  Json Canonical(const Json& node);
 
   // PostgreSQL's output column name for an expression (FigureColname).
   static std::string ColumnName(const Json& node);
@@ -132,6 +140,7 @@ class Translator {
   ParamTypes* params_;
   Override override_;
   bool allow_aggregates_ = false;
+  bool window_aggregate_ = false;
   Translator* outer_ = nullptr;
   SubqueryHandler subquery_handler_;
   WindowHandler window_handler_;
