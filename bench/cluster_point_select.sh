@@ -87,7 +87,6 @@ for round in $(seq 1 "$ROUNDS"); do
   OWN_ALL+=("$OWN"); NON_ALL+=("$NON")
   echo "round $round: owner (node 1) $OWN tps, non-owner (node 2) $NON tps, ratio $(ratio "$NON" "$OWN")x"
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 OWN_MED=$(median "${OWN_ALL[@]}")
 NON_MED=$(median "${NON_ALL[@]}")
 echo "cluster point select, 3 nodes, $ROWS rows, $NK keys on node 1's shards, 8 clients, ${SECS}s x ${ROUNDS} rounds: median owner $OWN_MED tps, non-owner $NON_MED tps, ratio non-owner/owner $(ratio "$NON_MED" "$OWN_MED")x"

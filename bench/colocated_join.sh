@@ -28,7 +28,6 @@ if ! diff <(psql -X -A -t "$SB_URL" -c "$QUERY") <(sqlite3 -separator '|' "$WORK
   exit 1
 fi
 psql -X -q "$SB_URL" -c "EXPLAIN $QUERY" | grep -q "Join: co-located" || { echo "the join was not co-located" >&2; exit 1; }
-median() { python3 -c "import sys,statistics; print(f'{statistics.median(float(x) for x in sys.argv[1:]):.1f}')" "$@"; }
 sb_times=(); lite_times=()
 for _ in $(seq 1 "$REPS"); do
   sb_times+=($(psql -X -q "$SB_URL" -c '\timing on' -c "$QUERY" | grep -E '^Time:' | sed -E 's/Time: ([0-9.]+) ms.*/\1/'))

@@ -16,7 +16,6 @@ CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER, v INTEGER);
 .import $WORK/t.tsv t
 SQL
 QUERY='SELECT k, count(*), sum(v) FROM t GROUP BY k ORDER BY k'
-median() { python3 -c "import sys,statistics; print(f'{statistics.median(float(x) for x in sys.argv[1:]):.1f}')" "$@"; }
 sb_times=(); lite_times=()
 for _ in $(seq 1 "$REPS"); do
   sb_times+=($(psql -X -q "$SB_URL" -c '\timing on' -c "$QUERY" | grep -E '^Time:' | sed -E 's/Time: ([0-9.]+) ms.*/\1/'))

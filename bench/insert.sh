@@ -27,7 +27,6 @@ for round in $(seq 1 "$ROUNDS"); do
   SB_ALL+=("$SB_TPS")
   echo "round $round: PostgreSQL $PG_TPS tps, ScratchBird $SB_TPS tps, ratio $(ratio "$SB_TPS" "$PG_TPS")x"
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 PG_MED=$(median "${PG_ALL[@]}")
 SB_MED=$(median "${SB_ALL[@]}")
 echo "single-row insert, 8 clients, ${SECS}s x ${ROUNDS} rounds, durable: median PostgreSQL $PG_MED tps, ScratchBird $SB_MED tps, ratio $(ratio "$SB_MED" "$PG_MED")x (bar >= 0.5x)"

@@ -24,7 +24,6 @@ if ! diff <(psql -X -A -t "$PG_URL" -c "$QUERY") <(psql -X -A -t "$SB_URL" -c "$
   echo "join results differ between PostgreSQL and ScratchBird" >&2
   exit 1
 fi
-median() { python3 -c "import sys,statistics; print(f'{statistics.median(float(x) for x in sys.argv[1:]):.1f}')" "$@"; }
 time_of() { psql -X -q "$1" -c '\timing on' -c "$QUERY" | grep -E '^Time:' | sed -E 's/Time: ([0-9.]+) ms.*/\1/'; }
 pg_times=(); sb_times=()
 for _ in $(seq 1 "$REPS"); do

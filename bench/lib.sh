@@ -61,4 +61,6 @@ tps_of() {
   local tps; tps=$(echo "$out" | grep -E '^tps = ' | sed -E 's/^tps = ([0-9.]+).*/\1/' | head -1)
   if [ -z "$tps" ]; then echo "$out" | tail -5 >&2; echo 0; else echo "$tps"; fi
 }
+# The median of the arguments (numbers).
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 ratio() { python3 -c "print(f'{float($1)/float($2):.2f}')"; }
