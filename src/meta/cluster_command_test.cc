@@ -5,14 +5,12 @@
 #include <random>
 #include <string>
 
+#include "meta/test_util.h"
+
 namespace sb::meta {
 namespace {
 
-Uuid U(std::string_view text) {
-  Result<Uuid> u = Uuid::Parse(text);
-  EXPECT_TRUE(u.ok()) << text;
-  return u.ok() ? *u : Uuid();
-}
+using testing::U;
 
 MemberInfo Info(std::string_view uuid, uint64_t raft_id, uint8_t key_byte) {
   MemberInfo m;

@@ -6,20 +6,13 @@
 #include <random>
 #include <string>
 
+#include "meta/test_util.h"
+
 namespace sb::meta {
 namespace {
 
-Uuid U(std::string_view text) {
-  Result<Uuid> u = Uuid::Parse(text);
-  EXPECT_TRUE(u.ok()) << text;
-  return u.ok() ? *u : Uuid();
-}
-
-Ed25519PrivateKey Key(char seed) {
-  Result<Ed25519PrivateKey> k = Ed25519PrivateKey::FromSeed(std::string(32, seed));
-  EXPECT_TRUE(k.ok());
-  return std::move(k).value();
-}
+using testing::Key;
+using testing::U;
 
 constexpr int64_t kT0 = 1767225600000000000;
 

@@ -7,9 +7,13 @@
 #include <string>
 
 #include "meta/epoch_chain.h"
+#include "meta/test_util.h"
 
 namespace sb::meta {
 namespace {
+
+using testing::Key;
+using testing::U;
 
 std::string Hex(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -21,12 +25,6 @@ std::string Hex(std::string_view bytes) {
   return out;
 }
 
-Uuid U(std::string_view text) {
-  Result<Uuid> u = Uuid::Parse(text);
-  EXPECT_TRUE(u.ok()) << text;
-  return u.ok() ? *u : Uuid();
-}
-
 Sha256Digest Filled(uint8_t b) {
   Sha256Digest d;
   d.fill(b);
@@ -34,12 +32,6 @@ Sha256Digest Filled(uint8_t b) {
 }
 
 // Keys from fixed seeds so every run signs the same bytes.
-Ed25519PrivateKey Key(char seed) {
-  Result<Ed25519PrivateKey> k = Ed25519PrivateKey::FromSeed(std::string(32, seed));
-  EXPECT_TRUE(k.ok());
-  return std::move(k).value();
-}
-
 // The epoch of tests/golden/cce_golden.py; keep the two in step.
 ClusterConfigEpoch GoldenEpoch() {
   ClusterConfigEpoch e;
