@@ -295,8 +295,16 @@ int RunScratchBird(const Options& o) {
     Report(o, pings);
   }
   const std::string command(16, 'c');  // about the size of etcd's small put
+  // Diagnostic: SB_BENCH_ONLY=leader|follower sends every call to that role.
+  const char* only = std::getenv("SB_BENCH_ONLY");
+  const uint64_t leader = members[1]->host->leader();
+  auto pick = [&](int p, long seq) -> uint64_t {
+    if (only == nullptr) return static_cast<uint64_t>(MemberFor(p, seq)) + 1;
+    if (std::string(only) == "leader") return leader;
+    return leader == 1 ? 2 : 1;
+  };
   Outcome out = Drive(o, [&](int p, long seq) {
-    auto& m = members[static_cast<uint64_t>(MemberFor(p, seq)) + 1];
+    auto& m = members[pick(p, seq)];
     return m->host->Propose(command, milliseconds(5000)).ok();
   });
   Report(o, out);

@@ -4,9 +4,11 @@
 
 #include <utility>
 
+#include "rpc/wire.h"
+
 namespace sb::cluster {
 
-// One peer's queue and the thread that drains it into Raft calls.
+// One peer's queue and the thread that drains it onto a RaftStream.
 class GrpcRaftTransport::PeerSender {
  public:
   PeerSender(raft::NodeId id, RaftPeer peer, const GrpcRaftTransportOptions& options)
@@ -17,6 +19,8 @@ class GrpcRaftTransport::PeerSender {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
+      // A Write may be blocked on a peer that stopped reading (SIGSTOP).
+      if (live_stream_ != nullptr) live_stream_->Cancel();
     }
     cv_.notify_all();
     thread_.join();
@@ -45,19 +49,18 @@ class GrpcRaftTransport::PeerSender {
 
  private:
   void Run() {
-    std::unique_ptr<rpc::PeerClient> client;
     for (;;) {
       std::vector<std::string> batch;
       {
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
-        if (stop_) return;
+        if (stop_) break;
         while (!queue_.empty() && batch.size() < options_.max_batch) {
           batch.push_back(std::move(queue_.front()));
           queue_.pop_front();
         }
       }
-      Status st = Call(client, batch);
+      Status st = Deliver(batch);
       std::unique_lock<std::mutex> lock(mu_);
       if (st.ok()) {
         sent_ += batch.size();
@@ -65,12 +68,13 @@ class GrpcRaftTransport::PeerSender {
       }
       dropped_ += batch.size();
       spdlog::debug("raft transport: to raft node {} at {}: {}", id_, peer_.address, st.ToString());
-      if (cv_.wait_for(lock, options_.retry_pause, [this] { return stop_; })) return;
+      if (cv_.wait_for(lock, options_.retry_pause, [this] { return stop_; })) break;
     }
+    (void)CloseStream();  // shutting down: the outcome no longer matters
   }
 
-  Status Call(std::unique_ptr<rpc::PeerClient>& client, const std::vector<std::string>& batch) {
-    if (!client) {
+  Status Deliver(const std::vector<std::string>& batch) {
+    if (!client_) {
       rpc::PeerClientOptions o;
       o.address = peer_.address;
       o.expected_node = peer_.node;
@@ -79,17 +83,61 @@ class GrpcRaftTransport::PeerSender {
       o.default_timeout = options_.call_timeout;
       auto created = rpc::PeerClient::Create(std::move(o));
       if (!created.ok()) return created.status();
-      client = std::move(*created);
+      client_ = std::move(*created);
     }
-    return client->SendRaft(batch);
+    if (unary_) return client_->SendRaft(batch);
+    // A stream that broke since its last write (the peer restarted, the
+    // stream outlived its deadline) gets one fresh stream at once; only a
+    // fresh stream failing counts as the peer being unreachable.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      const bool fresh = stream_ == nullptr;
+      if (fresh) OpenStream();
+      if (stream_->Write(batch)) return Status::Ok();
+      Status why = CloseStream();
+      if (why.code() == sqlstate::kFeatureNotSupported) {
+        spdlog::info("raft transport: {} does not serve RaftStream; using one call per batch",
+                     peer_.address);
+        unary_ = true;
+        return client_->SendRaft(batch);
+      }
+      if (fresh) return why.ok() ? Status::Error(rpc::kSqlstateConnectionFailure,
+                                                 "raft stream to " + peer_.address + " closed")
+                                 : why;
+    }
+    return Status::Error(rpc::kSqlstateConnectionFailure,
+                         "raft stream to " + peer_.address + " failed twice");
+  }
+
+  void OpenStream() {
+    stream_ = client_->OpenRaftStream(options_.stream_lifetime);
+    std::lock_guard<std::mutex> lock(mu_);
+    live_stream_ = stream_.get();
+  }
+
+  // Ends the current stream (if any) and returns its outcome.
+  Status CloseStream() {
+    if (!stream_) return Status::Ok();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      live_stream_ = nullptr;
+      if (stop_) stream_->Cancel();  // do not wait for a peer's ack at shutdown
+    }
+    Status st = stream_->Finish();
+    stream_.reset();
+    return st;
   }
 
   const raft::NodeId id_;
   const RaftPeer peer_;
   const GrpcRaftTransportOptions& options_;
+  // Sender thread only.
+  std::unique_ptr<rpc::PeerClient> client_;
+  std::unique_ptr<rpc::RaftStreamCall> stream_;
+  bool unary_ = false;  // the peer does not serve RaftStream
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::string> queue_;
+  rpc::RaftStreamCall* live_stream_ = nullptr;  // stream_, for Cancel from ~PeerSender
   bool stop_ = false;
   uint64_t dropped_ = 0;
   uint64_t sent_ = 0;

@@ -3,7 +3,9 @@
 // Outgoing: GrpcRaftTransport keeps one PeerClient and one sender thread per
 // peer, fed by a bounded queue, so a slow or dead peer costs the Raft loop
 // nothing but dropped messages (Raft resends what matters). Messages to one
-// peer leave in order, batched into one Raft call when they pile up.
+// peer leave in order on one long-lived RaftStream, batched when they pile
+// up; a stream costs a write per batch where a unary call cost a round trip
+// before the next batch could leave (docs/raft.md, "Transport").
 //
 // Incoming: RaftBatchReceiver turns a RaftBatch from an authenticated node
 // into RaftHost::Step calls, after checking that the node's certificate
@@ -44,7 +46,12 @@ struct GrpcRaftTransportOptions {
   std::shared_ptr<const rpc::PeerAuthenticator> auth;
   size_t max_queue = 4096;  // messages waiting per peer; more are dropped
   size_t max_batch = 256;   // messages per Raft call
+  // Deadline of a unary Raft call (peers without RaftStream).
   std::chrono::milliseconds call_timeout{1000};
+  // Deadline of one RaftStream; a stream past it is replaced on the next
+  // write. Long, because a stream is cheap to keep and replacing it may lose
+  // the messages in flight (Raft resends them).
+  std::chrono::milliseconds stream_lifetime{std::chrono::hours(1)};
   // Pause after a failed call so an unreachable peer is not redialled in a
   // tight loop; messages arriving meanwhile queue up (and overflow).
   std::chrono::milliseconds retry_pause{100};

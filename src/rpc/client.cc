@@ -78,6 +78,61 @@ Status PeerClient::SendRaft(const std::vector<std::string>& messages,
   return Status::Ok();
 }
 
+namespace {
+
+class GrpcRaftStreamCall : public RaftStreamCall {
+ public:
+  GrpcRaftStreamCall(NodeTransport::Stub* stub, std::chrono::system_clock::time_point deadline,
+                     const Uuid& self, std::string peer)
+      : peer_(std::move(peer)) {
+    ctx_.set_deadline(deadline);
+    stream_ = stub->RaftStream(&ctx_, &ack_);
+    batch_.set_from_node(UuidToBytes(self));
+  }
+  ~GrpcRaftStreamCall() override {
+    if (!finished_) {
+      ctx_.TryCancel();
+      (void)stream_->Finish();
+    }
+  }
+  bool Write(const std::vector<std::string>& messages) override {
+    batch_.clear_messages();
+    for (const auto& m : messages) batch_.add_messages(m);
+    if (!stream_->Write(batch_)) return false;
+    written_ += messages.size();
+    return true;
+  }
+  Status Finish() override {
+    if (finished_) return Status::Ok();
+    finished_ = true;
+    stream_->WritesDone();
+    grpc::Status st = stream_->Finish();
+    if (!st.ok()) return FromGrpcStatus(st, peer_);
+    if (ack_.accepted() != written_)
+      return Status::Error(kSqlstateConnectionFailure,
+                           peer_ + " accepted " + std::to_string(ack_.accepted()) + " of " +
+                               std::to_string(written_) + " streamed raft messages");
+    return Status::Ok();
+  }
+  void Cancel() override { ctx_.TryCancel(); }
+
+ private:
+  grpc::ClientContext ctx_;
+  std::string peer_;
+  RaftAck ack_;
+  RaftBatch batch_;  // reused: its from_node is set once
+  uint64_t written_ = 0;
+  std::unique_ptr<grpc::ClientWriter<RaftBatch>> stream_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<RaftStreamCall> PeerClient::OpenRaftStream(std::chrono::milliseconds lifetime) {
+  return std::make_unique<GrpcRaftStreamCall>(impl_->stub.get(), Deadline(lifetime), self_,
+                                              PeerName());
+}
+
 Result<PingResult> PeerClient::Ping(uint64_t my_epoch, std::chrono::milliseconds timeout) {
   PingRequest req;
   req.set_from_node(UuidToBytes(self_));

@@ -51,6 +51,19 @@ class ShardTxnCall {
   virtual void Cancel() = 0;
 };
 
+// The sending end of one RaftStream call. Write and Finish belong to one
+// thread; Cancel may be called from any thread (a sender being retired).
+class RaftStreamCall {
+ public:
+  virtual ~RaftStreamCall() = default;
+  // Hands the batch to the stream; false once the stream is broken.
+  virtual bool Write(const std::vector<std::string>& messages) = 0;
+  // Ends the stream: OK with every message accepted, else why it broke
+  // (12 "not served" … as FromGrpcStatus maps it).
+  virtual Status Finish() = 0;
+  virtual void Cancel() = 0;
+};
+
 class PeerClient {
  public:
   // Creates the channel; connecting happens on the first call.
@@ -63,6 +76,9 @@ class PeerClient {
   // timeout zero: options.default_timeout.
   Status SendRaft(const std::vector<std::string>& messages,
                   std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+  // Opens a RaftStream; `lifetime` is its deadline (the stream is meant to be
+  // replaced before then), so a Write stuck on a frozen peer ends at last.
+  std::unique_ptr<RaftStreamCall> OpenRaftStream(std::chrono::milliseconds lifetime);
   Result<PingResult> Ping(uint64_t my_epoch,
                           std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
   // Streams the subplan's batches to on_batch in order; an error from

@@ -89,6 +89,26 @@ class RpcServer::Service final : public NodeTransport::Service {
     return grpc::Status::OK;
   }
 
+  // One handler thread per peer stream for its lifetime; every batch is
+  // checked against the identity the TLS handshake established.
+  grpc::Status RaftStream(grpc::ServerContext* ctx, grpc::ServerReader<RaftBatch>* reader,
+                          RaftAck* resp) override {
+    Uuid from;
+    if (auto st = Authorize(ctx, "RaftStream", {}, &from); !st.ok()) return st;
+    RaftBatch batch;
+    std::vector<std::string> messages;
+    uint64_t accepted = 0;
+    while (reader->Read(&batch)) {
+      if (auto st = CheckClaim(batch.from_node(), from); !st.ok()) return st;
+      messages.assign(std::make_move_iterator(batch.mutable_messages()->begin()),
+                      std::make_move_iterator(batch.mutable_messages()->end()));
+      if (Status st = handler_->OnRaft(from, messages); !st.ok()) return ToGrpcStatus(st);
+      accepted += messages.size();
+    }
+    resp->set_accepted(accepted);
+    return grpc::Status::OK;
+  }
+
   grpc::Status Ping(grpc::ServerContext* ctx, const PingRequest* req, PingReply* resp) override {
     Uuid from;
     if (auto st = Authorize(ctx, "Ping", req->from_node(), &from); !st.ok()) return st;
@@ -170,13 +190,16 @@ class RpcServer::Service final : public NodeTransport::Service {
     PeerVerdict verdict = auth_->CheckCall(*auth_ctx, open_.contains(method));
     if (!verdict.ok()) return rpc::ToGrpcStatus(verdict);
     *from = verdict.identity->node_id;
-    if (!claimed.empty()) {
-      auto claim = UuidFromBytes(claimed);
-      if (!claim.ok() || *claim != *from)
-        return grpc::Status(
-            grpc::StatusCode::PERMISSION_DENIED,
-            "request claims another node than the caller's certificate (" + from->ToString() + ")");
-    }
+    return CheckClaim(claimed, *from);
+  }
+
+  static grpc::Status CheckClaim(const std::string& claimed, const Uuid& from) {
+    if (claimed.empty()) return grpc::Status::OK;
+    auto claim = UuidFromBytes(claimed);
+    if (!claim.ok() || *claim != from)
+      return grpc::Status(
+          grpc::StatusCode::PERMISSION_DENIED,
+          "request claims another node than the caller's certificate (" + from.ToString() + ")");
     return grpc::Status::OK;
   }
 

@@ -35,8 +35,9 @@ class RecordingHandler : public NodeTransportHandler {
 
   Status OnRaft(const Uuid& from, const std::vector<std::string>& messages) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (!raft_error_.ok()) return raft_error_;
     raft_from_ = from;
-    raft_messages_ = messages;
+    raft_messages_.insert(raft_messages_.end(), messages.begin(), messages.end());
     return Status::Ok();
   }
   Result<uint64_t> OnPing(const Uuid& from, uint64_t their_epoch) override {
@@ -61,7 +62,8 @@ class RecordingHandler : public NodeTransportHandler {
   std::mutex mu_;
   uint64_t epoch_;
   Uuid raft_from_;
-  std::vector<std::string> raft_messages_;
+  std::vector<std::string> raft_messages_;  // every message received, in order
+  Status raft_error_;                        // non-OK: OnRaft refuses with it
   std::set<Uuid> pinged_by_;
   uint64_t their_epoch_ = 0;
 };
@@ -200,6 +202,40 @@ TEST(RpcServerTest, RaftMessagesArriveByteForByteWithTheSender) {
   EXPECT_EQ(from, 1u);
 }
 
+TEST(RpcServerTest, RaftStreamDeliversBatchesInOrderAndAcksEveryMessage) {
+  TestCluster cluster = TestCluster::Create();
+  Node a(cluster, 1);
+  Node b(cluster, 1);
+  auto client = a.Dial(b);
+  auto stream = client->OpenRaftStream(milliseconds(5000));
+  ASSERT_TRUE(stream->Write({"m1", "m2"}));
+  ASSERT_TRUE(stream->Write({"m3"}));
+  ASSERT_TRUE(stream->Write({std::string("\0m4", 3)}));
+  Status st = stream->Finish();
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  std::lock_guard<std::mutex> lock(b.handler.mu_);
+  EXPECT_EQ(b.handler.raft_from_, a.id);
+  EXPECT_EQ(b.handler.raft_messages_,
+            (std::vector<std::string>{"m1", "m2", "m3", std::string("\0m4", 3)}));
+}
+
+TEST(RpcServerTest, RaftStreamEndsWithTheReceiversErrorAndItsSqlstate) {
+  TestCluster cluster = TestCluster::Create();
+  Node a(cluster, 1);
+  Node b(cluster, 1);
+  {
+    std::lock_guard<std::mutex> lock(b.handler.mu_);
+    b.handler.raft_error_ = Status::Error("28000", "raft: node is not a peer of this raft group");
+  }
+  auto stream = a.Dial(b)->OpenRaftStream(milliseconds(5000));
+  // The first write may be buffered before the receiver refuses it; at the
+  // latest, Finish reports the refusal.
+  (void)stream->Write({"m"});
+  Status st = stream->Finish();
+  EXPECT_EQ(st.code(), "28000") << st.ToString();
+  EXPECT_THAT(st.message(), HasSubstr("not a peer"));
+}
+
 TEST(RpcServerTest, ClientWithCertificateOfAnotherCaIsRefused) {
   TestCluster cluster = TestCluster::Create();
   TestCluster other = TestCluster::Create();
@@ -289,6 +325,12 @@ TEST(RpcServerTest, MethodsOpenToNonMembersAdmitThem) {
   Status raft = client->SendRaft({"m"});
   EXPECT_FALSE(raft.ok());
   EXPECT_EQ(server.Rejected("not_member"), 1);
+  auto stream = client->OpenRaftStream(milliseconds(3000));
+  (void)stream->Write({"m"});
+  EXPECT_EQ(stream->Finish().code(), kSqlstateConnectionFailure);
+  EXPECT_EQ(server.Rejected("not_member"), 2);
+  std::lock_guard<std::mutex> lock(server.handler.mu_);
+  EXPECT_TRUE(server.handler.raft_messages_.empty());
 }
 
 TEST(RpcServerTest, ClientRefusesAServerThatIsNotTheExpectedNode) {

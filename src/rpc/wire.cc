@@ -106,6 +106,11 @@ Status FromGrpcStatus(const grpc::Status& status, std::string_view peer) {
           "check that the node runs and listens there; a TLS handshake refused by either side "
           "shows up here too";
       break;
+    case grpc::StatusCode::UNIMPLEMENTED:
+      // A peer of another version: callers may fall back to an older call.
+      return Status::Error(sqlstate::kFeatureNotSupported,
+                           who + " does not serve this call (" + status.error_message() + ")",
+                           "upgrade every node to the same version");
     default:
       what = "call failed";
       break;
