@@ -100,9 +100,10 @@ class GrpcRaftTransport::PeerSender {
         unary_ = true;
         return client_->SendRaft(batch);
       }
-      if (fresh) return why.ok() ? Status::Error(rpc::kSqlstateConnectionFailure,
-                                                 "raft stream to " + peer_.address + " closed")
-                                 : why;
+      if (fresh)
+        return why.ok() ? Status::Error(rpc::kSqlstateConnectionFailure,
+                                        "raft stream to " + peer_.address + " closed")
+                        : why;
     }
     return Status::Error(rpc::kSqlstateConnectionFailure,
                          "raft stream to " + peer_.address + " failed twice");

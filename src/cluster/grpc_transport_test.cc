@@ -72,8 +72,7 @@ class InboxHandler : public rpc::NodeTransportHandler {
 class UnaryOnlyService final : public rpc::NodeTransport::Service {
  public:
   explicit UnaryOnlyService(Inbox* inbox) : inbox_(inbox) {}
-  grpc::Status Raft(grpc::ServerContext*, const rpc::RaftBatch* req,
-                    rpc::RaftAck* resp) override {
+  grpc::Status Raft(grpc::ServerContext*, const rpc::RaftBatch* req, rpc::RaftAck* resp) override {
     inbox_->Add({req->messages().begin(), req->messages().end()});
     resp->set_accepted(static_cast<uint64_t>(req->messages_size()));
     return grpc::Status::OK;
@@ -107,14 +106,14 @@ std::unique_ptr<rpc::RpcServer> Serve(const Identity& who, rpc::NodeTransportHan
   return server.ok() ? std::move(*server) : nullptr;
 }
 
-std::unique_ptr<GrpcRaftTransport> TransportTo(const Identity& from, const Identity& to,
-                                               int port) {
+std::unique_ptr<GrpcRaftTransport> TransportTo(const Identity& from, const Identity& to, int port) {
   GrpcRaftTransportOptions o;
   o.identity = from.tls;
   o.auth = from.auth;
   o.retry_pause = milliseconds(20);
   return std::make_unique<GrpcRaftTransport>(
-      o, std::map<raft::NodeId, RaftPeer>{{2, RaftPeer{"127.0.0.1:" + std::to_string(port), to.id}}});
+      o,
+      std::map<raft::NodeId, RaftPeer>{{2, RaftPeer{"127.0.0.1:" + std::to_string(port), to.id}}});
 }
 
 std::vector<std::string> Numbered(const std::string& prefix, int from, int to) {

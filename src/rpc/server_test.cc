@@ -63,7 +63,7 @@ class RecordingHandler : public NodeTransportHandler {
   uint64_t epoch_;
   Uuid raft_from_;
   std::vector<std::string> raft_messages_;  // every message received, in order
-  Status raft_error_;                        // non-OK: OnRaft refuses with it
+  Status raft_error_;                       // non-OK: OnRaft refuses with it
   std::set<Uuid> pinged_by_;
   uint64_t their_epoch_ = 0;
 };

@@ -16,8 +16,16 @@
 #include <thread>
 #include <vector>
 
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/support/channel_arguments.h>
+
 #include "cluster_process.h"
 #include "e2e_util.h"
+#include "proto/node.grpc.pb.h"
+#include "rpc/test_pki.h"
+#include "security/certificates.h"
+#include "security/certs_dir.h"
 
 namespace sb::e2e {
 namespace {
@@ -352,6 +360,88 @@ TEST(ClusterE2eTest, ForeignCaNodesAndPlaintextAreRefusedAndCounted) {
   EXPECT_EQ(RunSql(member, "SELECT 1"), "ok:1");
   EXPECT_TRUE(member.running());
   intruder.Stop();
+  EXPECT_EQ(member.Stop(), 0) << member.log();
+}
+
+// A Ping to a running node presenting `identity`, trusting any server: only
+// the node's own checks can refuse it.
+grpc::Status PingPresenting(const std::string& address, const security::TlsIdentity& identity) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  auto stub = rpc::NodeTransport::NewStub(
+      grpc::CreateCustomChannel(address, rpc::testing::RogueCredentials(identity), args));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 5s);
+  rpc::PingRequest req;
+  rpc::PingReply reply;
+  return stub->Ping(&ctx, req, &reply);
+}
+
+// Certificates signed by the cluster's own CA that must still be refused:
+// expired, naming another cluster in the node SAN, and a user's client
+// certificate where a node's belongs.
+TEST(ClusterE2eTest, ExpiredWrongSanAndClientCertificatesAreRefusedByARunningNode) {
+  TempDir dir;
+  const std::string admin = dir.path() + "/certs";
+  ASSERT_EQ(Cli({"cert", "create-ca", "--certs-dir", admin}).exit_code, 0);
+  ClusterProcess member(dir.path(), 1);
+  ASSERT_EQ(Cli({"cert", "create-node", "--certs-dir", admin, "--host", "127.0.0.1", "--out",
+                 member.certs()})
+                .exit_code,
+            0);
+  ASSERT_TRUE(member.Start("")) << member.log();
+  ASSERT_EQ(
+      Cli({"cluster", "init", "--host", member.rpc(), "--certs-dir", member.certs()}).exit_code, 0);
+
+  auto ca = security::LoadCertificateAuthority(admin);
+  ASSERT_TRUE(ca.ok()) << ca.status().ToString();
+  auto identity_of = [&](const sb::Result<security::CertifiedKey>& c) {
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    return security::TlsIdentity{ca->cert_pem, c->cert_pem, c->key_pem};
+  };
+  const auto now = std::chrono::system_clock::now();
+  const auto expired = identity_of(security::IssueNodeCertificate(
+      *ca, rpc::testing::NewUuid(), {"127.0.0.1"},
+      security::Validity{now - std::chrono::hours(48), now - std::chrono::hours(24)}));
+  security::CertificateAuthority same_key_other_cluster = *ca;
+  same_key_other_cluster.cluster_id = rpc::testing::NewUuid();
+  const auto wrong_cluster = identity_of(
+      security::IssueNodeCertificate(same_key_other_cluster, rpc::testing::NewUuid(), {"127.0.0.1"},
+                                     security::Validity::Starting(now, security::kNodeLifetime)));
+  const auto user = identity_of(security::IssueClientCertificate(
+      *ca, "alice", security::Validity::Starting(now, security::kClientLifetime)));
+
+  const std::string metric = "scratchbird_rpc_rejected_connections_total";
+  auto count = [&](const std::string& reason) {
+    return LabelledMetric(HttpGet(member.http_port(), "/metrics").body,
+                          metric + "{reason=\"" + reason + "\"}");
+  };
+  // Refusals are counted on the node's gRPC threads, possibly just after the
+  // client saw the failure.
+  auto await_count = [&](const std::string& reason, double at_least) {
+    const auto deadline = Clock::now() + 10s;
+    double n = count(reason);
+    while (n < at_least && Clock::now() < deadline) {
+      std::this_thread::sleep_for(50ms);
+      n = count(reason);
+    }
+    return n;
+  };
+
+  EXPECT_FALSE(PingPresenting(member.rpc(), expired).ok());
+  EXPECT_GE(await_count("expired", 1), 1);
+  EXPECT_FALSE(PingPresenting(member.rpc(), wrong_cluster).ok());
+  EXPECT_GE(await_count("bad_san", 1), 1);
+  EXPECT_FALSE(PingPresenting(member.rpc(), user).ok());
+  EXPECT_GE(await_count("bad_san", 2), 2);
+  EXPECT_EQ(count("wrong_ca"), 0);
+
+  // Still one healthy member serving SQL and admin calls.
+  std::string out;
+  EXPECT_TRUE(
+      StatusShows(member.rpc(), member.certs(), {"members    1 (1 voters), 1 reachable"}, &out))
+      << out;
+  EXPECT_EQ(RunSql(member, "SELECT 1"), "ok:1");
   EXPECT_EQ(member.Stop(), 0) << member.log();
 }
 
