@@ -185,46 +185,63 @@ void NumCmpFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 }
 
 // sb_sumi(x): exact sum of integers (or of earlier sb_sumi results) in 128
-// bits; int64 when it fits, decimal text beyond.
+// bits; int64 when it fits, decimal text beyond. Also a window function
+// (sum(bigint) OVER ...): xInverse takes a row back out of the frame.
 struct SumState {
   __int128 total;
-  bool any;
+  int64_t rows;  // non-NULL inputs in the sum (the frame, for a window)
   bool failed;
 };
 
-void SumiStep(sqlite3_context* ctx, int, sqlite3_value** argv) {
-  auto* st = static_cast<SumState*>(sqlite3_aggregate_context(ctx, sizeof(SumState)));
-  if (st == nullptr || st->failed) return;
-  __int128 v = 0;
-  switch (sqlite3_value_type(argv[0])) {
-    case SQLITE_NULL:
-      return;
+// The input as a 128-bit integer; false (with the error reported) if it is
+// not an integer.
+bool SumiInput(sqlite3_context* ctx, SumState* st, sqlite3_value* arg, __int128* v) {
+  switch (sqlite3_value_type(arg)) {
     case SQLITE_INTEGER:
-      v = sqlite3_value_int64(argv[0]);
-      break;
+      *v = sqlite3_value_int64(arg);
+      return true;
     case SQLITE_TEXT: {
-      auto d = ParseDecimal(reinterpret_cast<const char*>(sqlite3_value_text(argv[0])));
+      auto d = ParseDecimal(reinterpret_cast<const char*>(sqlite3_value_text(arg)));
       if (!d.ok() || d->scale != 0) {
         st->failed = true;
-        return ResultError(ctx, "22003", "numeric value out of range in sum");
+        ResultError(ctx, "22003", "numeric value out of range in sum");
+        return false;
       }
-      v = d->unscaled;
-      break;
+      *v = d->unscaled;
+      return true;
     }
     default:
       st->failed = true;
-      return ResultError(ctx, "42804", "sum of a non-integer value");
+      ResultError(ctx, "42804", "sum of a non-integer value");
+      return false;
   }
+}
+
+void SumiStep(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  auto* st = static_cast<SumState*>(sqlite3_aggregate_context(ctx, sizeof(SumState)));
+  if (st == nullptr || st->failed || sqlite3_value_type(argv[0]) == SQLITE_NULL) return;
+  __int128 v = 0;
+  if (!SumiInput(ctx, st, argv[0], &v)) return;
   if (__builtin_add_overflow(st->total, v, &st->total)) {
     st->failed = true;
     return ResultError(ctx, "22003", "numeric value out of range in sum");
   }
-  st->any = true;
+  ++st->rows;
 }
 
-void SumiFinal(sqlite3_context* ctx) {
+void SumiInverse(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  auto* st = static_cast<SumState*>(sqlite3_aggregate_context(ctx, sizeof(SumState)));
+  if (st == nullptr || st->failed || sqlite3_value_type(argv[0]) == SQLITE_NULL) return;
+  __int128 v = 0;
+  if (!SumiInput(ctx, st, argv[0], &v)) return;
+  // The row was added before, so taking it out returns to a reachable total.
+  st->total -= v;
+  --st->rows;
+}
+
+void SumiValue(sqlite3_context* ctx) {
   auto* st = static_cast<SumState*>(sqlite3_aggregate_context(ctx, 0));
-  if (st == nullptr || !st->any || st->failed) return sqlite3_result_null(ctx);
+  if (st == nullptr || st->rows == 0 || st->failed) return sqlite3_result_null(ctx);
   if (st->total >= INT64_MIN && st->total <= INT64_MAX) {
     return sqlite3_result_int64(ctx, static_cast<int64_t>(st->total));
   }
@@ -303,7 +320,8 @@ void RegisterSqlFunctions(sqlite3* db) {
   sqlite3_create_function(db, "sb_mod", 2, flags, nullptr, ModFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_mul", 2, flags, nullptr, MulFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_iarith", 4, flags, nullptr, IntArithFn, nullptr, nullptr);
-  sqlite3_create_function(db, "sb_sumi", 1, flags, nullptr, nullptr, SumiStep, SumiFinal);
+  sqlite3_create_window_function(db, "sb_sumi", 1, flags, nullptr, SumiStep, SumiValue, SumiValue,
+                                 SumiInverse, nullptr);
   sqlite3_create_function(db, "sb_single", 1, flags, nullptr, nullptr, SingleStep, SingleFinal);
   sqlite3_create_function(db, "sb_numdiv", 4, flags, nullptr, NumDivFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_numavg", 3, flags, nullptr, NumAvgFn, nullptr, nullptr);

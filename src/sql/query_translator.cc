@@ -1132,7 +1132,6 @@ Result<Translated> QueryTranslator::Window(const Json& node, Translator* self) {
     return Status(sqlstate::kWindowingError, "window functions are not allowed here", {}, loc);
   }
   if (f.value("agg_distinct", false)) return NotSupported("DISTINCT in a window function", loc);
-  if (f.contains("agg_filter")) return NotSupported("FILTER in a window function", loc);
   if (f.contains("agg_order")) {
     return NotSupported("aggregate ORDER BY is not implemented for window functions", loc);
   }
@@ -1175,24 +1174,15 @@ Result<Translated> QueryTranslator::Window(const Json& node, Translator* self) {
   Json plain = node;
   plain["FuncCall"].erase("over");
   if (Translator::IsAggregateCall(plain)) {
-    // The plain aggregate, then OVER; only SQLite's built-in aggregates can
-    // run as window functions.
+    // The plain aggregate with OVER on each aggregate call it becomes (our
+    // exact sb_sumi is a SQLite window function too).
     const bool allowed = self->allow_aggregates();
     self->set_allow_aggregates(true);
-    self->set_window_aggregate(true);
+    self->set_window_over(over);
     auto agg = self->Expr(plain);
-    self->set_window_aggregate(false);
+    self->set_window_over("");
     self->set_allow_aggregates(allowed);
     SB_ASSIGN_OR_RETURN(Translated a, std::move(agg));
-    const std::string prefix = name + "(";
-    const bool builtin =
-        (name == "count" || name == "sum" || name == "min" || name == "max" || name == "avg") &&
-        a.sql.compare(0, prefix.size(), prefix) == 0 &&
-        std::count(a.sql.begin(), a.sql.end(), '(') == std::count(a.sql.begin(), a.sql.end(), ')');
-    if (!builtin || a.sql.find(" FILTER ") != std::string::npos || a.sql.back() != ')') {
-      return NotSupported(name + "(" + a.type.Name() + ") as a window function", loc);
-    }
-    a.sql += over;
     a.contains_aggregate = false;
     return a;
   }

@@ -1288,10 +1288,10 @@ Result<Translated> Translator::Func(const Json& node) {
                       "list",
                       {}, Loc(key));
       }
-      const bool in_window = window_aggregate_;
-      window_aggregate_ = false;
+      std::string over = std::move(window_over_);
+      window_over_.clear();
       auto k = Expr(key);
-      window_aggregate_ = in_window;
+      window_over_ = std::move(over);
       SB_ASSIGN_OR_RETURN(Translated t, std::move(k));
       if (t.contains_aggregate) {
         return Status(sqlstate::kGroupingError, "aggregate function calls cannot be nested", {},
@@ -1345,8 +1345,9 @@ Result<Translated> Translator::Func(const Json& node) {
     }
     // agg(...) OVER runs over the rows of a grouped query, so its argument
     // may hold that query's aggregates (sum(count(*)) OVER ()).
-    const bool in_window = window_aggregate_;
-    window_aggregate_ = false;
+    const std::string over = std::move(window_over_);
+    window_over_.clear();
+    const bool in_window = !over.empty();
     auto nested = [&](const Translated& a) {
       return a.contains_aggregate && !in_window
                  ? Status(sqlstate::kGroupingError, "aggregate function calls cannot be nested", {},
@@ -1358,12 +1359,12 @@ Result<Translated> Translator::Func(const Json& node) {
     out.contains_aggregate = true;
     if (name == "count") {
       if (f.value("agg_star", false)) {
-        out.sql = "count(*)";
+        out.sql = "count(*)" + over;
       } else {
         if (args.size() != 1) return NotSupported("count with several arguments", loc);
         SB_ASSIGN_OR_RETURN(Translated a, Expr(*args[0]));
         SB_RETURN_IF_ERROR(nested(a));
-        out.sql = std::string("count(") + (distinct ? "DISTINCT " : "") + a.sql + ")";
+        out.sql = std::string("count(") + (distinct ? "DISTINCT " : "") + a.sql + ")" + over;
       }
       out.type = SqlType::Of(TypeId::kInt8);
       return out;
@@ -1375,7 +1376,7 @@ Result<Translated> Translator::Func(const Json& node) {
       SB_ASSIGN_OR_RETURN(Translated sep, ExprAs(*args[1], SqlType::Of(TypeId::kText)));
       SB_RETURN_IF_ERROR(nested(v));
       SB_RETURN_IF_ERROR(nested(sep));
-      out.sql = "group_concat(" + v.sql + ", coalesce(" + sep.sql + ", ''))";
+      out.sql = "group_concat(" + v.sql + ", coalesce(" + sep.sql + ", ''))" + over;
       out.type = SqlType::Of(TypeId::kText);
       return out;
     }
@@ -1389,7 +1390,7 @@ Result<Translated> Translator::Func(const Json& node) {
     if (name == "min" || name == "max") {
       if (a.type.id == TypeId::kBool || IsTextNumeric(a.type))
         return NotSupported(name + "(" + a.type.Name() + ")", loc);
-      out.sql = name + "(" + d + a.sql + ")";
+      out.sql = name + "(" + d + a.sql + ")" + over;
       out.type = a.type;
       return out;
     }
@@ -1408,7 +1409,7 @@ Result<Translated> Translator::Func(const Json& node) {
           Lower(NameList(Get(Get(*args[0], "FuncCall"), "funcname")).back()) == "count";
       const std::string sum_fn = a.type.id == TypeId::kInt8 && !sum_of_counts ? "sb_sumi(" : "sum(";
       if (name == "sum") {
-        out.sql = sum_fn + d + a.sql + ")";
+        out.sql = sum_fn + d + a.sql + ")" + over;
         if (a.type.id == TypeId::kInt2 || a.type.id == TypeId::kInt4) {
           out.type = SqlType::Of(TypeId::kInt8);
         } else if (a.type.id == TypeId::kInt8) {
@@ -1421,18 +1422,19 @@ Result<Translated> Translator::Func(const Json& node) {
         return out;
       }
       if (IsFloat(a.type)) {
-        out.sql = "avg(" + d + a.sql + ")";
+        out.sql = "avg(" + d + a.sql + ")" + over;
         out.type = SqlType::Of(TypeId::kFloat8);
       } else {
         int scale = a.type.id == TypeId::kNumeric ? a.type.scale : 0;
-        out.sql = fmt::format("sb_numavg({3}{0}{1}), count({0}{1}), {2})", d, a.sql, scale, sum_fn);
+        out.sql = fmt::format("sb_numavg({3}{0}{1}){4}, count({0}{1}){4}, {2})", d, a.sql, scale,
+                              sum_fn, over);
         out.type = SqlType::Numeric(-1, 0);
       }
       return out;
     }
     if (name == "bool_and" || name == "bool_or" || name == "every") {
       if (a.type.id != TypeId::kBool) return NotSupported(name + "(" + a.type.Name() + ")", loc);
-      out.sql = (name == "bool_or" ? "max(" : "min(") + a.sql + ")";
+      out.sql = (name == "bool_or" ? "max(" : "min(") + a.sql + ")" + over;
       out.type = SqlType::Of(TypeId::kBool);
       return out;
     }

@@ -67,8 +67,10 @@ class Translator {
   void set_allow_aggregates(bool allow) { allow_aggregates_ = allow; }
   bool allow_aggregates() const { return allow_aggregates_; }
   // The next aggregate call translated is a window aggregate (agg(...) OVER):
-  // its argument may contain plain aggregates of a grouped query.
-  void set_window_aggregate(bool w) { window_aggregate_ = w; }
+  // every aggregate call it becomes gets `over` (" OVER (...)") appended
+  // (avg is sb_numavg(sum OVER, count OVER)), and its argument may contain
+  // plain aggregates of a grouped query. Empty: not a window aggregate.
+  void set_window_over(std::string over) { window_over_ = std::move(over); }
 
   // Hooks for whole queries (sql/query_translator.h). Columns not found in
   // this scope resolve in `outer` (correlated subqueries).
@@ -140,7 +142,7 @@ class Translator {
   ParamTypes* params_;
   Override override_;
   bool allow_aggregates_ = false;
-  bool window_aggregate_ = false;
+  std::string window_over_;
   Translator* outer_ = nullptr;
   SubqueryHandler subquery_handler_;
   WindowHandler window_handler_;
