@@ -1,7 +1,9 @@
 #include "exec/sql_functions.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
+#include <memory>
 
 #include "common/decimal.h"
 #include "common/sql_type.h"
@@ -249,6 +251,78 @@ void SumiValue(sqlite3_context* ctx) {
   sqlite3_result_text(ctx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
 }
 
+// sb_string_agg(value, delimiter, key, flags, ...): string_agg with ORDER BY
+// (sb_string_agg_distinct: with DISTINCT as well).
+// The rows are kept until the end and sorted there with the coordinator
+// merge's order (CompareRows), so the order holds on a shard and at the
+// coordinator alike.
+struct OrderedRows {
+  std::vector<SortKey> keys;
+  std::vector<Row> rows;  // value, delimiter, keys...
+};
+
+struct OrderedAggState {
+  OrderedRows* rows;  // owned; freed by the final call
+};
+
+void OrderedStringAggStep(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  auto* st = static_cast<OrderedAggState*>(sqlite3_aggregate_context(ctx, sizeof(OrderedAggState)));
+  if (st == nullptr) return sqlite3_result_error_nomem(ctx);
+  if (argc < 4 || argc % 2 != 0) {
+    return ResultError(ctx, "42883", "sb_string_agg needs value, delimiter and key/flags pairs");
+  }
+  if (st->rows == nullptr) {
+    st->rows = new OrderedRows;
+    for (int i = 2; i < argc; i += 2) {
+      const int64_t flags = sqlite3_value_int64(argv[i + 1]);
+      SortKey k;
+      k.column = i;
+      k.descending = (flags & kOrderedAggDescending) != 0;
+      k.nulls_first = (flags & kOrderedAggNullsFirst) != 0;
+      k.decimal_text = (flags & kOrderedAggDecimalText) != 0;
+      st->rows->keys.push_back(k);
+    }
+  }
+  Row row;
+  row.reserve(static_cast<size_t>(argc));
+  for (int i = 0; i < argc; ++i) {
+    // The flags columns stay NULL: only keys and the two values are read.
+    const bool flags_column = i >= 3 && i % 2 == 1;
+    row.push_back(flags_column ? Value() : storage::ValueFromSqlite(argv[i]));
+  }
+  st->rows->rows.push_back(std::move(row));
+}
+
+void OrderedStringAggFinal(sqlite3_context* ctx) {
+  auto* st = static_cast<OrderedAggState*>(sqlite3_aggregate_context(ctx, 0));
+  if (st == nullptr || st->rows == nullptr) return sqlite3_result_null(ctx);
+  std::unique_ptr<OrderedRows> owned(st->rows);
+  st->rows = nullptr;
+  std::stable_sort(owned->rows.begin(), owned->rows.end(),
+                   [&](const Row& a, const Row& b) { return CompareRows(a, b, owned->keys) < 0; });
+  // sb_string_agg_distinct: the keys end with the value and the delimiter,
+  // so equal rows are adjacent.
+  const bool distinct = sqlite3_user_data(ctx) != nullptr;
+  std::string out;
+  bool any = false;
+  const Row* previous = nullptr;
+  for (const Row& r : owned->rows) {
+    const auto* value = std::get_if<std::string>(&r[0]);
+    if (value == nullptr) continue;  // NULL values are skipped, with their delimiter
+    const bool repeat =
+        distinct && previous != nullptr && (*previous)[0] == r[0] && (*previous)[1] == r[1];
+    previous = &r;
+    if (repeat) continue;
+    if (any) {
+      if (const auto* sep = std::get_if<std::string>(&r[1])) out += *sep;
+    }
+    out += *value;
+    any = true;
+  }
+  if (!any) return sqlite3_result_null(ctx);
+  sqlite3_result_text(ctx, out.data(), static_cast<int>(out.size()), SQLITE_TRANSIENT);
+}
+
 // sb_single(x): the value of a scalar subquery's only row (NULL for none);
 // a second row is PostgreSQL's error 21000 rather than SQLite's silent
 // choice of the first.
@@ -322,6 +396,11 @@ void RegisterSqlFunctions(sqlite3* db) {
   sqlite3_create_function(db, "sb_iarith", 4, flags, nullptr, IntArithFn, nullptr, nullptr);
   sqlite3_create_window_function(db, "sb_sumi", 1, flags, nullptr, SumiStep, SumiValue, SumiValue,
                                  SumiInverse, nullptr);
+  sqlite3_create_function(db, "sb_string_agg", -1, flags, nullptr, nullptr, OrderedStringAggStep,
+                          OrderedStringAggFinal);
+  static int distinct_marker = 1;
+  sqlite3_create_function(db, "sb_string_agg_distinct", -1, flags, &distinct_marker, nullptr,
+                          OrderedStringAggStep, OrderedStringAggFinal);
   sqlite3_create_function(db, "sb_single", 1, flags, nullptr, nullptr, SingleStep, SingleFinal);
   sqlite3_create_function(db, "sb_numdiv", 4, flags, nullptr, NumDivFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_numavg", 3, flags, nullptr, NumAvgFn, nullptr, nullptr);

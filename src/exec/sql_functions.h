@@ -43,6 +43,12 @@ SqlType TypeFromCode(int64_t code);
 // Registers the functions and PostgreSQL-compatible pragmas on a connection.
 void RegisterSqlFunctions(sqlite3* db);
 
+// Flags after each key of sb_string_agg(value, delimiter, key, flags, ...),
+// the translation of string_agg(value, delimiter ORDER BY key ...).
+inline constexpr int kOrderedAggDescending = 1;
+inline constexpr int kOrderedAggNullsFirst = 2;
+inline constexpr int kOrderedAggDecimalText = 4;  // unconstrained numeric: by value
+
 // Errors raised by these functions carry their SQLSTATE as a message prefix
 // "sb:NNNNN:"; this splits it off again (returns false if absent).
 bool SplitSqlstatePrefix(const std::string& message, std::string* code, std::string* text);

@@ -13,11 +13,14 @@
 #include "exec/pg_functions.h"
 #include "exec/sql_functions.h"
 #include "sql/scalar_functions.h"
+#include "sql/select_clauses.h"
 
 namespace sb::sql {
 namespace {
 
-int Loc(const Json& node) {
+// Source position of a node given with its type wrapper ({"A_Const": {...}});
+// select_clauses.h's Loc takes the body.
+int NodeLoc(const Json& node) {
   if (!node.is_object() || node.empty()) return 0;
   const Json& body = node.begin().value();
   return body.is_object() ? body.value("location", -1) + 1 : 0;
@@ -87,11 +90,6 @@ Json StripLocations(const Json& j) {
     return out;
   }
   return j;
-}
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 Status UntypedNumericParam(int param, int location) {
@@ -389,7 +387,7 @@ void Translator::SetMergedColumn(const std::string& name, Translated expr) {
 Result<Translated> Translator::Column(const Json& node) {
   auto fields = NameList(Get(Get(node, "ColumnRef"), "fields"));
   if (!fields.empty() && fields.back() == "*") {
-    return NotSupported("\"*\" in this position", Loc(node));
+    return NotSupported("\"*\" in this position", NodeLoc(node));
   }
   if (fields.size() == 1) {
     for (const auto& [n, e] : merged_columns_) {
@@ -451,7 +449,7 @@ Result<Translated> Translator::Const(const Json& node) {
     auto stored = ParseTextValue(t, f);
     if (!stored.ok() && stored.status().code() == sqlstate::kNumericValueOutOfRange) {
       // PostgreSQL's numeric has no such limit: refuse rather than fail.
-      return NotSupported("numeric constants with more than 38 significant digits", Loc(node));
+      return NotSupported("numeric constants with more than 38 significant digits", NodeLoc(node));
     }
     if (!stored.ok()) return stored.status();
     return MakeConst(*stored, t);
@@ -464,13 +462,13 @@ Result<Translated> Translator::Const(const Json& node) {
     bool b = Get(c, "boolval").value("boolval", false);
     return MakeConst(int64_t{b ? 1 : 0}, SqlType::Of(TypeId::kBool));
   }
-  if (c.contains("bsval")) return NotSupported("bit-string constants", Loc(node));
-  return NotSupported("this constant", Loc(node));
+  if (c.contains("bsval")) return NotSupported("bit-string constants", NodeLoc(node));
+  return NotSupported("this constant", NodeLoc(node));
 }
 
 Result<Translated> Translator::Param(const Json& node) {
   int n = Get(node, "ParamRef").value("number", 0);
-  if (n < 1) return NotSupported("this parameter reference", Loc(node));
+  if (n < 1) return NotSupported("this parameter reference", NodeLoc(node));
   params_->NoteReference(n);
   Translated t = Make("?" + std::to_string(n), params_->Get(n));
   t.param = n;
@@ -549,7 +547,7 @@ Result<Translated> Translator::Condition(const Json& node) {
   if (t.type.id != TypeId::kBool) {
     return Status(sqlstate::kDatatypeMismatch,
                   fmt::format("argument of WHERE must be type boolean, not type {}", t.type.Name()),
-                  {}, Loc(node));
+                  {}, NodeLoc(node));
   }
   return t;
 }
@@ -1104,7 +1102,7 @@ Result<Translated> Translator::BoolExpr(const Json& node) {
                                 : op == "OR_EXPR" ? "OR"
                                                   : "NOT",
                                 t.type.Name()),
-                    {}, Loc(arg));
+                    {}, NodeLoc(arg));
     }
     agg = agg || t.contains_aggregate;
     parts.push_back(t.sql);
@@ -1139,7 +1137,7 @@ Result<Translated> Translator::Case(const Json& node) {
       std::vector<Translated> pair{*arg};
       SB_ASSIGN_OR_RETURN(Translated v, Expr(Get(when, "expr")));
       pair.push_back(std::move(v));
-      SB_ASSIGN_OR_RETURN(pair, UnifyForComparison(std::move(pair), "=", Loc(w)));
+      SB_ASSIGN_OR_RETURN(pair, UnifyForComparison(std::move(pair), "=", NodeLoc(w)));
       Translated cond =
           Make("(" + pair[0].sql + " = " + pair[1].sql + ")", SqlType::Of(TypeId::kBool));
       cond.contains_aggregate = pair[0].contains_aggregate || pair[1].contains_aggregate;
@@ -1162,7 +1160,7 @@ Result<Translated> Translator::Case(const Json& node) {
   if (common.id == TypeId::kNumeric) {
     for (const auto& t : results) {
       if (t.param > 0 && t.type.id == TypeId::kUnknown)
-        return UntypedNumericParam(t.param, Loc(node));
+        return UntypedNumericParam(t.param, NodeLoc(node));
     }
   }
   SB_ASSIGN_OR_RETURN(results, Unify(std::move(results), "CASE"));
@@ -1182,10 +1180,10 @@ Result<Translated> Translator::Cast(const Json& node) {
   const Json& c = Get(node, "TypeCast");
   std::vector<int> typmods;
   for (const auto& m : Get(Get(c, "typeName"), "typmods")) {
-    if (!m.contains("A_Const")) return NotSupported("this type modifier", Loc(node));
+    if (!m.contains("A_Const")) return NotSupported("this type modifier", NodeLoc(node));
     typmods.push_back(static_cast<int>(ConstIntValue(Get(m, "A_Const"), text_)));
   }
-  if (Get(c, "typeName").contains("arrayBounds")) return NotSupported("array types", Loc(node));
+  if (Get(c, "typeName").contains("arrayBounds")) return NotSupported("array types", NodeLoc(node));
   auto tr = ResolveTypeName(NameList(Get(Get(c, "typeName"), "names")), typmods);
   if (!tr.ok())
     return Status(tr.status()).WithPosition(Get(c, "typeName").value("location", -1) + 1);
@@ -1230,7 +1228,7 @@ Result<Translated> Translator::SqlValueFunction(const Json& node) {
     int p = Get(node, "SQLValueFunction").value("typmod", 0);
     if (p < 0) {
       return Status("22023", fmt::format("TIMESTAMP({}) precision must not be negative", p), {},
-                    Loc(node));
+                    NodeLoc(node));
     }
     if (p < 6) now = fmt::format("sb_ts_round({}, {})", now, p);
   }
@@ -1243,7 +1241,7 @@ Result<Translated> Translator::SqlValueFunction(const Json& node) {
   if (op == "SVFOP_CURRENT_DATE") {
     return Make("substr(sb_setting('statement_timestamp'), 1, 10)", SqlType::Of(TypeId::kDate));
   }
-  return NotSupported("SQL value function " + op, Loc(node));
+  return NotSupported("SQL value function " + op, NodeLoc(node));
 }
 
 Result<Translated> Translator::Func(const Json& node) {
@@ -1267,15 +1265,12 @@ Result<Translated> Translator::Func(const Json& node) {
                     fmt::format("ORDER BY specified, but {} is not an aggregate function", name),
                     {}, loc);
     }
-    if (name == "string_agg" || name == "array_agg") {
-      // SQLite 3.40 has no ORDER BY in aggregate calls, and feeding the
-      // aggregate from an ordered subquery keeps the order only by accident.
-      return NotSupported(
-          fmt::format("ORDER BY inside {}() (the input order of an aggregate cannot be "
-                      "guaranteed yet)",
-                      name),
-          loc);
-    }
+    if (name == "array_agg") return NotSupported("array_agg", loc);
+    // string_agg depends on the order: SQLite 3.40 has no ORDER BY in
+    // aggregate calls (and an ordered subquery feeds an aggregate in order
+    // only by accident), so sb_string_agg keeps the rows and sorts them
+    // itself, as the coordinator's merge sorts (exec::CompareRows).
+    std::string order_sql;
     // The other aggregates do not depend on the order of their input: check
     // the ORDER BY expressions as PostgreSQL does, then leave them out.
     for (const auto& item : Get(f, "agg_order")) {
@@ -1286,7 +1281,7 @@ Result<Translated> Translator::Func(const Json& node) {
         return Status(sqlstate::kInvalidColumnReference,
                       "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument "
                       "list",
-                      {}, Loc(key));
+                      {}, NodeLoc(key));
       }
       std::string over = std::move(window_over_);
       window_over_.clear();
@@ -1297,10 +1292,22 @@ Result<Translated> Translator::Func(const Json& node) {
         return Status(sqlstate::kGroupingError, "aggregate function calls cannot be nested", {},
                       loc);
       }
+      if (name != "string_agg") continue;
+      SB_ASSIGN_OR_RETURN(SortItem dir, SortDirection(item));
+      if (t.type.id == TypeId::kUnknown) {
+        SB_ASSIGN_OR_RETURN(t, Coerce(std::move(t), SqlType::Of(TypeId::kText)));
+      }
+      const int flags = (dir.descending ? exec::kOrderedAggDescending : 0) |
+                        (dir.nulls_first ? exec::kOrderedAggNullsFirst : 0) |
+                        (IsTextNumeric(t.type) ? exec::kOrderedAggDecimalText : 0);
+      order_sql += ", " + t.sql + ", " + std::to_string(flags);
     }
+    if (name == "string_agg") agg_order_sql_ = std::move(order_sql);
     Json plain = node;
     plain["FuncCall"].erase("agg_order");
-    return Func(plain);
+    auto translated = Func(plain);
+    agg_order_sql_.clear();  // used, or the translation failed before it
+    return translated;
   }
   if (f.contains("agg_filter") && IsAggregateCall(node)) {
     // agg(x) FILTER (WHERE c) is agg(CASE WHEN c THEN x END): aggregates
@@ -1371,12 +1378,23 @@ Result<Translated> Translator::Func(const Json& node) {
     }
     if (name == "string_agg") {
       if (args.size() != 2) return NotSupported("string_agg with this argument list", loc);
-      if (distinct) return NotSupported("string_agg(DISTINCT ...)", loc);
       SB_ASSIGN_OR_RETURN(Translated v, ExprAs(*args[0], SqlType::Of(TypeId::kText)));
       SB_ASSIGN_OR_RETURN(Translated sep, ExprAs(*args[1], SqlType::Of(TypeId::kText)));
       SB_RETURN_IF_ERROR(nested(v));
       SB_RETURN_IF_ERROR(nested(sep));
-      out.sql = "group_concat(" + v.sql + ", coalesce(" + sep.sql + ", ''))" + over;
+      const std::string order = std::move(agg_order_sql_);
+      agg_order_sql_.clear();
+      if (!order.empty() || distinct) {
+        if (in_window) return NotSupported("ORDER BY inside a window aggregate", loc);
+        // DISTINCT: as PostgreSQL, sort by the ORDER BY keys, then by the
+        // arguments, and drop adjacent duplicates.
+        const std::string s = "coalesce(" + sep.sql + ", '')";
+        out.sql = distinct ? "sb_string_agg_distinct(" + v.sql + ", " + s + order + ", " + v.sql +
+                                 ", 0, " + s + ", 0)"
+                           : "sb_string_agg(" + v.sql + ", " + s + order + ")";
+      } else {
+        out.sql = "group_concat(" + v.sql + ", coalesce(" + sep.sql + ", ''))" + over;
+      }
       out.type = SqlType::Of(TypeId::kText);
       return out;
     }
@@ -1486,7 +1504,7 @@ Result<Translated> Translator::Expr(const Json& node) {
       return Status(
           sqlstate::kDatatypeMismatch,
           fmt::format("argument of {} must be type boolean, not type {}", what, a.type.Name()), {},
-          Loc(node));
+          NodeLoc(node));
     }
     std::string suffix = t == "IS_TRUE"        ? " IS TRUE"
                          : t == "IS_NOT_TRUE"  ? " IS NOT TRUE"
@@ -1508,7 +1526,7 @@ Result<Translated> Translator::Expr(const Json& node) {
     if (common.id == TypeId::kNumeric) {
       for (const auto& t : items) {
         if (t.param > 0 && t.type.id == TypeId::kUnknown)
-          return UntypedNumericParam(t.param, Loc(node));
+          return UntypedNumericParam(t.param, NodeLoc(node));
       }
     }
     SB_ASSIGN_OR_RETURN(items, Unify(std::move(items), "COALESCE"));
@@ -1532,7 +1550,7 @@ Result<Translated> Translator::Expr(const Json& node) {
     const std::string name = coll.empty() ? "" : coll.back();
     if ((coll.size() == 2 && coll[0] != "pg_catalog") ||
         (name != "C" && name != "POSIX" && name != "default" && name != "ucs_basic")) {
-      return NotSupported(fmt::format("collation \"{}\"", name), Loc(node));
+      return NotSupported(fmt::format("collation \"{}\"", name), NodeLoc(node));
     }
     SB_ASSIGN_OR_RETURN(Translated t, Expr(Get(c, "arg")));
     if (t.type.id == TypeId::kUnknown) {
@@ -1541,15 +1559,15 @@ Result<Translated> Translator::Expr(const Json& node) {
     if (!IsTextLike(t.type)) {
       return Status(sqlstate::kDatatypeMismatch,
                     fmt::format("collations are not supported by type {}", t.type.Name()), {},
-                    Loc(node));
+                    NodeLoc(node));
     }
     return t;
   }
   if (kind == "SubLink") {
     if (subquery_handler_) return subquery_handler_(node, this);
-    return NotSupported("subqueries", Loc(node));
+    return NotSupported("subqueries", NodeLoc(node));
   }
-  return NotSupported("expression " + kind, Loc(node));
+  return NotSupported("expression " + kind, NodeLoc(node));
 }
 
 }  // namespace sb::sql

@@ -143,6 +143,9 @@ class Translator {
   Override override_;
   bool allow_aggregates_ = false;
   std::string window_over_;
+  // ", key, flags, ..." of the ORDER BY of the string_agg call being
+  // translated (sb_string_agg's trailing arguments); empty: no ORDER BY.
+  std::string agg_order_sql_;
   Translator* outer_ = nullptr;
   SubqueryHandler subquery_handler_;
   WindowHandler window_handler_;
