@@ -573,6 +573,7 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
     SB_ASSIGN_OR_RETURN(sorts, ResolveSort(Get(s, "sortClause"), targets, text));
     for (const auto& si : sorts) aggregated = aggregated || ContainsAggregate(si.expr);
   }
+  if (!group_by.empty()) AddFunctionallyDependentColumns(targets, having, sorts, &tr, &group_by);
   const Json* limit_node = s.contains("limitCount") ? &Get(s, "limitCount") : nullptr;
   const Json* offset_node = s.contains("limitOffset") ? &Get(s, "limitOffset") : nullptr;
   if (s.value("limitOption", "") == "LIMIT_OPTION_WITH_TIES")

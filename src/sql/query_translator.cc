@@ -502,6 +502,7 @@ Result<QueryOutput> QueryTranslator::SelectLevel(const Json& s, Translator* oute
     SB_ASSIGN_OR_RETURN(sorts, ResolveSort(Get(s, "sortClause"), targets, text_));
     for (const auto& si : sorts) aggregated = aggregated || ContainsAggregate(si.expr);
   }
+  if (!group_by.empty()) AddFunctionallyDependentColumns(targets, having, sorts, &tr, &group_by);
   if (s.value("limitOption", "") == "LIMIT_OPTION_WITH_TIES") {
     return NotSupported("FETCH ... WITH TIES", 0);
   }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 
 namespace sb::sql {
 
@@ -235,6 +236,59 @@ Result<std::vector<Json>> ResolveGroupBy(const Json& group_clause,
     out.push_back(e);
   }
   return out;
+}
+
+namespace {
+
+// Column references outside aggregate calls and subqueries.
+void CollectUngroupedColumnRefs(const Json& e, std::vector<const Json*>* out) {
+  if (e.is_array()) {
+    for (const auto& item : e) CollectUngroupedColumnRefs(item, out);
+    return;
+  }
+  if (!e.is_object() || e.contains("SubLink")) return;
+  if (Translator::IsAggregateCall(e)) return;
+  if (e.contains("ColumnRef")) {
+    out->push_back(&e);
+    return;
+  }
+  for (const auto& [key, value] : e.items()) CollectUngroupedColumnRefs(value, out);
+}
+
+}  // namespace
+
+void AddFunctionallyDependentColumns(const std::vector<Target>& targets, const Json* having,
+                                     const std::vector<SortItem>& sorts, Translator* tr,
+                                     std::vector<Json>* group_by) {
+  std::set<std::pair<int, int>> grouped;
+  for (const auto& g : *group_by) {
+    if (!g.contains("ColumnRef")) continue;
+    if (auto rc = tr->ResolveColumn(g); rc.ok()) grouped.insert(*rc);
+  }
+  const auto& scope = tr->scope();
+  std::vector<bool> key_grouped(scope.size(), false);
+  bool any = false;
+  for (size_t r = 0; r < scope.size(); ++r) {
+    const meta::TableDef* t = scope[r].table;
+    if (t == nullptr || t->primary_key.empty() || t->system_view) continue;
+    key_grouped[r] = std::all_of(t->primary_key.begin(), t->primary_key.end(), [&](int c) {
+      return grouped.contains({static_cast<int>(r), c});
+    });
+    any = any || key_grouped[r];
+  }
+  if (!any) return;
+  std::vector<const Json*> refs;
+  for (const auto& t : targets) CollectUngroupedColumnRefs(t.expr, &refs);
+  if (having != nullptr) CollectUngroupedColumnRefs(*having, &refs);
+  for (const auto& si : sorts) CollectUngroupedColumnRefs(si.expr, &refs);
+  for (const Json* ref : refs) {
+    auto rc = tr->ResolveColumn(*ref);
+    if (!rc.ok() || rc->first < 0 || static_cast<size_t>(rc->first) >= scope.size() ||
+        !key_grouped[static_cast<size_t>(rc->first)] || grouped.contains(*rc))
+      continue;
+    grouped.insert(*rc);
+    group_by->push_back(*ref);
+  }
 }
 
 // PostgreSQL's rule: outside aggregates, a selected column must be grouped

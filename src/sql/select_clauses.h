@@ -61,6 +61,14 @@ std::string SortSql(const Translated& expr, const SortItem& s);
 Result<std::optional<exec::ValueSource>> LimitValue(const Json* node, Translator* tr);
 std::string ValueSql(const exec::ValueSource& v);
 // GROUP BY items: ordinals and output-column names refer to targets.
+// PostgreSQL accepts any column of a table whose whole primary key is
+// grouped (functional dependency). Grouping by such a column as well gives
+// the same groups, so the ones the query uses outside aggregates (SELECT
+// list, HAVING, ORDER BY) are appended to `group_by`; every later check and
+// the generated SQL then treat them as grouped.
+void AddFunctionallyDependentColumns(const std::vector<Target>& targets, const Json* having,
+                                     const std::vector<SortItem>& sorts, Translator* tr,
+                                     std::vector<Json>* group_by);
 Result<std::vector<Json>> ResolveGroupBy(const Json& group_clause,
                                          const std::vector<Target>& targets, Translator* tr,
                                          std::string_view text);
