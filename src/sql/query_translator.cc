@@ -438,30 +438,19 @@ Result<QueryOutput> QueryTranslator::SelectLevel(const Json& s, Translator* oute
   level.tr = &tr;
   level.outer = outer;
   std::string from_sql;
+  std::vector<Target> from_columns;
   for (const auto& item : Get(s, "fromClause")) {
-    SB_ASSIGN_OR_RETURN(std::string f, FromItem(item, &level, false));
+    SB_ASSIGN_OR_RETURN(std::string f, FromItem(item, &level, false, &from_columns));
     from_sql += (from_sql.empty() ? " FROM " : ", ") + f;
   }
 
-  // SELECT list; with JOIN ... USING, an unqualified * lists each merged
-  // column once, first, as PostgreSQL does.
+  // SELECT list; with JOIN ... USING, an unqualified * lists each join's
+  // merged columns once, before its sides' other columns, as PostgreSQL does.
   std::vector<Target> targets;
   for (const auto& item : Get(s, "targetList")) {
     const Json& val = Get(Get(item, "ResTarget"), "val");
     if (IsUnqualifiedStar(val) && !level.merged.empty()) {
-      for (const auto& m : level.merged) targets.push_back({ColumnRefJson(m), m});
-      for (const auto& rel : tr.scope()) {
-        for (const auto& col : rel.table->columns) {
-          if (col.hidden ||
-              std::find(level.merged.begin(), level.merged.end(), col.name) != level.merged.end()) {
-            continue;
-          }
-          Json ref = {{"ColumnRef",
-                       {{"fields", Json::array({Json{{"String", {{"sval", rel.alias}}}},
-                                                Json{{"String", {{"sval", col.name}}}}})}}}};
-          targets.push_back({ref, col.name});
-        }
-      }
+      targets.insert(targets.end(), from_columns.begin(), from_columns.end());
       continue;
     }
     SB_ASSIGN_OR_RETURN(std::vector<Target> one, ExpandTargets(Json::array({item}), tr.scope()));
@@ -762,8 +751,19 @@ Result<QueryOutput> QueryTranslator::SetOperation(const Json& s, Translator* out
   return out;
 }
 
-Result<std::string> QueryTranslator::FromItem(const Json& item, Level* level, bool nullable) {
+Result<std::string> QueryTranslator::FromItem(const Json& item, Level* level, bool nullable,
+                                              std::vector<Target>* columns) {
   Translator* tr = level->tr;
+  auto add_relation = [&](Relation r) {
+    for (const auto& col : r.table->columns) {
+      if (col.hidden) continue;
+      Json ref = {{"ColumnRef",
+                   {{"fields", Json::array({Json{{"String", {{"sval", r.alias}}}},
+                                            Json{{"String", {{"sval", col.name}}}}})}}}};
+      columns->push_back({ref, col.name});
+    }
+    tr->AddRelation(std::move(r));
+  };
   auto check_alias = [&](const std::string& alias, int loc) -> Status {
     for (const auto& r : tr->scope()) {
       if (r.alias == alias) {
@@ -785,7 +785,7 @@ Result<std::string> QueryTranslator::FromItem(const Json& item, Level* level, bo
     SB_RETURN_IF_ERROR(check_alias(alias, Loc(rv)));
     if (!rv.contains("schemaname")) {
       if (const Cte* cte = FindCte(relname)) {
-        tr->AddRelation({alias, cte->def});
+        add_relation({alias, cte->def});
         return QuoteIdent(relname) + " AS " + QuoteIdent(alias);
       }
     }
@@ -797,7 +797,7 @@ Result<std::string> QueryTranslator::FromItem(const Json& item, Level* level, bo
     in.used.assign(table->columns.size(), false);
     inputs_.push_back(in);
     if (!nullable) level->filterable.push_back(inputs_.size() - 1);
-    tr->AddRelation({alias, table});
+    add_relation({alias, table});
     return QuoteIdent(in.temp_name) + " AS " + QuoteIdent(alias);
   }
   if (item.contains("RangeSubselect")) {
@@ -818,25 +818,20 @@ Result<std::string> QueryTranslator::FromItem(const Json& item, Level* level, bo
                     fmt::format("table \"{}\" has {} columns available but {} columns specified",
                                 alias, q.columns.size(), colnames.size()));
     }
-    tr->AddRelation({alias, Synthesize(alias, q.columns)});
+    add_relation({alias, Synthesize(alias, q.columns)});
     return "(" + q.sql + ") AS " + QuoteIdent(alias);
   }
-  if (item.contains("JoinExpr")) return Join(item, level, nullable);
+  if (item.contains("JoinExpr")) return Join(item, level, nullable, columns);
   return NotSupported("this FROM item (" + (item.empty() ? std::string("?") : item.begin().key()) +
                       ")");
 }
 
-Result<std::string> QueryTranslator::Join(const Json& node, Level* level, bool nullable) {
+Result<std::string> QueryTranslator::Join(const Json& node, Level* level, bool nullable,
+                                          std::vector<Target>* columns) {
   const Json& b = Get(node, "JoinExpr");
   Translator* tr = level->tr;
   const std::string type = b.value("jointype", "JOIN_INNER");
   const bool natural = b.value("isNatural", false);
-  if (natural && (Get(b, "larg").contains("JoinExpr") || Get(b, "rarg").contains("JoinExpr"))) {
-    // The common columns of a join's output would need its merged columns;
-    // a table or a subquery on each side covers the usual use.
-    return NotSupported("NATURAL JOIN with another join as one of its sides", 0,
-                        "Use JOIN ... USING (columns) or JOIN ... ON.");
-  }
   if (b.contains("alias")) return NotSupported("an alias on a join", 0);
   std::string keyword;
   if (type == "JOIN_INNER") {
@@ -853,61 +848,88 @@ Result<std::string> QueryTranslator::Join(const Json& node, Level* level, bool n
   const bool left_nullable = nullable || type == "JOIN_RIGHT" || type == "JOIN_FULL";
   const bool right_nullable = nullable || type == "JOIN_LEFT" || type == "JOIN_FULL";
 
-  const size_t left_begin = tr->scope().size();
-  SB_ASSIGN_OR_RETURN(std::string lsql, FromItem(Get(b, "larg"), level, left_nullable));
+  std::vector<Target> left_columns;
+  SB_ASSIGN_OR_RETURN(std::string lsql,
+                      FromItem(Get(b, "larg"), level, left_nullable, &left_columns));
   std::vector<std::string> using_names;
   for (const auto& n : Get(b, "usingClause")) using_names.push_back(StringValue(n));
-  // The left keys are read before the right side enters the scope (they
-  // might be merged columns of a join on the left). NATURAL knows its keys
-  // only once both sides are there; each side is then one relation, and the
-  // keys are qualified by it.
+  // The join keys are the sides' own output columns of each name (a
+  // relation's qualified column, or a column a join on that side merged),
+  // never a same-named column of an unrelated join elsewhere in FROM. A
+  // merged column is named by its bare name, which a merge on the right side
+  // may take over, so the left side's keys are read before the right side
+  // is translated (NATURAL knows its keys only after: it reads left_merged).
+  auto side_key = [&](const std::vector<Target>& cols, const std::string& name,
+                      const char* side) -> Result<Translated> {
+    const Target* found = nullptr;
+    for (const Target& t : cols) {
+      if (t.name != name) continue;
+      if (found != nullptr) {
+        return Status(sqlstate::kAmbiguousColumn,
+                      fmt::format("common column name \"{}\" appears more than once in {} table",
+                                  name, side));
+      }
+      found = &t;
+    }
+    if (found == nullptr) {
+      return Status(sqlstate::kUndefinedColumn,
+                    fmt::format("column \"{}\" specified in USING clause does not exist in {} "
+                                "table",
+                                name, side));
+    }
+    return tr->Expr(found->expr);
+  };
   std::vector<Translated> left_keys;
   for (const auto& name : using_names) {
-    auto k = tr->Expr(ColumnRefJson(name));
-    if (!k.ok()) {
-      return Status(sqlstate::kUndefinedColumn,
-                    fmt::format("column \"{}\" specified in USING clause does not exist in left "
-                                "table",
-                                name));
-    }
-    left_keys.push_back(std::move(k).value());
+    SB_ASSIGN_OR_RETURN(Translated k, side_key(left_columns, name, "left"));
+    left_keys.push_back(std::move(k));
   }
-  const size_t right_begin = tr->scope().size();
-  SB_ASSIGN_OR_RETURN(std::string rsql, FromItem(Get(b, "rarg"), level, right_nullable));
+  std::vector<std::pair<std::string, Translated>> left_merged;
+  for (const Target& t : left_columns) {
+    if (NameList(Get(Get(t.expr, "ColumnRef"), "fields")).size() != 1) continue;
+    SB_ASSIGN_OR_RETURN(Translated k, tr->Expr(t.expr));
+    left_merged.emplace_back(t.name, std::move(k));
+  }
+  std::vector<Target> right_columns;
+  SB_ASSIGN_OR_RETURN(std::string rsql,
+                      FromItem(Get(b, "rarg"), level, right_nullable, &right_columns));
   if (Get(b, "rarg").contains("JoinExpr")) rsql = "(" + rsql + ")";
   if (natural) {
-    // The columns both sides have, in the left side's order (PostgreSQL).
-    const Relation& left_rel = tr->scope()[left_begin];
-    const Relation& right_rel = tr->scope()[right_begin];
-    for (const auto& col : left_rel.table->columns) {
-      if (col.hidden) continue;
-      for (const auto& other : right_rel.table->columns) {
-        if (!other.hidden && other.name == col.name) using_names.push_back(col.name);
+    // The columns both sides have, in the order of the left side's output
+    // (PostgreSQL); each must be one column on each side.
+    auto count = [](const std::vector<Target>& cols, const std::string& name) {
+      return std::count_if(cols.begin(), cols.end(),
+                           [&](const Target& t) { return t.name == name; });
+    };
+    for (const Target& lc : left_columns) {
+      if (count(right_columns, lc.name) == 0 ||
+          std::find(using_names.begin(), using_names.end(), lc.name) != using_names.end())
+        continue;
+      for (const auto& [side, cols] :
+           {std::pair{"left", &left_columns}, {"right", &right_columns}}) {
+        if (count(*cols, lc.name) > 1) {
+          return Status(sqlstate::kAmbiguousColumn,
+                        fmt::format("common column name \"{}\" appears more than once in {} table",
+                                    lc.name, side));
+        }
       }
-    }
-    for (const auto& name : using_names) {
-      Json ref = {{"ColumnRef",
-                   {{"fields", Json::array({Json{{"String", {{"sval", left_rel.alias}}}},
-                                            Json{{"String", {{"sval", name}}}}})}}}};
-      SB_ASSIGN_OR_RETURN(Translated k, tr->Expr(ref));
-      left_keys.push_back(std::move(k));
+      using_names.push_back(lc.name);
+      auto merged = std::find_if(left_merged.begin(), left_merged.end(),
+                                 [&](const auto& m) { return m.first == lc.name; });
+      if (merged != left_merged.end()) {
+        left_keys.push_back(merged->second);
+      } else {
+        SB_ASSIGN_OR_RETURN(Translated k, tr->Expr(lc.expr));
+        left_keys.push_back(std::move(k));
+      }
     }
   }
 
   std::string cond;
   if (!using_names.empty()) {
-    std::vector<Relation> right_rels(tr->scope().begin() + static_cast<long>(right_begin),
-                                     tr->scope().end());
-    Translator right(right_rels, text_, params_);
-    Prepare(&right);  // the right keys are read at the coordinator too
     for (size_t i = 0; i < using_names.size(); ++i) {
-      auto rk = right.Expr(ColumnRefJson(using_names[i]));
-      if (!rk.ok()) {
-        return Status(sqlstate::kUndefinedColumn,
-                      fmt::format("column \"{}\" specified in USING clause does not exist in "
-                                  "right table",
-                                  using_names[i]));
-      }
+      auto rk = side_key(right_columns, using_names[i], "right");
+      SB_RETURN_IF_ERROR(rk.status());
       SB_ASSIGN_OR_RETURN(auto pair, tr->UnifyForComparison({left_keys[i], std::move(rk).value()},
                                                             "JOIN USING", 0));
       cond += (i ? " AND " : "") + pair[0].sql + " = " + pair[1].sql;
@@ -932,6 +954,19 @@ Result<std::string> QueryTranslator::Join(const Json& node, Level* level, bool n
     cond = on.sql;
   }
   if (cond.empty() && type != "JOIN_INNER") cond = "1";
+  // Output columns: the merged ones, then each side's others.
+  for (const auto& name : using_names) columns->push_back({ColumnRefJson(name), name});
+  for (const auto* side : {&left_columns, &right_columns}) {
+    std::vector<std::string> pending = using_names;  // each side drops one column per name
+    for (const Target& t : *side) {
+      auto it = std::find(pending.begin(), pending.end(), t.name);
+      if (it != pending.end()) {
+        pending.erase(it);
+        continue;
+      }
+      columns->push_back(t);
+    }
+  }
   return lsql + keyword + rsql + (cond.empty() ? "" : " ON " + cond);
 }
 

@@ -15,6 +15,7 @@
 #include "exec/plan.h"
 #include "meta/catalog.h"
 #include "sql/parser.h"
+#include "sql/select_clauses.h"
 #include "sql/translator.h"
 
 namespace sb::sql {
@@ -74,8 +75,13 @@ class QueryTranslator {
                              const std::vector<std::string>* names);
   Result<QueryOutput> SetOperation(const Json& select, Translator* outer,
                                    const std::vector<std::string>* names);
-  Result<std::string> FromItem(const Json& item, Level* level, bool nullable);
-  Result<std::string> Join(const Json& join, Level* level, bool nullable);
+  // Both append the item's output columns to `columns` in PostgreSQL's order
+  // (what an unqualified * lists): a join's merged USING/NATURAL columns
+  // first, then its left side's other columns, then its right side's.
+  Result<std::string> FromItem(const Json& item, Level* level, bool nullable,
+                               std::vector<Target>* columns);
+  Result<std::string> Join(const Json& join, Level* level, bool nullable,
+                           std::vector<Target>* columns);
   Result<Translated> Subquery(const Json& sublink, Translator* self);
   Result<Translated> QuantifiedComparison(bool any, const std::string& op, const Json& test,
                                           const QueryOutput& q, Translator* self, int loc);
