@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/decimal.h"
 #include "sql/select_clauses.h"
 
 namespace sb::sql {
@@ -1078,6 +1079,53 @@ Result<Translated> QueryTranslator::QuantifiedComparison(bool any, const std::st
   return out;
 }
 
+namespace {
+
+// The offset of RANGE n PRECEDING/FOLLOWING in the units SQLite compares:
+// the ORDER BY column's own (a numeric(p,s) column holds value * 10^s).
+// PostgreSQL allows numbers for number columns (intervals for dates and
+// timestamps, which have no translation here).
+Result<std::string> RangeOffset(const Json& off, const SqlType& order_type) {
+  const bool integer = order_type.id == TypeId::kInt2 || order_type.id == TypeId::kInt4 ||
+                       order_type.id == TypeId::kInt8;
+  const bool scaled = NumericIsScaled(order_type);
+  const bool floating = order_type.id == TypeId::kFloat4 || order_type.id == TypeId::kFloat8;
+  if (!integer && !scaled && !floating) {
+    return NotSupported("RANGE with an offset for an ORDER BY column of type " + order_type.Name());
+  }
+  const Json* c = off.contains("A_Const") ? &Get(off, "A_Const") : nullptr;
+  const Status not_constant =
+      NotSupported(integer ? "a RANGE offset other than an integer constant"
+                           : "a RANGE offset other than a numeric constant");
+  if (c == nullptr || !(c->contains("ival") || c->contains("fval"))) return not_constant;
+  Decimal d;
+  if (c->contains("ival")) {
+    d = Decimal{Get(*c, "ival").value("ival", 0), 0};
+  } else {
+    // Also integers past the int4 range, which the parser keeps as text.
+    auto parsed = ParseDecimal(Get(*c, "fval").value("fval", ""));
+    if (!parsed.ok() || (integer && parsed->scale != 0)) return not_constant;
+    d = *parsed;
+  }
+  if (d.unscaled < 0) {
+    return Status(sqlstate::kInvalidPrecedingOrFollowingSize,
+                  "invalid preceding or following size in window function");
+  }
+  if (scaled) {
+    // n in units of 10^-s: shift the decimal point right by s.
+    const int s = order_type.scale;
+    if (d.scale >= s) {
+      d.scale -= s;
+    } else {
+      for (int i = d.scale; i < s; ++i) d.unscaled *= 10;
+      d.scale = 0;
+    }
+  }
+  return FormatDecimal(d);
+}
+
+}  // namespace
+
 Result<std::string> QueryTranslator::WindowSpec(const Json& over, Translator* self) {
   if (over.contains("refname") || over.contains("name")) {
     // Named windows are inlined by Select; this one is not defined at this
@@ -1096,6 +1144,7 @@ Result<std::string> QueryTranslator::WindowSpec(const Json& over, Translator* se
       first = false;
     }
   }
+  std::vector<SqlType> order_types;
   if (over.contains("orderClause")) {
     spec += spec.empty() ? "ORDER BY " : " ORDER BY ";
     bool first = true;
@@ -1103,6 +1152,7 @@ Result<std::string> QueryTranslator::WindowSpec(const Json& over, Translator* se
       SB_ASSIGN_OR_RETURN(SortItem si, SortDirection(o));
       SB_ASSIGN_OR_RETURN(Translated t, self->Expr(si.expr));
       spec += (first ? "" : ", ") + SortSql(t, si);
+      order_types.push_back(t.type);
       first = false;
     }
   }
@@ -1120,8 +1170,17 @@ Result<std::string> QueryTranslator::WindowSpec(const Json& over, Translator* se
         return std::string(start ? "UNBOUNDED PRECEDING" : "UNBOUNDED FOLLOWING");
       if ((fo & current) != 0) return std::string("CURRENT ROW");
       if ((fo & (preceding | following)) != 0) {
-        if ((fo & kFrameRange) != 0) return Status(NotSupported("RANGE frames with an offset", 0));
         const Json& off = Get(over, start ? "startOffset" : "endOffset");
+        const char* direction = (fo & preceding) != 0 ? " PRECEDING" : " FOLLOWING";
+        if ((fo & kFrameRange) != 0) {
+          if (order_types.size() != 1) {
+            return WindowError(
+                "RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column",
+                over.value("location", -1));
+          }
+          SB_ASSIGN_OR_RETURN(std::string n, RangeOffset(off, order_types[0]));
+          return n + direction;
+        }
         if (!off.contains("A_Const") || !Get(off, "A_Const").contains("ival")) {
           return Status(NotSupported("a window frame offset other than an integer constant", 0));
         }
@@ -1131,7 +1190,7 @@ Result<std::string> QueryTranslator::WindowSpec(const Json& over, Translator* se
                         start ? "frame starting offset must not be negative"
                               : "frame ending offset must not be negative");
         }
-        return std::to_string(n) + ((fo & preceding) != 0 ? " PRECEDING" : " FOLLOWING");
+        return std::to_string(n) + direction;
       }
       // Not given: PostgreSQL's default end is CURRENT ROW.
       return std::string("CURRENT ROW");
