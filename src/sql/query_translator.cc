@@ -175,6 +175,33 @@ void FindSelfReferences(const Json& node, const std::string& name, bool sublink,
   }
 }
 
+// Output columns of a query are referenced by name in the SQL around it;
+// SQLite renames a repeated name in a subquery, so two alike would read one
+// column twice. `what` names the construct for the 0A000.
+Status RequireDistinctNames(const std::vector<OutputColumn>& columns, const std::string& what) {
+  for (size_t i = 0; i < columns.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (columns[i].name == columns[j].name) {
+        return NotSupported(
+            fmt::format("{} with two output columns named \"{}\"", what, columns[i].name), 0,
+            "Give the columns distinct names with AS.");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+// "_c0", "_c1", ...: names for a query's columns that are unique whatever
+// the query calls them (longer than any select list PostgreSQL allows).
+const std::vector<std::string>& PositionalNames() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (int i = 0; i < 1664; ++i) n.push_back("_c" + std::to_string(i));
+    return n;
+  }();
+  return names;
+}
+
 Status InvalidRecursion(const std::string& message, int loc = 0) {
   return Status("42P19", message, {}, loc);  // invalid_recursion
 }
@@ -198,8 +225,10 @@ void QueryTranslator::Prepare(Translator* tr) {
   });
 }
 
-const meta::TableDef* QueryTranslator::Synthesize(const std::string& name,
-                                                  const std::vector<OutputColumn>& columns) {
+Result<const meta::TableDef*> QueryTranslator::Synthesize(
+    const std::string& name, const std::vector<OutputColumn>& columns) {
+  SB_RETURN_IF_ERROR(
+      RequireDistinctNames(columns, fmt::format("a derived table or WITH query (\"{}\")", name)));
   meta::TableDef d;
   d.name = name;
   d.replicated = true;
@@ -312,7 +341,8 @@ Result<std::string> QueryTranslator::RecursiveCte(const Json& cte, const std::st
                               name, base.columns.size(), colnames.size()),
                   {}, loc);
   }
-  ctes_.push_back({name, Synthesize(name, base.columns)});
+  SB_ASSIGN_OR_RETURN(const meta::TableDef* base_def, Synthesize(name, base.columns));
+  ctes_.push_back({name, base_def});
   RecursiveTerm term{name, base.columns};
   SB_ASSIGN_OR_RETURN(QueryOutput step, SelectLevel(rarg, outer, nullptr, &term));
   if (step.columns.size() != base.columns.size()) {
@@ -415,7 +445,8 @@ Result<QueryOutput> QueryTranslator::SelectLevel(const Json& s, Translator* oute
       }
       with_sql += (with_sql.empty() ? (recursive ? "WITH RECURSIVE " : "WITH ") : ", ") +
                   QuoteIdent(name) + " AS (" + q.sql + ")";
-      ctes_.push_back({name, Synthesize(name, q.columns)});
+      SB_ASSIGN_OR_RETURN(const meta::TableDef* def, Synthesize(name, q.columns));
+      ctes_.push_back({name, def});
     }
     if (!with_sql.empty()) with_sql += " ";
   }
@@ -538,6 +569,7 @@ Result<QueryOutput> QueryTranslator::SelectLevel(const Json& s, Translator* oute
     std::string name = names != nullptr && i < names->size() ? (*names)[i] : targets[i].name;
     sql += (i ? ", " : "") + t.sql + " AS " + QuoteIdent(name);
     out.columns.push_back({name, t.type});
+    out.source_names.push_back(targets[i].name);
   }
   for (const auto& def : Get(s, "_sb_windows")) {
     SB_RETURN_IF_ERROR(WindowSpec(def, &tr).status());  // errors of unused windows too
@@ -631,6 +663,7 @@ Result<QueryOutput> QueryTranslator::Values(const Json& s, Translator* outer,
     const std::string name = names != nullptr && c < names->size() ? (*names)[c] : own;
     sql += (c ? ", " : "") + QuoteIdent(own) + " AS " + QuoteIdent(name);
     out.columns.push_back({name, types[c]});
+    out.source_names.push_back(own);
   }
   out.sql = sql + " FROM (" + values + ")";
   return out;
@@ -650,8 +683,13 @@ Result<QueryOutput> QueryTranslator::SetOperation(const Json& s, Translator* out
     return NotSupported("set operation " + op, 0);
   }
   const std::string word = keyword.substr(1, keyword.find(' ', 1) - 1);
-  SB_ASSIGN_OR_RETURN(QueryOutput left, Select(SelectBody(Get(s, "larg")), outer, nullptr));
-  SB_ASSIGN_OR_RETURN(QueryOutput right, Select(SelectBody(Get(s, "rarg")), outer, nullptr));
+  // The operands' columns are renamed by position, so that two columns of
+  // one name (SELECT a, a ...) stay two columns; the result is named after
+  // the left operand's own names.
+  SB_ASSIGN_OR_RETURN(QueryOutput left,
+                      Select(SelectBody(Get(s, "larg")), outer, &PositionalNames()));
+  SB_ASSIGN_OR_RETURN(QueryOutput right,
+                      Select(SelectBody(Get(s, "rarg")), outer, &PositionalNames()));
   if (left.columns.size() != right.columns.size()) {
     return Status(sqlstate::kSyntaxError,
                   "each " + word + " query must have the same number of columns");
@@ -676,15 +714,6 @@ Result<QueryOutput> QueryTranslator::SetOperation(const Json& s, Translator* out
     rsel += (i ? ", " : "") + (*unified)[1].sql + " AS " + c;
     common.push_back((*unified)[0].type);
   }
-  for (size_t i = 0; i < left.columns.size(); ++i) {
-    for (size_t j = 0; j < i; ++j) {
-      if (left.columns[j].name == left.columns[i].name ||
-          right.columns[j].name == right.columns[i].name) {
-        return NotSupported(word + " of queries with two output columns of the same name", 0,
-                            "Give the columns distinct names with AS.");
-      }
-    }
-  }
   std::string compound;
   if (all && op != "SETOP_UNION") {
     // Multiset semantics, which SQLite lacks: the k-th copy of a row on
@@ -708,10 +737,11 @@ Result<QueryOutput> QueryTranslator::SetOperation(const Json& s, Translator* out
   QueryOutput out;
   std::string sql = "SELECT ";
   for (size_t i = 0; i < common.size(); ++i) {
-    std::string name = names != nullptr && i < names->size() ? (*names)[i] : left.columns[i].name;
+    std::string name = names != nullptr && i < names->size() ? (*names)[i] : left.source_names[i];
     sql +=
         (i ? ", " : "") + std::string("\"_u\".c") + std::to_string(i) + " AS " + QuoteIdent(name);
     out.columns.push_back({name, common[i]});
+    out.source_names.push_back(left.source_names[i]);
   }
   sql += " FROM (" + compound + ") AS \"_u\"";
   if (s.contains("sortClause")) {
@@ -726,7 +756,7 @@ Result<QueryOutput> QueryTranslator::SetOperation(const Json& s, Translator* out
       } else if (node.contains("ColumnRef")) {
         auto f = NameList(Get(Get(node, "ColumnRef"), "fields"));
         for (size_t i = 0; f.size() == 1 && i < left.columns.size(); ++i) {
-          if (left.columns[i].name == f[0]) col = static_cast<int>(i);
+          if (left.source_names[i] == f[0]) col = static_cast<int>(i);
         }
       }
       if (col < 0) {
@@ -819,7 +849,8 @@ Result<std::string> QueryTranslator::FromItem(const Json& item, Level* level, bo
                     fmt::format("table \"{}\" has {} columns available but {} columns specified",
                                 alias, q.columns.size(), colnames.size()));
     }
-    add_relation({alias, Synthesize(alias, q.columns)});
+    SB_ASSIGN_OR_RETURN(const meta::TableDef* def, Synthesize(alias, q.columns));
+    add_relation({alias, def});
     return "(" + q.sql + ") AS " + QuoteIdent(alias);
   }
   if (item.contains("JoinExpr")) return Join(item, level, nullable, columns);
@@ -975,7 +1006,8 @@ Result<Translated> QueryTranslator::Subquery(const Json& sublink, Translator* se
   const Json& b = Get(sublink, "SubLink");
   const std::string kind = b.value("subLinkType", "");
   const int loc = Loc(b);
-  SB_ASSIGN_OR_RETURN(QueryOutput q, Select(SelectBody(Get(b, "subselect")), self, nullptr));
+  SB_ASSIGN_OR_RETURN(QueryOutput q,
+                      Select(SelectBody(Get(b, "subselect")), self, &PositionalNames()));
   if (kind == "EXISTS_SUBLINK") {
     return MakeExpr("(EXISTS (" + q.sql + "))", SqlType::Of(TypeId::kBool));
   }

@@ -36,6 +36,10 @@ struct BaseInput {
 struct QueryOutput {
   std::string sql;
   std::vector<exec::OutputColumn> columns;
+  // The names the columns have without the `names` given to Select (a set
+  // operation's are its left operand's): what a caller that renamed the
+  // columns for its own SQL shows the user.
+  std::vector<std::string> source_names;
 };
 
 class QueryTranslator {
@@ -88,8 +92,10 @@ class QueryTranslator {
   Result<Translated> Window(const Json& func_call, Translator* self);
   Result<std::string> WindowSpec(const Json& over, Translator* self);
   void Prepare(Translator* tr);
-  const meta::TableDef* Synthesize(const std::string& name,
-                                   const std::vector<exec::OutputColumn>& columns);
+  // The table a derived table or CTE is to the query around it; 0A000 when
+  // two of its columns share a name.
+  Result<const meta::TableDef*> Synthesize(const std::string& name,
+                                           const std::vector<exec::OutputColumn>& columns);
   const Cte* FindCte(const std::string& name) const;
 
   Lookup lookup_;
