@@ -8,13 +8,6 @@
 
 namespace sb::storage {
 
-namespace {
-std::string Upper(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-}  // namespace
-
 std::string ShardSet::ShardPath(const std::string& dir, int i) {
   char name[32];
   std::snprintf(name, sizeof(name), "shard_%03d.db", i);
@@ -33,7 +26,7 @@ Result<std::unique_ptr<ShardSet>> ShardSet::Open(const std::string& dir, int sha
     return Status::IoError("could not create shard directory \"" + dir + "\": " + ec.message());
   }
   std::unique_ptr<ShardSet> set(new ShardSet());
-  const std::string sync = Upper(base.synchronous);
+  const std::string sync = SynchronousMode(base);
   const bool group_commit = base.group_commit && (sync == "FULL" || sync == "EXTRA");
   CommitLogOptions log_options;
   log_options.dir = (std::filesystem::path(dir) / "commitlog").string();

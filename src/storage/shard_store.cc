@@ -555,6 +555,10 @@ Status ShardConnection::ApplyLoggedCommit(const CommitLogRecord& record) {
 // ---------------------------------------------------------------------------
 // ShardStore
 
+std::string SynchronousMode(const ShardOptions& options) {
+  return Upper(options.synchronous);
+}
+
 Result<std::unique_ptr<ShardStore>> ShardStore::Open(int shard_index, ShardOptions options) {
   // SQLite's allocation statistics take a process-wide mutex on every malloc
   // and free; nothing here reads them, and with many shard connections
@@ -562,7 +566,7 @@ Result<std::unique_ptr<ShardStore>> ShardStore::Open(int shard_index, ShardOptio
   // SQLite initialises; if something used SQLite earlier it stays on.
   static std::once_flag memstatus_off;
   std::call_once(memstatus_off, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
-  const std::string sync = Upper(options.synchronous);
+  const std::string sync = SynchronousMode(options);
   if (sync != "OFF" && sync != "NORMAL" && sync != "FULL" && sync != "EXTRA") {
     return Status::InvalidArgument("invalid synchronous setting \"" + options.synchronous +
                                        "\" for shard " + std::to_string(shard_index),

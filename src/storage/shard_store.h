@@ -51,6 +51,9 @@ struct ShardOptions {
   std::function<void(sqlite3*)> on_open;
 };
 
+// options.synchronous in upper case, as the checks compare it ("full" is FULL).
+std::string SynchronousMode(const ShardOptions& options);
+
 // Receives result rows; returning an error stops the statement with it.
 using RowSink = std::function<Status(const Row& row)>;
 
