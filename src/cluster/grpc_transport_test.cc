@@ -122,6 +122,26 @@ std::vector<std::string> Numbered(const std::string& prefix, int from, int to) {
   return out;
 }
 
+// Sends "probe" until one arrives (about 5 s at most), then `prefix`0..n-1:
+// the run must arrive whole and in order (probes still in flight may land
+// before it and are left out).
+void ExpectRunArrivesAfterProbes(GrpcRaftTransport* transport, const Inbox& inbox,
+                                 const std::string& prefix, int n) {
+  bool reached = false;
+  for (int i = 0; i < 250 && !reached; ++i) {
+    transport->Send(2, "probe");
+    reached = inbox.AwaitCount(1, milliseconds(20));
+  }
+  ASSERT_TRUE(reached) << "no message reached the peer within 5 s";
+  const size_t probes = inbox.Get().size();
+  const auto expected = Numbered(prefix, 0, n);
+  for (const auto& m : expected) transport->Send(2, m);
+  ASSERT_TRUE(inbox.AwaitCount(probes + expected.size())) << inbox.Get().size() << " arrived";
+  auto got = inbox.Get();
+  got.erase(std::remove(got.begin(), got.end(), "probe"), got.end());
+  EXPECT_EQ(got, expected);
+}
+
 TEST(GrpcRaftTransportTest, MessagesToOnePeerArriveInOrder) {
   auto cluster = rpc::testing::TestCluster::Create();
   Identity sender(cluster), receiver(cluster);
@@ -158,21 +178,7 @@ TEST(GrpcRaftTransportTest, ARestartedPeerIsReachedAgain) {
   server->Stop(milliseconds(100));
   server = Serve(receiver, &second, "127.0.0.1:" + std::to_string(port));
   ASSERT_NE(server, nullptr);
-  bool reached = false;
-  for (int i = 0; i < 250 && !reached; ++i) {  // at most about 5 s
-    transport->Send(2, "probe");
-    reached = after.AwaitCount(1, milliseconds(20));
-  }
-  ASSERT_TRUE(reached) << "no message reached the restarted peer within 5 s";
-  const size_t probes = after.Get().size();
-  const auto expected = Numbered("n", 0, 100);
-  for (const auto& m : expected) transport->Send(2, m);
-  ASSERT_TRUE(after.AwaitCount(probes + expected.size()));
-  auto got = after.Get();
-  // Probes still in flight may land before the numbered run; the run itself
-  // arrives whole and in order.
-  got.erase(std::remove(got.begin(), got.end(), "probe"), got.end());
-  EXPECT_EQ(got, expected);
+  ExpectRunArrivesAfterProbes(transport.get(), after, "n", 100);
   transport->Stop();
   server->Stop(milliseconds(100));
 }
@@ -196,19 +202,10 @@ TEST(GrpcRaftTransportTest, APeerWithoutRaftStreamGetsEveryBatchByUnaryCall) {
   // Batches written before the sender learns that the peer has no
   // RaftStream are lost (as a lost message is to Raft); once one arrives by
   // unary call, every later one does, in order.
-  bool reached = false;
-  for (int i = 0; i < 250 && !reached; ++i) {  // at most about 5 s
-    transport->Send(2, "probe");
-    reached = inbox.AwaitCount(1, milliseconds(20));
-  }
-  ASSERT_TRUE(reached) << "no message reached the unary-only peer within 5 s";
-  const size_t probes = inbox.Get().size();
-  const auto expected = Numbered("u", 0, 200);
-  for (const auto& m : expected) transport->Send(2, m);
-  ASSERT_TRUE(inbox.AwaitCount(probes + expected.size())) << inbox.Get().size() << " arrived";
-  auto got = inbox.Get();
-  got.erase(std::remove(got.begin(), got.end(), "probe"), got.end());
-  EXPECT_EQ(got, expected);
+  // Batches written before the sender learns that the peer has no
+  // RaftStream are lost (as a lost message is to Raft); after that, every
+  // batch arrives by unary call, in order.
+  ExpectRunArrivesAfterProbes(transport.get(), inbox, "u", 200);
   transport->Stop();
   server->Shutdown(std::chrono::system_clock::now() + milliseconds(100));
 }
