@@ -113,6 +113,8 @@ class GrpcRaftTransport::PeerSender {
     stream_ = client_->OpenRaftStream(options_.stream_lifetime);
     std::lock_guard<std::mutex> lock(mu_);
     live_stream_ = stream_.get();
+    // Retiring started after the check above: its Cancel missed this stream.
+    if (stop_) stream_->Cancel();
   }
 
   // Ends the current stream (if any) and returns its outcome.
