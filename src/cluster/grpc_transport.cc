@@ -113,7 +113,7 @@ class GrpcRaftTransport::PeerSender {
     stream_ = client_->OpenRaftStream(options_.stream_lifetime);
     std::lock_guard<std::mutex> lock(mu_);
     live_stream_ = stream_.get();
-    // Retiring started after the check above: its Cancel missed this stream.
+    // Retiring may have begun before this stream existed; its Cancel missed it.
     if (stop_) stream_->Cancel();
   }
 
