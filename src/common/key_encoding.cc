@@ -127,6 +127,7 @@ Result<std::string> EncodeKeyValue(const SqlType& type, const Value& stored,
           "column \"" + std::string(column_name) + "\" of type " + type.Name() +
               " cannot be a shard key",
           "Floating-point values do not compare exactly; use numeric, integer or text.");
+    case TypeId::kInterval:  // not a column type
     case TypeId::kUnknown:
       break;
   }

@@ -73,7 +73,6 @@ bool IsUnsupportedName(const std::string& n) {
                                        "serial8",
                                        "smallserial",
                                        "bigserial",
-                                       "interval",
                                        "money",
                                        "time",
                                        "timetz",
@@ -174,6 +173,8 @@ uint32_t SqlType::oid() const {
       return 2950;
     case TypeId::kBytea:
       return 17;
+    case TypeId::kInterval:
+      return 1186;
   }
   return 25;
 }
@@ -199,6 +200,7 @@ int16_t SqlType::typlen() const {
     case TypeId::kTimestamptz:
       return 8;
     case TypeId::kUuid:
+    case TypeId::kInterval:
       return 16;
     case TypeId::kUnknown:
     case TypeId::kNumeric:
@@ -252,6 +254,8 @@ std::string SqlType::Name() const {
       return "uuid";
     case TypeId::kBytea:
       return "bytea";
+    case TypeId::kInterval:
+      return "interval";
   }
   return "unknown";
 }
@@ -277,6 +281,7 @@ const char* SqlType::StorageClass() const {
     case TypeId::kTimestamp:
     case TypeId::kTimestamptz:
     case TypeId::kUuid:
+    case TypeId::kInterval:
       return "TEXT";
   }
   return "TEXT";
@@ -319,6 +324,8 @@ Result<SqlType> ResolveTypeName(const std::vector<std::string>& names,
   if (n == "date") return simple(TypeId::kDate);
   if (n == "uuid") return simple(TypeId::kUuid);
   if (n == "bytea") return simple(TypeId::kBytea);
+  // interval(p) and field restrictions (interval '1' day) are not supported.
+  if (n == "interval") return simple(TypeId::kInterval);
   if (n == "float" && typmods.size() <= 1) {
     // FLOAT(p): p 1..24 -> real, 25..53 -> double precision (PostgreSQL).
     if (typmods.empty()) return SqlType::Of(TypeId::kFloat8);

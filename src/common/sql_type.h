@@ -27,7 +27,10 @@ enum class TypeId {
   kTimestamp,
   kTimestamptz,
   kUuid,
-  kBytea
+  kBytea,
+  // Expressions only (timestamp arithmetic); not a column type. Stored as
+  // text in common/interval.h's form.
+  kInterval
 };
 
 struct SqlType {

@@ -150,14 +150,22 @@ TEST(ResolveTypeNameTest, BadNumericTypmodIs22023) {
 }
 
 TEST(ResolveTypeNameTest, UnsupportedTypesAre0A000WithHint) {
-  for (const char* n :
-       {"bpchar", "json", "jsonb", "serial", "interval", "money", "_int4", "time"}) {
+  for (const char* n : {"bpchar", "json", "jsonb", "serial", "money", "_int4", "time"}) {
     Result<SqlType> r = ResolveTypeName({"pg_catalog", n}, {});
     ASSERT_FALSE(r.ok()) << n;
     EXPECT_EQ(r.status().code(), "0A000") << n;
     EXPECT_EQ(r.status().message(), std::string("type \"") + n + "\" is not supported");
     EXPECT_NE(r.status().hint().find("varchar"), std::string::npos);
   }
+}
+
+TEST(ResolveTypeNameTest, IntervalIsAnExpressionTypeWithoutModifiers) {
+  Result<SqlType> r = ResolveTypeName({"pg_catalog", "interval"}, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->id, TypeId::kInterval);
+  EXPECT_EQ(r->oid(), 1186u);
+  EXPECT_EQ(r->Name(), "interval");
+  EXPECT_FALSE(ResolveTypeName({"interval"}, {2}).ok());
 }
 
 TEST(ResolveTypeNameTest, UnknownTypesAre42704) {

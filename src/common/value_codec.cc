@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "common/datetime.h"
+#include "common/interval.h"
 
 namespace sb {
 namespace {
@@ -501,6 +502,10 @@ Result<Value> ParseTextValue(const SqlType& type, std::string_view text) {
       return ParseUuid(text);
     case TypeId::kBytea:
       return ParseBytea(text);
+    case TypeId::kInterval: {
+      SB_ASSIGN_OR_RETURN(Interval iv, ParseIntervalInput(text));
+      return Value(EncodeStoredInterval(iv));
+    }
   }
   return Status::Internal("unhandled type in ParseTextValue");
 }
@@ -535,6 +540,12 @@ std::string FormatTextValue(const SqlType& type, const Value& stored) {
         std::string out = FormatTimestampOutput(*micros);
         if (type.id == TypeId::kTimestamptz) out += "+00";
         return out;
+      }
+      break;
+    case TypeId::kInterval:
+      if (const auto* s = std::get_if<std::string>(&stored)) {
+        Result<Interval> iv = DecodeStoredInterval(*s);
+        if (iv.ok()) return FormatIntervalOutput(*iv);
       }
       break;
     default:

@@ -8,6 +8,7 @@
 #include "common/decimal.h"
 #include "common/sql_type.h"
 #include "common/value_codec.h"
+#include "exec/interval_functions.h"
 #include "exec/merge.h"
 #include "exec/pg_functions.h"
 #include "storage/sqlite_value.h"
@@ -408,6 +409,7 @@ void RegisterSqlFunctions(sqlite3* db) {
   sqlite3_create_function(db, "sb_setting", 1, SQLITE_UTF8, nullptr, SettingFn, nullptr, nullptr);
   sqlite3_create_collation(db, "sb_decimal", SQLITE_UTF8, nullptr, DecimalCollation);
   RegisterPgFunctions(db);
+  RegisterIntervalFunctions(db);
   // PostgreSQL's LIKE is case-sensitive; SQLite's is not by default.
   sqlite3_exec(db, "PRAGMA case_sensitive_like = ON", nullptr, nullptr, nullptr);
 }

@@ -457,6 +457,8 @@ std::string TypeName(uint32_t type_oid) {
       return "numeric";
     case oid::kUuid:
       return "uuid";
+    case oid::kInterval:
+      return "interval";
     default:
       return "type with OID " + std::to_string(type_oid);
   }

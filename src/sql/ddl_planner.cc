@@ -28,6 +28,11 @@ Result<SqlType> ColumnType(const Json& type_name, std::string_view text) {
   }
   auto t = ResolveTypeName(NameList(Get(type_name, "names")), typmods);
   if (!t.ok()) return Status(t.status()).WithPosition(Loc(type_name));
+  if (t->id == TypeId::kInterval) {
+    return NotSupported("a column of type interval", Loc(type_name),
+                        "Store the interval's parts, or two timestamps; interval values work in "
+                        "expressions.");
+  }
   return *t;
 }
 

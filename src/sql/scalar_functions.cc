@@ -7,6 +7,7 @@
 
 #include "common/decimal.h"
 #include "common/value_codec.h"
+#include "exec/interval_functions.h"
 #include "exec/pg_functions.h"
 
 namespace sb::sql {
@@ -339,6 +340,15 @@ Result<exec::DateKind> DateArg(Call& c, size_t i, bool date_as_timestamptz) {
 Result<Translated> Extract(Call& c) {
   if (c.n() != 2) return c.NoFunction();
   SB_REQUIRE(c, c.ToText(0));
+  if (c.type(1).id == TypeId::kInterval) {
+    const Translated& field = c.args[0];
+    if (!field.is_constant || IsNull(field.constant)) {
+      return c.Unsupported("extract() with a non-constant field");
+    }
+    const int scale = exec::IntervalExtractScale(std::get<std::string>(field.constant));
+    return c.Out(fmt::format("sb_iv_extract({}, {})", field.sql, c.args[1].sql),
+                 ScaledNumeric(std::max(scale, 0)));
+  }
   SB_ASSIGN_OR_RETURN(exec::DateKind kind, DateArg(c, 1, false));
   const Translated& unit = c.args[0];
   if (!unit.is_constant || IsNull(unit.constant)) {
@@ -357,6 +367,10 @@ Result<Translated> Extract(Call& c) {
 Result<Translated> DatePart(Call& c) {
   if (c.n() != 2) return c.NoFunction();
   SB_REQUIRE(c, c.ToText(0));
+  if (c.type(1).id == TypeId::kInterval) {
+    return c.Out(fmt::format("sb_iv_part({}, {})", c.args[0].sql, c.args[1].sql),
+                 T(TypeId::kFloat8));
+  }
   SB_ASSIGN_OR_RETURN(exec::DateKind kind, DateArg(c, 1, false));
   return c.Out(
       fmt::format("sb_date_part({}, {}, {})", c.args[0].sql, c.args[1].sql, static_cast<int>(kind)),

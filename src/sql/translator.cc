@@ -583,6 +583,20 @@ Result<std::vector<Translated>> Translator::Unify(std::vector<Translated> items,
   return items;
 }
 
+namespace {
+
+// Intervals compare by span (PostgreSQL: '1 mon' = '30 days'), which is the
+// leading key of their stored form (common/interval.h).
+void CompareIntervalsBySpan(std::vector<Translated>* items) {
+  for (Translated& t : *items) {
+    if (t.type.id != TypeId::kInterval) continue;
+    t.sql = "substr(" + t.sql + ", 1, 31)";
+    t.is_constant = false;
+  }
+}
+
+}  // namespace
+
 Result<std::vector<Translated>> Translator::UnifyForComparison(std::vector<Translated> items,
                                                                std::string_view what,
                                                                int location) {
@@ -590,6 +604,7 @@ Result<std::vector<Translated>> Translator::UnifyForComparison(std::vector<Trans
   if (!items.empty() && IsTextNumeric(items[0].type)) {
     return NotSupported("comparison of unconstrained numeric values", location);
   }
+  CompareIntervalsBySpan(&items);
   return items;
 }
 
@@ -624,11 +639,82 @@ Result<Translated> Translator::Comparison(const std::string& op, const Json& l, 
   if (!unified.ok())
     return unified.status().ok() ? unified.status()
                                  : Status(unified.status()).WithPosition(location);
+  CompareIntervalsBySpan(&*unified);
   std::string sqlop = op == "!=" ? "<>" : op;
   Translated out = Make("(" + (*unified)[0].sql + " " + sqlop + " " + (*unified)[1].sql + ")",
                         SqlType::Of(TypeId::kBool));
   out.contains_aggregate = (*unified)[0].contains_aggregate || (*unified)[1].contains_aggregate;
   return out;
+}
+
+Result<std::optional<Translated>> Translator::IntervalArithmetic(const std::string& op,
+                                                                 Translated* a, Translated* b,
+                                                                 int location) {
+  const SqlType interval = SqlType::Of(TypeId::kInterval);
+  auto is_ts = [](const SqlType& t) {
+    return t.id == TypeId::kTimestamp || t.id == TypeId::kTimestamptz;
+  };
+  auto literal = [](const Translated& t) { return t.type.id == TypeId::kUnknown && t.param == 0; };
+  // An untyped literal beside an interval is an interval, and so is one added
+  // to a timestamp; one subtracted from a timestamp is a timestamp, as in
+  // PostgreSQL (timestamp - '1 day' is 22007).
+  if (a->type.id == TypeId::kInterval && b->type.id == TypeId::kUnknown) {
+    SB_ASSIGN_OR_RETURN(*b, Coerce(std::move(*b), interval));
+  }
+  if (b->type.id == TypeId::kInterval && a->type.id == TypeId::kUnknown) {
+    SB_ASSIGN_OR_RETURN(*a, Coerce(std::move(*a), interval));
+  }
+  if (op == "+" && is_ts(a->type) && literal(*b)) {
+    SB_ASSIGN_OR_RETURN(*b, Coerce(std::move(*b), interval));
+  }
+  if (op == "+" && is_ts(b->type) && literal(*a)) {
+    SB_ASSIGN_OR_RETURN(*a, Coerce(std::move(*a), interval));
+  }
+  if (op == "-" && is_ts(a->type) && literal(*b)) {
+    SB_ASSIGN_OR_RETURN(*b, Coerce(std::move(*b), a->type));
+  }
+  const bool ai = a->type.id == TypeId::kInterval, bi = b->type.id == TypeId::kInterval;
+  const bool a_date = a->type.id == TypeId::kDate, b_date = b->type.id == TypeId::kDate;
+  const bool a_time = is_ts(a->type) || a_date, b_time = is_ts(b->type) || b_date;
+  // date ± interval is a timestamp (midnight of the date, then the interval).
+  auto time_result = [](const SqlType& t) {
+    return t.id == TypeId::kDate ? SqlType::Of(TypeId::kTimestamp) : t;
+  };
+  if ((op == "+" || op == "-") && a_time && bi) {
+    return std::optional<Translated>(
+        Make(fmt::format("sb_ts_add_iv({}, {}, {})", a->sql, b->sql, op == "-" ? -1 : 1),
+             time_result(a->type)));
+  }
+  if (op == "+" && ai && b_time) {
+    return std::optional<Translated>(
+        Make(fmt::format("sb_ts_add_iv({}, {}, 1)", b->sql, a->sql), time_result(b->type)));
+  }
+  if (op == "-" && a_time && b_time && !(a_date && b_date)) {
+    return std::optional<Translated>(
+        Make(fmt::format("sb_ts_diff({}, {})", a->sql, b->sql), interval));
+  }
+  if ((op == "+" || op == "-") && ai && bi) {
+    return std::optional<Translated>(
+        Make(fmt::format("sb_iv_add({}, {}, {})", a->sql, b->sql, op == "-" ? -1 : 1), interval));
+  }
+  const bool scale = (op == "*" && ((ai && b->type.IsNumber()) || (bi && a->type.IsNumber()))) ||
+                     (op == "/" && ai && b->type.IsNumber());
+  if (scale) {
+    Translated& iv = ai ? *a : *b;
+    Translated& x = ai ? *b : *a;
+    SB_ASSIGN_OR_RETURN(x, Coerce(std::move(x), SqlType::Of(TypeId::kFloat8)));
+    return std::optional<Translated>(
+        Make(fmt::format("sb_iv_{}({}, {})", op == "/" ? "div" : "mul", iv.sql, x.sql), interval));
+  }
+  if (ai || bi) {
+    return Status(
+        sqlstate::kUndefinedFunction,
+        fmt::format("operator does not exist: {} {} {}", a->type.Name(), op, b->type.Name()),
+        "No operator matches the given name and argument types. You might need to add "
+        "explicit type casts.",
+        location);
+  }
+  return std::optional<Translated>();
 }
 
 Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, const Json& r,
@@ -643,6 +729,11 @@ Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, 
     }
     if (t.type.id == TypeId::kUnknown) {
       SB_ASSIGN_OR_RETURN(t, Coerce(std::move(t), SqlType::Of(TypeId::kInt4)));
+    }
+    if (t.type.id == TypeId::kInterval) {
+      t.sql = "sb_iv_neg(" + t.sql + ")";
+      t.is_constant = false;
+      return t;
     }
     if (!t.type.IsNumber() || IsTextNumeric(t.type)) {
       return Status(sqlstate::kUndefinedFunction,
@@ -691,11 +782,11 @@ Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, 
   auto is_datetime = [](const SqlType& t) {
     return t.id == TypeId::kDate || t.id == TypeId::kTimestamp || t.id == TypeId::kTimestamptz;
   };
-  // timestamp - timestamp, date - timestamp, ... are intervals.
-  if (op == "-" && is_datetime(a.type) && is_datetime(b.type) &&
-      !(a.type.id == TypeId::kDate && b.type.id == TypeId::kDate)) {
-    return NotSupported(fmt::format("{} - {} (the interval type)", a.type.Name(), b.type.Name()),
-                        location);
+  SB_ASSIGN_OR_RETURN(std::optional<Translated> with_interval,
+                      IntervalArithmetic(op, &a, &b, location));
+  if (with_interval) {
+    with_interval->contains_aggregate = agg;
+    return *with_interval;
   }
   // Date arithmetic: date ± integer, integer + date, date - date.
   if (a.type.id == TypeId::kDate || b.type.id == TypeId::kDate) {
@@ -1413,6 +1504,7 @@ Result<Translated> Translator::Func(const Json& node) {
       return out;
     }
     if (name == "sum" || name == "avg") {
+      if (a.type.id == TypeId::kInterval) return NotSupported(name + "(interval)", loc);
       if (!a.type.IsNumber() || IsTextNumeric(a.type)) {
         return Status(sqlstate::kUndefinedFunction,
                       fmt::format("function {}({}) does not exist", name, a.type.Name()),

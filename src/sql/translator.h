@@ -128,6 +128,10 @@ class Translator {
   Result<Translated> Param(const Json& param_ref);
   Result<Translated> AExpr(const Json& a_expr);
   Result<Translated> Comparison(const std::string& op, const Json& l, const Json& r, int location);
+  // timestamp/date ± interval, timestamp - timestamp, interval ± interval,
+  // interval × / number; nullopt when neither side is (or becomes) one.
+  Result<std::optional<Translated>> IntervalArithmetic(const std::string& op, Translated* a,
+                                                       Translated* b, int location);
   Result<Translated> Arithmetic(const std::string& op, const Json* l, const Json& r, int location);
   Result<Translated> BoolExpr(const Json& bool_expr);
   Result<Translated> Func(const Json& func_call);

@@ -1,0 +1,206 @@
+#include "exec/interval_functions.h"
+
+#include <cctype>
+#include <string>
+
+#include "common/datetime.h"
+#include "common/interval.h"
+#include "exec/pg_functions.h"
+
+namespace sb::exec {
+namespace {
+
+void Error(sqlite3_context* ctx, const Status& st) {
+  std::string m = "sb:" + st.code() + ":" + st.message();
+  sqlite3_result_error(ctx, m.c_str(), static_cast<int>(m.size()));
+}
+
+std::string_view Text(sqlite3_value* v) {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(v));
+  return p == nullptr ? std::string_view()
+                      : std::string_view(p, static_cast<size_t>(sqlite3_value_bytes(v)));
+}
+
+bool AnyNull(int argc, sqlite3_value** argv) {
+  for (int i = 0; i < argc; ++i)
+    if (sqlite3_value_type(argv[i]) == SQLITE_NULL) return true;
+  return false;
+}
+
+// A stored date ("YYYY-MM-DD") is midnight of that day.
+Result<int64_t> TimestampArg(sqlite3_value* v) {
+  std::string_view s = Text(v);
+  if (s.size() == 10) {
+    SB_ASSIGN_OR_RETURN(int32_t days, DateToDays(s));
+    return static_cast<int64_t>(days) * kMicrosPerDay;
+  }
+  return TimestampToMicros(s);
+}
+
+void ResultInterval(sqlite3_context* ctx, const Result<Interval>& iv) {
+  if (!iv.ok()) return Error(ctx, iv.status());
+  const std::string s = EncodeStoredInterval(*iv);
+  sqlite3_result_text(ctx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+}
+
+void TsAddFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
+  auto ts = TimestampArg(argv[0]);
+  auto iv = DecodeStoredInterval(Text(argv[1]));
+  if (!ts.ok()) return Error(ctx, ts.status());
+  if (!iv.ok()) return Error(ctx, iv.status());
+  Result<Interval> signed_iv = sqlite3_value_int(argv[2]) < 0 ? NegateInterval(*iv) : *iv;
+  if (!signed_iv.ok()) return Error(ctx, signed_iv.status());
+  auto r = AddIntervalToTimestamp(*ts, *signed_iv);
+  if (!r.ok()) return Error(ctx, r.status());
+  const std::string s = MicrosToTimestamp(*r);
+  sqlite3_result_text(ctx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+}
+
+void TsDiffFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
+  auto a = TimestampArg(argv[0]);
+  auto b = TimestampArg(argv[1]);
+  if (!a.ok()) return Error(ctx, a.status());
+  if (!b.ok()) return Error(ctx, b.status());
+  ResultInterval(ctx, TimestampDifference(*a, *b));
+}
+
+void IvAddFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
+  auto a = DecodeStoredInterval(Text(argv[0]));
+  auto b = DecodeStoredInterval(Text(argv[1]));
+  if (!a.ok()) return Error(ctx, a.status());
+  if (!b.ok()) return Error(ctx, b.status());
+  Result<Interval> rhs = sqlite3_value_int(argv[2]) < 0 ? NegateInterval(*b) : *b;
+  if (!rhs.ok()) return Error(ctx, rhs.status());
+  ResultInterval(ctx, AddIntervals(*a, *rhs));
+}
+
+void IvNegFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
+  auto a = DecodeStoredInterval(Text(argv[0]));
+  if (!a.ok()) return Error(ctx, a.status());
+  ResultInterval(ctx, NegateInterval(*a));
+}
+
+template <bool kDivide>
+void IvScaleFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
+  auto a = DecodeStoredInterval(Text(argv[0]));
+  if (!a.ok()) return Error(ctx, a.status());
+  const double x = sqlite3_value_double(argv[1]);
+  ResultInterval(ctx, kDivide ? DivideInterval(*a, x) : MultiplyInterval(*a, x));
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// PostgreSQL 15's interval_part_common: the value of `unit` in units of
+// 10^-scale (scale as IntervalExtractScale).
+Result<int64_t> ExtractScaled(std::string_view unit_text, const Interval& iv) {
+  const std::string u = Lower(unit_text);
+  const DateUnit unit = DecodeDateUnit(u);
+  const int64_t year = iv.months / 12, month = iv.months % 12;
+  const int64_t hour = iv.micros / (3600 * kMicrosPerSecond);
+  const int64_t minute = iv.micros / (60 * kMicrosPerSecond) % 60;
+  const int64_t second_micros = iv.micros % (60 * kMicrosPerSecond);
+  switch (unit) {
+    case DateUnit::kMicroseconds:
+      return second_micros;
+    case DateUnit::kMilliseconds:
+      return second_micros;  // scale 3: micros / 1000 with 3 decimals
+    case DateUnit::kSecond:
+      return second_micros;  // scale 6
+    case DateUnit::kMinute:
+      return minute;
+    case DateUnit::kHour:
+      return hour;
+    case DateUnit::kDay:
+      return iv.days;
+    case DateUnit::kMonth:
+      return month;
+    case DateUnit::kQuarter:
+      return month / 3 + 1;
+    case DateUnit::kYear:
+      return year;
+    case DateUnit::kDecade:
+      return year / 10;
+    case DateUnit::kCentury:
+      return year / 100;
+    case DateUnit::kMillennium:
+      return year / 1000;
+    case DateUnit::kEpoch: {
+      const int64_t secs = 31557600LL * year + 2592000LL * month + 86400LL * iv.days;
+      return secs * kMicrosPerSecond + iv.micros;  // scale 6
+    }
+    default:
+      return Status(unit == DateUnit::kUnknown ? "22023" : "0A000",
+                    "unit \"" + u + "\" not " +
+                        (unit == DateUnit::kUnknown ? "recognized" : "supported") +
+                        " for type interval");
+  }
+}
+
+void IvExtractFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
+  auto iv = DecodeStoredInterval(Text(argv[1]));
+  if (!iv.ok()) return Error(ctx, iv.status());
+  auto v = ExtractScaled(Text(argv[0]), *iv);
+  if (!v.ok()) return Error(ctx, v.status());
+  sqlite3_result_int64(ctx, *v);
+}
+
+void IvPartFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
+  auto iv = DecodeStoredInterval(Text(argv[1]));
+  if (!iv.ok()) return Error(ctx, iv.status());
+  auto v = ExtractScaled(Text(argv[0]), *iv);
+  if (!v.ok()) return Error(ctx, v.status());
+  const int scale = IntervalExtractScale(Text(argv[0]));
+  double d = static_cast<double>(*v);
+  for (int i = 0; i < scale; ++i) d /= 10;
+  sqlite3_result_double(ctx, d);
+}
+
+}  // namespace
+
+int IntervalExtractScale(std::string_view unit_text) {
+  switch (DecodeDateUnit(Lower(unit_text))) {
+    case DateUnit::kSecond:
+    case DateUnit::kEpoch:
+      return 6;
+    case DateUnit::kMilliseconds:
+      return 3;
+    case DateUnit::kMicroseconds:
+    case DateUnit::kMinute:
+    case DateUnit::kHour:
+    case DateUnit::kDay:
+    case DateUnit::kMonth:
+    case DateUnit::kQuarter:
+    case DateUnit::kYear:
+    case DateUnit::kDecade:
+    case DateUnit::kCentury:
+    case DateUnit::kMillennium:
+      return 0;
+    default:
+      return -1;
+  }
+}
+
+void RegisterIntervalFunctions(sqlite3* db) {
+  const int det = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
+  sqlite3_create_function(db, "sb_ts_add_iv", 3, det, nullptr, TsAddFn, nullptr, nullptr);
+  sqlite3_create_function(db, "sb_ts_diff", 2, det, nullptr, TsDiffFn, nullptr, nullptr);
+  sqlite3_create_function(db, "sb_iv_add", 3, det, nullptr, IvAddFn, nullptr, nullptr);
+  sqlite3_create_function(db, "sb_iv_neg", 1, det, nullptr, IvNegFn, nullptr, nullptr);
+  sqlite3_create_function(db, "sb_iv_mul", 2, det, nullptr, IvScaleFn<false>, nullptr, nullptr);
+  sqlite3_create_function(db, "sb_iv_div", 2, det, nullptr, IvScaleFn<true>, nullptr, nullptr);
+  sqlite3_create_function(db, "sb_iv_extract", 2, det, nullptr, IvExtractFn, nullptr, nullptr);
+  sqlite3_create_function(db, "sb_iv_part", 2, det, nullptr, IvPartFn, nullptr, nullptr);
+}
+
+}  // namespace sb::exec
