@@ -67,7 +67,7 @@ TEST(BinaryToText, UnsupportedTypeIs0A000NamingType) {
   std::string text;
   Status st = BinaryToText(1186 /* interval */, Bin({0, 0, 0, 0, 0, 0, 0, 0}), 1, &text);
   EXPECT_EQ(st.code(), "0A000");
-  EXPECT_NE(st.message().find("OID 1186"), std::string::npos);
+  EXPECT_NE(st.message().find("type interval"), std::string::npos);
 }
 
 TEST(BinaryToText, DatesAndTimestampsCountFrom2000) {
@@ -170,7 +170,7 @@ TEST(TextToBinary, UnsupportedTypesAre0A000) {
   std::string out;
   Status st = TextToBinary(1186 /* interval */, "1 day", &out);
   EXPECT_EQ(st.code(), "0A000");
-  EXPECT_NE(st.message().find("OID 1186"), std::string::npos);
+  EXPECT_NE(st.message().find("type interval"), std::string::npos);
   EXPECT_FALSE(SupportsBinary(1186));
   EXPECT_TRUE(SupportsBinary(oid::kNumeric));
   EXPECT_TRUE(SupportsBinary(oid::kInt8));

@@ -685,7 +685,7 @@ TEST_F(ServerTest, BinaryResultForUnsupportedTypeIs0A000) {
   Res r(PQexecParams(c.get(), "INTERVAL", 0, nullptr, nullptr, nullptr, nullptr, 1));
   ASSERT_EQ(PQresultStatus(r.get()), PGRES_FATAL_ERROR);
   EXPECT_EQ(ErrField(r.get(), PG_DIAG_SQLSTATE), "0A000");
-  EXPECT_NE(ErrField(r.get(), PG_DIAG_MESSAGE_PRIMARY).find("OID 1186"), std::string::npos);
+  EXPECT_NE(ErrField(r.get(), PG_DIAG_MESSAGE_PRIMARY).find("type interval"), std::string::npos);
   // Text format works for the same statement.
   Res ok(PQexecParams(c.get(), "INTERVAL", 0, nullptr, nullptr, nullptr, nullptr, 0));
   ASSERT_EQ(PQresultStatus(ok.get()), PGRES_TUPLES_OK);
