@@ -1,5 +1,5 @@
 // The interval SQL functions through SQLite, as shards and the coordinator
-// run them; values are built with sb_cast from text as the translator does.
+// run them; interval arguments are stored forms built by common/interval.h.
 #include "exec/interval_functions.h"
 
 #include <gtest/gtest.h>
@@ -7,38 +7,13 @@
 #include <string>
 
 #include "common/interval.h"
-#include "exec/sql_functions.h"
+#include "exec/test_sqlite.h"
 
 namespace sb::exec {
 namespace {
 
-class IntervalFunctionsTest : public ::testing::Test {
+class IntervalFunctionsTest : public testing::SqliteFunctionsTest {
  protected:
-  void SetUp() override {
-    ASSERT_EQ(sqlite3_open(":memory:", &db_), SQLITE_OK);
-    RegisterSqlFunctions(db_);
-  }
-  void TearDown() override { sqlite3_close(db_); }
-
-  // First column of `SELECT sql` ("NULL", or "ERROR <code>").
-  std::string Eval(const std::string& sql) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_, ("SELECT " + sql).c_str(), -1, &stmt, nullptr) != SQLITE_OK)
-      return std::string("PREPARE ") + sqlite3_errmsg(db_);
-    std::string out;
-    if (sqlite3_step(stmt) == SQLITE_ROW) {
-      out = sqlite3_column_type(stmt, 0) == SQLITE_NULL
-                ? "NULL"
-                : reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    } else {
-      std::string code, text;
-      out = SplitSqlstatePrefix(sqlite3_errmsg(db_), &code, &text) ? "ERROR " + code
-                                                                   : sqlite3_errmsg(db_);
-    }
-    sqlite3_finalize(stmt);
-    return out;
-  }
-
   // The stored form of an interval literal, quoted for SQL.
   static std::string Iv(const char* text) {
     return "'" + EncodeStoredInterval(*ParseIntervalInput(text)) + "'";
@@ -47,8 +22,6 @@ class IntervalFunctionsTest : public ::testing::Test {
     auto iv = DecodeStoredInterval(stored);
     return iv.ok() ? FormatIntervalOutput(*iv) : stored;
   }
-
-  sqlite3* db_ = nullptr;
 };
 
 TEST_F(IntervalFunctionsTest, TimestampsAndDatesPlusIntervals) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "exec/sql_functions.h"
+#include "exec/test_sqlite.h"
 
 namespace sb::exec {
 namespace {
@@ -177,36 +178,7 @@ TEST(PgFunctionsTest, DatePartAndTrunc) {
 }
 
 // The SQL functions through SQLite, as shards and the coordinator run them.
-class PgSqlFunctionsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_EQ(sqlite3_open(":memory:", &db_), SQLITE_OK);
-    RegisterSqlFunctions(db_);
-  }
-  void TearDown() override { sqlite3_close(db_); }
-
-  // First column of `SELECT sql` as text ("NULL" for NULL, "ERROR <code>").
-  std::string Eval(const std::string& sql) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_, ("SELECT " + sql).c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-      return std::string("PREPARE ") + sqlite3_errmsg(db_);
-    }
-    std::string out;
-    if (sqlite3_step(stmt) == SQLITE_ROW) {
-      out = sqlite3_column_type(stmt, 0) == SQLITE_NULL
-                ? "NULL"
-                : reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    } else {
-      std::string code, text;
-      out = SplitSqlstatePrefix(sqlite3_errmsg(db_), &code, &text) ? "ERROR " + code
-                                                                   : sqlite3_errmsg(db_);
-    }
-    sqlite3_finalize(stmt);
-    return out;
-  }
-
-  sqlite3* db_ = nullptr;
-};
+using PgSqlFunctionsTest = testing::SqliteFunctionsTest;
 
 TEST_F(PgSqlFunctionsTest, TextFunctions) {
   EXPECT_EQ(Eval("sb_split_part('abc', '', 2)"), "");  // empty, not NULL
