@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/datetime.h"
+#include "common/interval.h"
 #include "pgwire/messages.h"
 #include "pgwire/session.h"
 
@@ -479,6 +480,7 @@ bool SupportsBinary(uint32_t type_oid) {
     case oid::kTimestamp:
     case oid::kTimestamptz:
     case oid::kNumeric:
+    case oid::kInterval:
       return true;
     default:
       return IsTextLike(type_oid);
@@ -553,6 +555,16 @@ Status BinaryToText(uint32_t type_oid, std::string_view bin, int index, std::str
       return TimestampBinaryToText(bin, type_oid == oid::kTimestamptz, index, text);
     case oid::kNumeric:
       return NumericBinaryToText(bin, index, text);
+    case oid::kInterval: {
+      // PostgreSQL's interval_send: int64 microseconds, int32 days, int32 months.
+      SB_RETURN_IF_ERROR(want(16));
+      Interval iv;
+      iv.micros = static_cast<int64_t>(GetUint64(bin.data()));
+      iv.days = static_cast<int32_t>(GetUint32(bin.data() + 8));
+      iv.months = static_cast<int32_t>(GetUint32(bin.data() + 12));
+      *text = FormatIntervalOutput(iv);
+      return Status::Ok();
+    }
     default:
       break;
   }
@@ -636,6 +648,14 @@ Status TextToBinary(uint32_t type_oid, std::string_view text, std::string* out) 
     case oid::kNumeric:
       if (!NumericTextToBinary(text, out)) return BadText(type_oid, text);
       return Status::Ok();
+    case oid::kInterval: {
+      auto iv = ParseIntervalInput(text);
+      if (!iv.ok()) return BadText(type_oid, text);
+      PutInt64(out, iv->micros);
+      PutInt32(out, iv->days);
+      PutInt32(out, iv->months);
+      return Status::Ok();
+    }
     default:
       break;
   }

@@ -65,9 +65,9 @@ TEST(BinaryToText, WrongLengthIs22P03NamingParameter) {
 
 TEST(BinaryToText, UnsupportedTypeIs0A000NamingType) {
   std::string text;
-  Status st = BinaryToText(1186 /* interval */, Bin({0, 0, 0, 0, 0, 0, 0, 0}), 1, &text);
+  Status st = BinaryToText(1083 /* time */, Bin({0, 0, 0, 0, 0, 0, 0, 0}), 1, &text);
   EXPECT_EQ(st.code(), "0A000");
-  EXPECT_NE(st.message().find("type interval"), std::string::npos);
+  EXPECT_NE(st.message().find("OID 1083"), std::string::npos);
 }
 
 TEST(BinaryToText, DatesAndTimestampsCountFrom2000) {
@@ -166,12 +166,31 @@ TEST(TextToBinary, DatesAndTimestamps) {
   EXPECT_EQ(TextToBinary(oid::kDate, "not a date", &out).code(), "22P02");
 }
 
+TEST(IntervalBinary, RoundTripsAsPostgresIntervalSend) {
+  std::string out;
+  ASSERT_TRUE(TextToBinary(oid::kInterval, "1 mon 2 days 03:04:05.5", &out).ok());
+  // int64 micros (3:04:05.5 = 11045500000), int32 days, int32 months.
+  EXPECT_EQ(out, Bin({0, 0, 0, 2, 0x92, 0x5C, 0xF4, 0x60, 0, 0, 0, 2, 0, 0, 0, 1}));
+  std::string text;
+  ASSERT_TRUE(BinaryToText(oid::kInterval, out, 1, &text).ok());
+  EXPECT_EQ(text, "1 mon 2 days 03:04:05.5");
+  ASSERT_TRUE(BinaryToText(oid::kInterval,
+                           Bin({0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0xFF,
+                                0xFF, 0xFF, 0xFF}),
+                           1, &text)
+                  .ok());
+  EXPECT_EQ(text, "-1 mons -00:00:00.000001");
+  EXPECT_EQ(BinaryToText(oid::kInterval, Bin({0, 0, 0}), 2, &text).code(), "22P03");
+  EXPECT_FALSE(TextToBinary(oid::kInterval, "fortnight", &out).ok());
+  EXPECT_TRUE(SupportsBinary(oid::kInterval));
+}
+
 TEST(TextToBinary, UnsupportedTypesAre0A000) {
   std::string out;
-  Status st = TextToBinary(1186 /* interval */, "1 day", &out);
+  Status st = TextToBinary(1083 /* time */, "10:00", &out);
   EXPECT_EQ(st.code(), "0A000");
-  EXPECT_NE(st.message().find("type interval"), std::string::npos);
-  EXPECT_FALSE(SupportsBinary(1186));
+  EXPECT_NE(st.message().find("OID 1083"), std::string::npos);
+  EXPECT_FALSE(SupportsBinary(1083));
   EXPECT_TRUE(SupportsBinary(oid::kNumeric));
   EXPECT_TRUE(SupportsBinary(oid::kInt8));
   EXPECT_TRUE(SupportsBinary(oid::kUuid));

@@ -62,7 +62,7 @@ struct EngineState {
   std::atomic<int> sleeping{0};
 };
 
-constexpr uint32_t kIntervalOid = 1186;  // a type without binary support
+constexpr uint32_t kTimeOid = 1083;  // a type without binary support
 
 const std::vector<std::pair<std::string, uint32_t>> kTypeNames = {
     {"int2", oid::kInt2},
@@ -147,8 +147,8 @@ class FakeSession : public Session {
     } else if (s.rfind("SELECT", 0) == 0) {
       info.columns = SelectColumns();
       info.returns_rows = true;
-    } else if (s == "INTERVAL") {
-      info.columns = {{"x", kIntervalOid, -1, -1}};
+    } else if (s == "TIME") {
+      info.columns = {{"x", kTimeOid, -1, -1}};
       info.returns_rows = true;
     } else if (s == "FAIL") {
       return Status(sqlstate::kSyntaxError, "syntax error at or near \"FAIL\"");
@@ -220,10 +220,10 @@ class FakeSession : public Session {
       r.command_tag = "SELECT " + std::to_string(n);
       return r;
     }
-    if (s == "INTERVAL") {
-      r.columns = {{"x", kIntervalOid, -1, -1}};
+    if (s == "TIME") {
+      r.columns = {{"x", kTimeOid, -1, -1}};
       r.returns_rows = true;
-      r.rows.push_back({std::string("1 day")});
+      r.rows.push_back({std::string("10:00:00")});
       r.command_tag = "SELECT 1";
       return r;
     }
@@ -682,14 +682,14 @@ TEST_F(ServerTest, BinaryNumericDateAndTimestamptzRoundTrip) {
 
 TEST_F(ServerTest, BinaryResultForUnsupportedTypeIs0A000) {
   Conn c = Connect();
-  Res r(PQexecParams(c.get(), "INTERVAL", 0, nullptr, nullptr, nullptr, nullptr, 1));
+  Res r(PQexecParams(c.get(), "TIME", 0, nullptr, nullptr, nullptr, nullptr, 1));
   ASSERT_EQ(PQresultStatus(r.get()), PGRES_FATAL_ERROR);
   EXPECT_EQ(ErrField(r.get(), PG_DIAG_SQLSTATE), "0A000");
-  EXPECT_NE(ErrField(r.get(), PG_DIAG_MESSAGE_PRIMARY).find("type interval"), std::string::npos);
+  EXPECT_NE(ErrField(r.get(), PG_DIAG_MESSAGE_PRIMARY).find("OID 1083"), std::string::npos);
   // Text format works for the same statement.
-  Res ok(PQexecParams(c.get(), "INTERVAL", 0, nullptr, nullptr, nullptr, nullptr, 0));
+  Res ok(PQexecParams(c.get(), "TIME", 0, nullptr, nullptr, nullptr, nullptr, 0));
   ASSERT_EQ(PQresultStatus(ok.get()), PGRES_TUPLES_OK);
-  EXPECT_STREQ(PQgetvalue(ok.get(), 0, 0), "1 day");
+  EXPECT_STREQ(PQgetvalue(ok.get(), 0, 0), "10:00:00");
 }
 
 TEST_F(ServerTest, NamedStatementRedefinitionIs42P05ButUnnamedIsReplaced) {
