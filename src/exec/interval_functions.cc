@@ -1,6 +1,5 @@
 #include "exec/interval_functions.h"
 
-#include <cctype>
 #include <string>
 
 #include "common/datetime.h"
@@ -93,16 +92,10 @@ void IvScaleFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   ResultInterval(ctx, kDivide ? DivideInterval(*a, x) : MultiplyInterval(*a, x));
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // PostgreSQL 15's interval_part_common: the value of `unit` in units of
 // 10^-scale (scale as IntervalExtractScale).
 Result<int64_t> ExtractScaled(std::string_view unit_text, const Interval& iv) {
-  const std::string u = Lower(unit_text);
+  const std::string u = AsciiLower(unit_text);
   const DateUnit unit = DecodeDateUnit(u);
   const int64_t year = iv.months / 12, month = iv.months % 12;
   const int64_t hour = iv.micros / (3600 * kMicrosPerSecond);
@@ -169,7 +162,7 @@ void IvPartFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 }  // namespace
 
 int IntervalExtractScale(std::string_view unit_text) {
-  switch (DecodeDateUnit(Lower(unit_text))) {
+  switch (DecodeDateUnit(AsciiLower(unit_text))) {
     case DateUnit::kSecond:
     case DateUnit::kEpoch:
       return 6;

@@ -1476,7 +1476,7 @@ Result<Translated> Translator::Func(const Json& node) {
       const std::string order = std::move(agg_order_sql_);
       agg_order_sql_.clear();
       if (!order.empty() || distinct) {
-        if (in_window) return NotSupported("ORDER BY inside a window aggregate", loc);
+        // Not a window aggregate: Window() refuses DISTINCT and ORDER BY there.
         // DISTINCT: as PostgreSQL, sort by the ORDER BY keys, then by the
         // arguments, and drop adjacent duplicates.
         const std::string s = "coalesce(" + sep.sql + ", '')";
