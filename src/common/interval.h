@@ -7,7 +7,8 @@
 // key is 31 zero-padded digits of (span + 10^30), span = months * 30 days +
 // days * 24 h + micros in microseconds (PostgreSQL's interval_cmp_value), so
 // stored values sort and compare by text the way PostgreSQL orders intervals,
-// and min/max/ORDER BY/merges need nothing special.
+// and min/max/ORDER BY/merges need nothing special. Equality is by span
+// too ('1 mon' = '30 days'): compare the first kIntervalSpanKeyLength bytes.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,9 @@
 #include "common/status.h"
 
 namespace sb {
+
+// Length of the span key that leads an interval's stored form.
+inline constexpr int kIntervalSpanKeyLength = 31;
 
 struct Interval {
   int32_t months = 0;

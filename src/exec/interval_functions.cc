@@ -1,34 +1,20 @@
 #include "exec/interval_functions.h"
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "common/datetime.h"
 #include "common/interval.h"
 #include "exec/pg_functions.h"
+#include "exec/sqlite_args.h"
 
 namespace sb::exec {
 namespace {
 
-void Error(sqlite3_context* ctx, const Status& st) {
-  std::string m = "sb:" + st.code() + ":" + st.message();
-  sqlite3_result_error(ctx, m.c_str(), static_cast<int>(m.size()));
-}
-
-std::string_view Text(sqlite3_value* v) {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(v));
-  return p == nullptr ? std::string_view()
-                      : std::string_view(p, static_cast<size_t>(sqlite3_value_bytes(v)));
-}
-
-bool AnyNull(int argc, sqlite3_value** argv) {
-  for (int i = 0; i < argc; ++i)
-    if (sqlite3_value_type(argv[i]) == SQLITE_NULL) return true;
-  return false;
-}
-
 // A stored date ("YYYY-MM-DD") is midnight of that day.
 Result<int64_t> TimestampArg(sqlite3_value* v) {
-  std::string_view s = Text(v);
+  std::string_view s = ArgText(v);
   if (s.size() == 10) {
     SB_ASSIGN_OR_RETURN(int32_t days, DateToDays(s));
     return static_cast<int64_t>(days) * kMicrosPerDay;
@@ -37,7 +23,7 @@ Result<int64_t> TimestampArg(sqlite3_value* v) {
 }
 
 void ResultInterval(sqlite3_context* ctx, const Result<Interval>& iv) {
-  if (!iv.ok()) return Error(ctx, iv.status());
+  if (!iv.ok()) return SetError(ctx, iv.status());
   const std::string s = EncodeStoredInterval(*iv);
   sqlite3_result_text(ctx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
 }
@@ -45,13 +31,13 @@ void ResultInterval(sqlite3_context* ctx, const Result<Interval>& iv) {
 void TsAddFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
   auto ts = TimestampArg(argv[0]);
-  auto iv = DecodeStoredInterval(Text(argv[1]));
-  if (!ts.ok()) return Error(ctx, ts.status());
-  if (!iv.ok()) return Error(ctx, iv.status());
+  auto iv = DecodeStoredInterval(ArgText(argv[1]));
+  if (!ts.ok()) return SetError(ctx, ts.status());
+  if (!iv.ok()) return SetError(ctx, iv.status());
   Result<Interval> signed_iv = sqlite3_value_int(argv[2]) < 0 ? NegateInterval(*iv) : *iv;
-  if (!signed_iv.ok()) return Error(ctx, signed_iv.status());
+  if (!signed_iv.ok()) return SetError(ctx, signed_iv.status());
   auto r = AddIntervalToTimestamp(*ts, *signed_iv);
-  if (!r.ok()) return Error(ctx, r.status());
+  if (!r.ok()) return SetError(ctx, r.status());
   const std::string s = MicrosToTimestamp(*r);
   sqlite3_result_text(ctx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
 }
@@ -60,34 +46,34 @@ void TsDiffFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
   auto a = TimestampArg(argv[0]);
   auto b = TimestampArg(argv[1]);
-  if (!a.ok()) return Error(ctx, a.status());
-  if (!b.ok()) return Error(ctx, b.status());
+  if (!a.ok()) return SetError(ctx, a.status());
+  if (!b.ok()) return SetError(ctx, b.status());
   ResultInterval(ctx, TimestampDifference(*a, *b));
 }
 
 void IvAddFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
-  auto a = DecodeStoredInterval(Text(argv[0]));
-  auto b = DecodeStoredInterval(Text(argv[1]));
-  if (!a.ok()) return Error(ctx, a.status());
-  if (!b.ok()) return Error(ctx, b.status());
+  auto a = DecodeStoredInterval(ArgText(argv[0]));
+  auto b = DecodeStoredInterval(ArgText(argv[1]));
+  if (!a.ok()) return SetError(ctx, a.status());
+  if (!b.ok()) return SetError(ctx, b.status());
   Result<Interval> rhs = sqlite3_value_int(argv[2]) < 0 ? NegateInterval(*b) : *b;
-  if (!rhs.ok()) return Error(ctx, rhs.status());
+  if (!rhs.ok()) return SetError(ctx, rhs.status());
   ResultInterval(ctx, AddIntervals(*a, *rhs));
 }
 
 void IvNegFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
-  auto a = DecodeStoredInterval(Text(argv[0]));
-  if (!a.ok()) return Error(ctx, a.status());
+  auto a = DecodeStoredInterval(ArgText(argv[0]));
+  if (!a.ok()) return SetError(ctx, a.status());
   ResultInterval(ctx, NegateInterval(*a));
 }
 
 template <bool kDivide>
 void IvScaleFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
-  auto a = DecodeStoredInterval(Text(argv[0]));
-  if (!a.ok()) return Error(ctx, a.status());
+  auto a = DecodeStoredInterval(ArgText(argv[0]));
+  if (!a.ok()) return SetError(ctx, a.status());
   const double x = sqlite3_value_double(argv[1]);
   ResultInterval(ctx, kDivide ? DivideInterval(*a, x) : MultiplyInterval(*a, x));
 }
@@ -140,20 +126,20 @@ Result<int64_t> ExtractScaled(std::string_view unit_text, const Interval& iv) {
 
 void IvExtractFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
-  auto iv = DecodeStoredInterval(Text(argv[1]));
-  if (!iv.ok()) return Error(ctx, iv.status());
-  auto v = ExtractScaled(Text(argv[0]), *iv);
-  if (!v.ok()) return Error(ctx, v.status());
+  auto iv = DecodeStoredInterval(ArgText(argv[1]));
+  if (!iv.ok()) return SetError(ctx, iv.status());
+  auto v = ExtractScaled(ArgText(argv[0]), *iv);
+  if (!v.ok()) return SetError(ctx, v.status());
   sqlite3_result_int64(ctx, *v);
 }
 
 void IvPartFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
-  auto iv = DecodeStoredInterval(Text(argv[1]));
-  if (!iv.ok()) return Error(ctx, iv.status());
-  auto v = ExtractScaled(Text(argv[0]), *iv);
-  if (!v.ok()) return Error(ctx, v.status());
-  const int scale = IntervalExtractScale(Text(argv[0]));
+  auto iv = DecodeStoredInterval(ArgText(argv[1]));
+  if (!iv.ok()) return SetError(ctx, iv.status());
+  auto v = ExtractScaled(ArgText(argv[0]), *iv);
+  if (!v.ok()) return SetError(ctx, v.status());
+  const int scale = IntervalExtractScale(ArgText(argv[0]));
   double d = static_cast<double>(*v);
   for (int i = 0; i < scale; ++i) d /= 10;
   sqlite3_result_double(ctx, d);
@@ -184,6 +170,19 @@ int IntervalExtractScale(std::string_view unit_text) {
   }
 }
 
+namespace {
+
+// Collation sb_interval: stored intervals by their span key alone, so that
+// '1 mon' and '30 days' are equal under =, GROUP BY and DISTINCT.
+int IntervalCollation(void*, int na, const void* a, int nb, const void* b) {
+  const int la = std::min(na, kIntervalSpanKeyLength), lb = std::min(nb, kIntervalSpanKeyLength);
+  const int c = std::memcmp(a, b, static_cast<size_t>(std::min(la, lb)));
+  if (c != 0) return c;
+  return la - lb;
+}
+
+}  // namespace
+
 void RegisterIntervalFunctions(sqlite3* db) {
   const int det = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
   sqlite3_create_function(db, "sb_ts_add_iv", 3, det, nullptr, TsAddFn, nullptr, nullptr);
@@ -194,6 +193,7 @@ void RegisterIntervalFunctions(sqlite3* db) {
   sqlite3_create_function(db, "sb_iv_div", 2, det, nullptr, IvScaleFn<true>, nullptr, nullptr);
   sqlite3_create_function(db, "sb_iv_extract", 2, det, nullptr, IvExtractFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_iv_part", 2, det, nullptr, IvPartFn, nullptr, nullptr);
+  sqlite3_create_collation(db, "sb_interval", SQLITE_UTF8, nullptr, IntervalCollation);
 }
 
 }  // namespace sb::exec

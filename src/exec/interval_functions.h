@@ -5,6 +5,7 @@
 //   sb_iv_add(a, b, sign), sb_iv_neg(a), sb_iv_mul(a, x), sb_iv_div(a, x)
 //   sb_iv_extract(unit, a)  extract(): a scaled integer, IntervalExtractScale
 //   sb_iv_part(unit, a)     date_part(): double precision
+// and the collation sb_interval, which compares intervals by span alone.
 #pragma once
 
 #include <sqlite3.h>

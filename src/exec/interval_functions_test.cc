@@ -58,5 +58,16 @@ TEST_F(IntervalFunctionsTest, ExtractAndDatePart) {
   EXPECT_EQ(Eval("sb_iv_extract('fortnight', " + Iv("1 day") + ")"), "ERROR 22023");
 }
 
+TEST_F(IntervalFunctionsTest, TheIntervalCollationComparesBySpanAlone) {
+  EXPECT_EQ(Eval(Iv("1 mon") + " = " + Iv("30 days") + " COLLATE sb_interval"), "1");
+  EXPECT_EQ(Eval(Iv("1 mon") + " = " + Iv("30 days")), "0");  // the stored forms differ
+  EXPECT_EQ(Eval(Iv("1 day") + " < " + Iv("25 hours") + " COLLATE sb_interval"), "1");
+  EXPECT_EQ(Eval(Iv("-1 day") + " < " + Iv("0 days") + " COLLATE sb_interval"), "1");
+  EXPECT_EQ(Eval("(SELECT count(DISTINCT x COLLATE sb_interval) FROM (SELECT " + Iv("1 mon") +
+                 " AS x UNION ALL SELECT " + Iv("30 days") + " UNION ALL SELECT " + Iv("1 day") +
+                 "))"),
+            "2");
+}
+
 }  // namespace
 }  // namespace sb::exec

@@ -11,33 +11,12 @@
 
 #include "common/datetime.h"
 #include "common/decimal.h"
+#include "exec/sqlite_args.h"
 
 namespace sb::exec {
 namespace {
 
 // ---- SQLite plumbing ----
-
-void Error(sqlite3_context* ctx, const char* code, const std::string& message) {
-  std::string m = std::string("sb:") + code + ":" + message;
-  sqlite3_result_error(ctx, m.c_str(), static_cast<int>(m.size()));
-}
-
-void Error(sqlite3_context* ctx, const Status& st) {
-  Error(ctx, st.code().c_str(), st.message());
-}
-
-bool AnyNull(int argc, sqlite3_value** argv) {
-  for (int i = 0; i < argc; ++i) {
-    if (sqlite3_value_type(argv[i]) == SQLITE_NULL) return true;
-  }
-  return false;
-}
-
-std::string_view Text(sqlite3_value* v) {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(v));
-  return p == nullptr ? std::string_view()
-                      : std::string_view(p, static_cast<size_t>(sqlite3_value_bytes(v)));
-}
 
 std::string_view Bytes(sqlite3_value* v) {
   const void* p = sqlite3_value_blob(v);
@@ -57,7 +36,7 @@ bool TooLong(sqlite3_context* ctx, uint64_t bytes) {
   const uint64_t limit =
       static_cast<uint64_t>(sqlite3_limit(sqlite3_context_db_handle(ctx), SQLITE_LIMIT_LENGTH, -1));
   if (bytes >= limit || bytes >= (uint64_t{1} << 30)) {
-    Error(ctx, "54000", "requested length too large");
+    SetError(ctx, "54000", "requested length too large");
     return true;
   }
   return false;
@@ -344,22 +323,22 @@ bool IntegerField(DateUnit u, const Broken& b, int64_t* out) {
 // sb_like(text, pattern, case_insensitive): pattern in '\'-escaped form.
 void LikeFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
-  std::string_view s = Text(argv[0]), p = Text(argv[1]);
+  std::string_view s = ArgText(argv[0]), p = ArgText(argv[1]);
   Result<bool> r = false;
   if (sqlite3_value_int(argv[2]) != 0) {
     r = LikeMatch(AsciiLower(s), AsciiLower(p));
   } else {
     r = LikeMatch(s, p);
   }
-  if (!r.ok()) return Error(ctx, r.status());
+  if (!r.ok()) return SetError(ctx, r.status());
   sqlite3_result_int(ctx, *r ? 1 : 0);
 }
 
 // sb_like_escape(pattern, escape)
 void LikeEscapeFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
-  auto r = LikeEscape(Text(argv[0]), Text(argv[1]));
-  if (!r.ok()) return Error(ctx, r.status());
+  auto r = LikeEscape(ArgText(argv[0]), ArgText(argv[1]));
+  if (!r.ok()) return SetError(ctx, r.status());
   ResultText(ctx, *r);
 }
 
@@ -367,10 +346,10 @@ void LikeEscapeFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 void SubstrFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
   const bool blob = sqlite3_value_type(argv[0]) == SQLITE_BLOB;
-  std::string_view s = blob ? Bytes(argv[0]) : Text(argv[0]);
+  std::string_view s = blob ? Bytes(argv[0]) : ArgText(argv[0]);
   auto r = PgSubstr(s, sqlite3_value_int64(argv[1]), argc == 3,
                     argc == 3 ? sqlite3_value_int64(argv[2]) : 0, blob);
-  if (!r.ok()) return Error(ctx, r.status());
+  if (!r.ok()) return SetError(ctx, r.status());
   if (blob) {
     sqlite3_result_blob64(ctx, r->data(), r->size(), SQLITE_TRANSIENT);
   } else {
@@ -384,14 +363,14 @@ void OctetLengthFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
   if (sqlite3_value_type(argv[0]) == SQLITE_BLOB) {
     return sqlite3_result_int64(ctx, static_cast<int64_t>(Bytes(argv[0]).size()));
   }
-  sqlite3_result_int64(ctx, static_cast<int64_t>(Text(argv[0]).size()));
+  sqlite3_result_int64(ctx, static_cast<int64_t>(ArgText(argv[0]).size()));
 }
 
 // sb_left(s, n) / sb_right(s, n)
 void LeftRightFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
   const bool right = sqlite3_user_data(ctx) != nullptr;
-  std::string_view s = Text(argv[0]);
+  std::string_view s = ArgText(argv[0]);
   int64_t n = sqlite3_value_int64(argv[1]);
   int64_t len = CharCount(s);
   if (!right) {
@@ -405,7 +384,7 @@ void LeftRightFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 // sb_repeat(s, n)
 void RepeatFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
-  std::string_view s = Text(argv[0]);
+  std::string_view s = ArgText(argv[0]);
   int64_t n = std::max<int64_t>(sqlite3_value_int64(argv[1]), 0);
   if (TooLong(ctx, static_cast<uint64_t>(n) * s.size())) return;
   std::string out;
@@ -417,7 +396,7 @@ void RepeatFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 // sb_reverse(s): by characters.
 void ReverseFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
-  auto chars = SplitChars(Text(argv[0]));
+  auto chars = SplitChars(ArgText(argv[0]));
   std::string out;
   for (auto it = chars.rbegin(); it != chars.rend(); ++it) out.append(*it);
   ResultText(ctx, out);
@@ -427,7 +406,7 @@ void ReverseFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 void PadFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
   const bool right = sqlite3_user_data(ctx) != nullptr;
-  std::string_view s = Text(argv[0]), fill = Text(argv[2]);
+  std::string_view s = ArgText(argv[0]), fill = ArgText(argv[2]);
   int64_t len = std::max<int64_t>(sqlite3_value_int64(argv[1]), 0);
   int64_t s_chars = std::min(CharCount(s), len);
   std::string_view head = s.substr(0, CharOffset(s, s_chars));
@@ -444,7 +423,7 @@ void PadFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 // sb_initcap(s): ASCII, as PostgreSQL with lc_ctype = C.
 void InitcapFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
-  std::string s(Text(argv[0]));
+  std::string s(ArgText(argv[0]));
   bool was_alnum = false;
   for (char& ch : s) {
     unsigned char c = static_cast<unsigned char>(ch);
@@ -461,9 +440,9 @@ void InitcapFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 // sb_split_part(s, delimiter, n)
 void SplitPartFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
-  std::string_view s = Text(argv[0]), delim = Text(argv[1]);
+  std::string_view s = ArgText(argv[0]), delim = ArgText(argv[1]);
   int64_t n = sqlite3_value_int64(argv[2]);
-  if (n == 0) return Error(ctx, "22023", "field position must not be zero");
+  if (n == 0) return SetError(ctx, "22023", "field position must not be zero");
   if (s.empty()) return ResultText(ctx, "");
   if (delim.empty()) return ResultText(ctx, n == 1 || n == -1 ? s : std::string_view());
   std::vector<std::string_view> fields;
@@ -486,7 +465,7 @@ void SplitPartFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 // sb_starts_with(s, prefix)
 void StartsWithFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
-  std::string_view s = Text(argv[0]), p = Text(argv[1]);
+  std::string_view s = ArgText(argv[0]), p = ArgText(argv[1]);
   sqlite3_result_int(ctx, s.substr(0, std::min(s.size(), p.size())) == p ? 1 : 0);
 }
 
@@ -494,11 +473,11 @@ void StartsWithFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 void Md5Fn(sqlite3_context* ctx, int, sqlite3_value** argv) {
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return sqlite3_result_null(ctx);
   std::string_view data =
-      sqlite3_value_type(argv[0]) == SQLITE_BLOB ? Bytes(argv[0]) : Text(argv[0]);
+      sqlite3_value_type(argv[0]) == SQLITE_BLOB ? Bytes(argv[0]) : ArgText(argv[0]);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_Digest(data.data(), data.size(), digest, &len, EVP_md5(), nullptr) != 1) {
-    return Error(ctx, "XX000", "md5 computation failed");
+    return SetError(ctx, "XX000", "md5 computation failed");
   }
   static const char kHex[] = "0123456789abcdef";
   std::string out;
@@ -513,7 +492,7 @@ void Md5Fn(sqlite3_context* ctx, int, sqlite3_value** argv) {
 void ConcatFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   std::string out;
   for (int i = 0; i < argc; ++i) {
-    if (sqlite3_value_type(argv[i]) != SQLITE_NULL) out.append(Text(argv[i]));
+    if (sqlite3_value_type(argv[i]) != SQLITE_NULL) out.append(ArgText(argv[i]));
   }
   if (TooLong(ctx, out.size())) return;
   ResultText(ctx, out);
@@ -522,13 +501,13 @@ void ConcatFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 // sb_concat_ws(sep, a, b, ...): NULL separator gives NULL; NULL arguments skipped.
 void ConcatWsFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (argc < 1 || sqlite3_value_type(argv[0]) == SQLITE_NULL) return sqlite3_result_null(ctx);
-  std::string sep(Text(argv[0]));
+  std::string sep(ArgText(argv[0]));
   std::string out;
   bool first = true;
   for (int i = 1; i < argc; ++i) {
     if (sqlite3_value_type(argv[i]) == SQLITE_NULL) continue;
     if (!first) out.append(sep);
-    out.append(Text(argv[i]));
+    out.append(ArgText(argv[i]));
     first = false;
   }
   if (TooLong(ctx, out.size())) return;
@@ -559,8 +538,8 @@ int CompareSame(sqlite3_value* a, sqlite3_value* b) {
     double x = sqlite3_value_double(a), y = sqlite3_value_double(b);
     return x < y ? -1 : x > y ? 1 : 0;
   }
-  std::string_view x = ta == SQLITE_TEXT ? Text(a) : Bytes(a);
-  std::string_view y = tb == SQLITE_TEXT ? Text(b) : Bytes(b);
+  std::string_view x = ta == SQLITE_TEXT ? ArgText(a) : Bytes(a);
+  std::string_view y = tb == SQLITE_TEXT ? ArgText(b) : Bytes(b);
   int c = x.compare(y);
   return c < 0 ? -1 : c > 0 ? 1 : 0;
 }
@@ -588,10 +567,10 @@ void MinMaxFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 enum class FloatOp { kSqrt, kCbrt, kLn, kLog10, kExp, kCeil, kFloor, kRound, kTrunc, kSign };
 
 void Overflow(sqlite3_context* ctx) {
-  Error(ctx, "22003", "value out of range: overflow");
+  SetError(ctx, "22003", "value out of range: overflow");
 }
 void Underflow(sqlite3_context* ctx) {
-  Error(ctx, "22003", "value out of range: underflow");
+  SetError(ctx, "22003", "value out of range: underflow");
 }
 
 // sb_sqrt(x), sb_ln(x), ...: PostgreSQL's float8 functions and their errors.
@@ -602,7 +581,7 @@ void FloatFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
   double r = 0;
   switch (op) {
     case FloatOp::kSqrt:
-      if (x < 0) return Error(ctx, "2201F", "cannot take square root of a negative number");
+      if (x < 0) return SetError(ctx, "2201F", "cannot take square root of a negative number");
       r = std::sqrt(x);
       if (std::isinf(r) && !std::isinf(x)) return Overflow(ctx);
       if (r == 0 && x != 0) return Underflow(ctx);
@@ -614,8 +593,8 @@ void FloatFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
       break;
     case FloatOp::kLn:
     case FloatOp::kLog10:
-      if (x == 0) return Error(ctx, "2201E", "cannot take logarithm of zero");
-      if (x < 0) return Error(ctx, "2201E", "cannot take logarithm of a negative number");
+      if (x == 0) return SetError(ctx, "2201E", "cannot take logarithm of zero");
+      if (x < 0) return SetError(ctx, "2201E", "cannot take logarithm of a negative number");
       r = op == FloatOp::kLn ? std::log(x) : std::log10(x);
       if (std::isinf(r) && !std::isinf(x)) return Overflow(ctx);
       if (r == 0 && x != 1) return Underflow(ctx);
@@ -654,10 +633,11 @@ void FloatFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
 void PowFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
   const double x = sqlite3_value_double(argv[0]), y = sqlite3_value_double(argv[1]);
-  if (x == 0 && y < 0) return Error(ctx, "2201F", "zero raised to a negative power is undefined");
+  if (x == 0 && y < 0)
+    return SetError(ctx, "2201F", "zero raised to a negative power is undefined");
   if (x < 0 && std::floor(y) != y) {
-    return Error(ctx, "2201F",
-                 "a negative number raised to a non-integer power yields a complex result");
+    return SetError(ctx, "2201F",
+                    "a negative number raised to a non-integer power yields a complex result");
   }
   double r;
   if (std::isinf(y)) {
@@ -714,12 +694,13 @@ void IntAbsFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   const int64_t x = sqlite3_value_int64(argv[0]);
   const int bits = sqlite3_value_int(argv[1]);
   if (bits == 16 && x == std::numeric_limits<int16_t>::min()) {
-    return Error(ctx, "22003", "smallint out of range");
+    return SetError(ctx, "22003", "smallint out of range");
   }
   if (bits == 32 && x == std::numeric_limits<int32_t>::min()) {
-    return Error(ctx, "22003", "integer out of range");
+    return SetError(ctx, "22003", "integer out of range");
   }
-  if (x == std::numeric_limits<int64_t>::min()) return Error(ctx, "22003", "bigint out of range");
+  if (x == std::numeric_limits<int64_t>::min())
+    return SetError(ctx, "22003", "bigint out of range");
   sqlite3_result_int64(ctx, x < 0 ? -x : x);
 }
 
@@ -753,16 +734,16 @@ void NumRoundFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     v = sqlite3_value_int64(argv[0]);
     scale = sqlite3_value_int(argv[1]);
   } else {
-    auto d = ParseDecimal(Text(argv[0]));
-    if (!d.ok()) return Error(ctx, d.status());
+    auto d = ParseDecimal(ArgText(argv[0]));
+    if (!d.ok()) return SetError(ctx, d.status());
     v = d->unscaled;
     scale = d->scale;
   }
   const int digits = sqlite3_value_int(argv[2]);
   const int mode = sqlite3_value_int(argv[3]);
   auto too_wide = [&] {
-    Error(ctx, "0A000",
-          "numeric result needs more than 18 digits, which ScratchBird does not support");
+    SetError(ctx, "0A000",
+             "numeric result needs more than 18 digits, which ScratchBird does not support");
   };
   __int128 result;
   if (digits >= scale) {
@@ -816,35 +797,35 @@ DateKind KindArg(sqlite3_value* v) {
 // sb_extract(unit, value, kind): PostgreSQL 15 extract(), a scaled numeric.
 void ExtractFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
-  auto r = ExtractNumeric(Text(argv[0]), Text(argv[1]), KindArg(argv[2]));
-  if (!r.ok()) return Error(ctx, r.status());
+  auto r = ExtractNumeric(ArgText(argv[0]), ArgText(argv[1]), KindArg(argv[2]));
+  if (!r.ok()) return SetError(ctx, r.status());
   sqlite3_result_int64(ctx, *r);
 }
 
 // sb_date_part(unit, value, kind): date_part(), double precision.
 void DatePartFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
-  auto r = DatePartFloat(Text(argv[0]), Text(argv[1]), KindArg(argv[2]));
-  if (!r.ok()) return Error(ctx, r.status());
+  auto r = DatePartFloat(ArgText(argv[0]), ArgText(argv[1]), KindArg(argv[2]));
+  if (!r.ok()) return SetError(ctx, r.status());
   sqlite3_result_double(ctx, *r);
 }
 
 // sb_date_trunc(unit, timestamp, kind)
 void DateTruncFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
-  auto r = DateTrunc(Text(argv[0]), Text(argv[1]), KindArg(argv[2]));
-  if (!r.ok()) return Error(ctx, r.status());
+  auto r = DateTrunc(ArgText(argv[0]), ArgText(argv[1]), KindArg(argv[2]));
+  if (!r.ok()) return SetError(ctx, r.status());
   ResultText(ctx, *r);
 }
 
 // sb_date_add(date, days): date + integer, range-checked.
 void DateAddFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
-  auto d = DateToDays(Text(argv[0]));
-  if (!d.ok()) return Error(ctx, d.status());
+  auto d = DateToDays(ArgText(argv[0]));
+  if (!d.ok()) return SetError(ctx, d.status());
   int64_t days = int64_t{*d} + sqlite3_value_int64(argv[1]);
   if (days < MinStorableDays() || days > MaxStorableDays()) {
-    return Error(ctx, "22008", "date out of range");
+    return SetError(ctx, "22008", "date out of range");
   }
   ResultText(ctx, DaysToDate(static_cast<int32_t>(days)));
 }
@@ -853,8 +834,8 @@ void DateAddFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 // (rounding relative to 2000-01-01, half away from it).
 void TsRoundFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
-  auto m = TimestampToMicros(Text(argv[0]));
-  if (!m.ok()) return Error(ctx, m.status());
+  auto m = TimestampToMicros(ArgText(argv[0]));
+  if (!m.ok()) return SetError(ctx, m.status());
   const int p = sqlite3_value_int(argv[1]);
   if (p >= 6 || p < 0) return ResultText(ctx, MicrosToTimestamp(*m));
   const int64_t scale = Pow10i(6 - p), offset = scale / 2;
@@ -863,7 +844,7 @@ void TsRoundFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   t = t >= 0 ? (t + offset) / scale * scale : -(((-t) + offset) / scale * scale);
   int64_t out = t + pg_epoch;
   if (out < MinStorableMicros() || out > MaxStorableMicros()) {
-    return Error(ctx, "22008", "timestamp out of range");
+    return SetError(ctx, "22008", "timestamp out of range");
   }
   ResultText(ctx, MicrosToTimestamp(out));
 }

@@ -8,20 +8,17 @@
 #include "common/decimal.h"
 #include "common/sql_type.h"
 #include "common/value_codec.h"
+#include "exec/decimal_functions.h"
 #include "exec/interval_functions.h"
 #include "exec/merge.h"
 #include "exec/pg_functions.h"
+#include "exec/sqlite_args.h"
 #include "storage/sqlite_value.h"
 
 namespace sb::exec {
 namespace {
 
 thread_local const StatementContext* tls_context = nullptr;
-
-void ResultError(sqlite3_context* ctx, const std::string& code, const std::string& message) {
-  std::string m = "sb:" + code + ":" + message;
-  sqlite3_result_error(ctx, m.c_str(), static_cast<int>(m.size()));
-}
 
 void ToSqlite(sqlite3_context* ctx, const Value& v) {
   if (auto* i = std::get_if<int64_t>(&v)) {
@@ -43,15 +40,8 @@ void CastFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
   SqlType from = TypeFromCode(sqlite3_value_int64(argv[1]));
   SqlType to = TypeFromCode(sqlite3_value_int64(argv[2]));
   auto r = CastValue(storage::ValueFromSqlite(argv[0]), from, to);
-  if (!r.ok()) return ResultError(ctx, r.status().code(), r.status().message());
+  if (!r.ok()) return SetError(ctx, r.status().code(), r.status().message());
   ToSqlite(ctx, *r);
-}
-
-bool AnyNull(int argc, sqlite3_value** argv) {
-  for (int i = 0; i < argc; ++i) {
-    if (sqlite3_value_type(argv[i]) == SQLITE_NULL) return true;
-  }
-  return false;
 }
 
 bool IsInt(sqlite3_value* v) {
@@ -64,21 +54,21 @@ void DivFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
   if (IsInt(argv[0]) && IsInt(argv[1])) {
     int64_t a = sqlite3_value_int64(argv[0]), b = sqlite3_value_int64(argv[1]);
-    if (b == 0) return ResultError(ctx, "22012", "division by zero");
+    if (b == 0) return SetError(ctx, "22012", "division by zero");
     if (a == std::numeric_limits<int64_t>::min() && b == -1) {
-      return ResultError(ctx, "22003", "bigint out of range");
+      return SetError(ctx, "22003", "bigint out of range");
     }
     return sqlite3_result_int64(ctx, a / b);
   }
   double b = sqlite3_value_double(argv[1]);
-  if (b == 0) return ResultError(ctx, "22012", "division by zero");
+  if (b == 0) return SetError(ctx, "22012", "division by zero");
   sqlite3_result_double(ctx, sqlite3_value_double(argv[0]) / b);
 }
 
 void ModFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
   int64_t a = sqlite3_value_int64(argv[0]), b = sqlite3_value_int64(argv[1]);
-  if (b == 0) return ResultError(ctx, "22012", "division by zero");
+  if (b == 0) return SetError(ctx, "22012", "division by zero");
   if (b == -1) return sqlite3_result_int64(ctx, 0);
   sqlite3_result_int64(ctx, a % b);
 }
@@ -90,7 +80,7 @@ void MulFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (IsInt(argv[0]) && IsInt(argv[1])) {
     int64_t r;
     if (__builtin_mul_overflow(sqlite3_value_int64(argv[0]), sqlite3_value_int64(argv[1]), &r)) {
-      return ResultError(ctx, "22003", "value out of range: overflow");
+      return SetError(ctx, "22003", "value out of range: overflow");
     }
     return sqlite3_result_int64(ctx, r);
   }
@@ -114,10 +104,10 @@ void IntArithFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (bits == 16) overflow = overflow || r < -32768 || r > 32767;
   if (bits == 32) overflow = overflow || r < INT32_MIN || r > INT32_MAX;
   if (overflow) {
-    return ResultError(ctx, "22003",
-                       bits == 16   ? "smallint out of range"
-                       : bits == 32 ? "integer out of range"
-                                    : "bigint out of range");
+    return SetError(ctx, "22003",
+                    bits == 16   ? "smallint out of range"
+                    : bits == 32 ? "integer out of range"
+                                 : "bigint out of range");
   }
   sqlite3_result_int64(ctx, r);
 }
@@ -135,7 +125,7 @@ void NumDivFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
   auto r = DecimalDivLikePostgres(DecimalArg(argv[0], sqlite3_value_int(argv[1])),
                                   DecimalArg(argv[2], sqlite3_value_int(argv[3])));
-  if (!r.ok()) return ResultError(ctx, r.status().code(), r.status().message());
+  if (!r.ok()) return SetError(ctx, r.status().code(), r.status().message());
   std::string s = FormatDecimal(*r);
   sqlite3_result_text(ctx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
 }
@@ -152,14 +142,14 @@ void NumAvgFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
     sum = DecimalArg(argv[0], sqlite3_value_int(argv[2]));
   } else if (sqlite3_value_type(argv[0]) == SQLITE_TEXT) {  // a wide sb_sumi() result
     auto d = ParseDecimal(reinterpret_cast<const char*>(sqlite3_value_text(argv[0])));
-    if (!d.ok()) return ResultError(ctx, d.status().code(), d.status().message());
+    if (!d.ok()) return SetError(ctx, d.status().code(), d.status().message());
     sum = *d;
     sum.scale = sqlite3_value_int(argv[2]);
   } else {
-    return ResultError(ctx, "22003", "numeric sum out of range");
+    return SetError(ctx, "22003", "numeric sum out of range");
   }
   auto r = DecimalDivLikePostgres(sum, DecimalArg(argv[1], 0));
-  if (!r.ok()) return ResultError(ctx, r.status().code(), r.status().message());
+  if (!r.ok()) return SetError(ctx, r.status().code(), r.status().message());
   std::string s = FormatDecimal(*r);
   sqlite3_result_text(ctx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
 }
@@ -174,14 +164,14 @@ int DecimalCollation(void*, int na, const void* a, int nb, const void* b) {
 // decimal text (unconstrained numeric) or an integer, exactly.
 void NumCmpFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
-  if (!IsInt(argv[0])) return ResultError(ctx, "22003", "numeric value out of range");
+  if (!IsInt(argv[0])) return SetError(ctx, "22003", "numeric value out of range");
   Decimal a = DecimalArg(argv[0], sqlite3_value_int(argv[1]));
   Decimal b;
   if (IsInt(argv[2])) {
     b = DecimalArg(argv[2], 0);
   } else {
     auto d = ParseDecimal(reinterpret_cast<const char*>(sqlite3_value_text(argv[2])));
-    if (!d.ok()) return ResultError(ctx, d.status().code(), d.status().message());
+    if (!d.ok()) return SetError(ctx, d.status().code(), d.status().message());
     b = *d;
   }
   sqlite3_result_int(ctx, CompareDecimal(a, b));
@@ -191,7 +181,7 @@ void NumCmpFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 // bits; int64 when it fits, decimal text beyond. Also a window function
 // (sum(bigint) OVER ...): xInverse takes a row back out of the frame.
 struct SumState {
-  __int128 total;
+  AggregateInt128 total;
   int64_t rows;  // non-NULL inputs in the sum (the frame, for a window)
   bool failed;
 };
@@ -207,7 +197,7 @@ bool SumiInput(sqlite3_context* ctx, SumState* st, sqlite3_value* arg, __int128*
       auto d = ParseDecimal(reinterpret_cast<const char*>(sqlite3_value_text(arg)));
       if (!d.ok() || d->scale != 0) {
         st->failed = true;
-        ResultError(ctx, "22003", "numeric value out of range in sum");
+        SetError(ctx, "22003", "numeric value out of range in sum");
         return false;
       }
       *v = d->unscaled;
@@ -215,7 +205,7 @@ bool SumiInput(sqlite3_context* ctx, SumState* st, sqlite3_value* arg, __int128*
     }
     default:
       st->failed = true;
-      ResultError(ctx, "42804", "sum of a non-integer value");
+      SetError(ctx, "42804", "sum of a non-integer value");
       return false;
   }
 }
@@ -225,10 +215,12 @@ void SumiStep(sqlite3_context* ctx, int, sqlite3_value** argv) {
   if (st == nullptr || st->failed || sqlite3_value_type(argv[0]) == SQLITE_NULL) return;
   __int128 v = 0;
   if (!SumiInput(ctx, st, argv[0], &v)) return;
-  if (__builtin_add_overflow(st->total, v, &st->total)) {
+  __int128 total = 0;
+  if (__builtin_add_overflow(static_cast<__int128>(st->total), v, &total)) {
     st->failed = true;
-    return ResultError(ctx, "22003", "numeric value out of range in sum");
+    return SetError(ctx, "22003", "numeric value out of range in sum");
   }
+  st->total = total;
   ++st->rows;
 }
 
@@ -270,7 +262,7 @@ void OrderedStringAggStep(sqlite3_context* ctx, int argc, sqlite3_value** argv) 
   auto* st = static_cast<OrderedAggState*>(sqlite3_aggregate_context(ctx, sizeof(OrderedAggState)));
   if (st == nullptr) return sqlite3_result_error_nomem(ctx);
   if (argc < 4 || argc % 2 != 0) {
-    return ResultError(ctx, "42883", "sb_string_agg needs value, delimiter and key/flags pairs");
+    return SetError(ctx, "42883", "sb_string_agg needs value, delimiter and key/flags pairs");
   }
   if (st->rows == nullptr) {
     st->rows = new OrderedRows;
@@ -336,8 +328,7 @@ void SingleStep(sqlite3_context* ctx, int, sqlite3_value** argv) {
   auto* st = static_cast<SingleState*>(sqlite3_aggregate_context(ctx, sizeof(SingleState)));
   if (st == nullptr) return sqlite3_result_error_nomem(ctx);
   if (++st->rows == 2) {
-    return ResultError(ctx, "21000",
-                       "more than one row returned by a subquery used as an expression");
+    return SetError(ctx, "21000", "more than one row returned by a subquery used as an expression");
   }
   if (st->rows == 1) st->value = sqlite3_value_dup(argv[0]);
 }
@@ -355,8 +346,8 @@ void SettingFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
   if (tls_context == nullptr || name == nullptr) return sqlite3_result_null(ctx);
   auto it = tls_context->values.find(name);
   if (it == tls_context->values.end()) {
-    return ResultError(ctx, "42704",
-                       std::string("unrecognized configuration parameter \"") + name + "\"");
+    return SetError(ctx, "42704",
+                    std::string("unrecognized configuration parameter \"") + name + "\"");
   }
   sqlite3_result_text(ctx, it->second.data(), static_cast<int>(it->second.size()),
                       SQLITE_TRANSIENT);
@@ -410,6 +401,7 @@ void RegisterSqlFunctions(sqlite3* db) {
   sqlite3_create_collation(db, "sb_decimal", SQLITE_UTF8, nullptr, DecimalCollation);
   RegisterPgFunctions(db);
   RegisterIntervalFunctions(db);
+  RegisterDecimalFunctions(db);
   // PostgreSQL's LIKE is case-sensitive; SQLite's is not by default.
   sqlite3_exec(db, "PRAGMA case_sensitive_like = ON", nullptr, nullptr, nullptr);
 }

@@ -14,6 +14,12 @@
 namespace sb::sql {
 namespace {
 
+// The aggregate that sums values of type t exactly, and adds up its own
+// partial sums: 128-bit for bigint, decimal text for unconstrained numeric.
+std::string SumFunction(const SqlType& t) {
+  return t.id == TypeId::kInt8 ? "sb_sumi(" : IsDecimalText(t) ? "sb_decsum(" : "sum(";
+}
+
 using exec::OutputColumn;
 using exec::RouteSpec;
 using exec::SelectPlan;
@@ -607,7 +613,8 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
       if (t.type.id == TypeId::kUnknown) {
         SB_ASSIGN_OR_RETURN(t, tr.Coerce(std::move(t), SqlType::Of(TypeId::kText)));
       }
-      sql += (i ? ", " : "") + t.sql;
+      // DISTINCT compares like PostgreSQL ('1.5' = '1.50', '1 mon' = '30 days').
+      sql += (i ? ", " : "") + (distinct ? Translator::KeySql(t) : t.sql);
       plan.output.push_back({targets[i].name, t.type});
     }
     sql += from_sql + where_sql;
@@ -669,7 +676,7 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
       group_sql = " GROUP BY ";
       for (size_t i = 0; i < group_by.size(); ++i) {
         SB_ASSIGN_OR_RETURN(Translated g, tr.Expr(group_by[i]));
-        group_sql += (i ? ", " : "") + g.sql;
+        group_sql += (i ? ", " : "") + Translator::KeySql(g);
       }
       if (having != nullptr) {
         SB_ASSIGN_OR_RETURN(Translated h, tr.Condition(*having));
@@ -761,25 +768,33 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
         return PlanCoordinatorSelect(s, text, params);
       }
       m.merge_sql =
-          "sum(" + col("count(DISTINCT " + arg.sql + ")", SqlType::Of(TypeId::kInt8)) + ")";
+          "sum(" +
+          col("count(DISTINCT " + Translator::KeySql(arg) + ")", SqlType::Of(TypeId::kInt8)) + ")";
     } else if (name == "count") {
       m.merge_sql = "sum(" +
                     col(star ? "count(*)" : "count(" + arg.sql + ")", SqlType::Of(TypeId::kInt8)) +
                     ")";
     } else if (name == "sum") {
-      const std::string fn = arg.type.id == TypeId::kInt8 ? "sb_sumi(" : "sum(";
+      const std::string fn = SumFunction(arg.type);
       m.merge_sql = fn + col(fn + arg.sql + ")", whole.type) + ")";
     } else if (name == "min" || name == "max") {
-      m.merge_sql = name + "(" + col(name + "(" + arg.sql + ")", whole.type) + ")";
+      // Decimal text compares under its collation on the shards and here.
+      auto by_value = [&](const std::string& sql) {
+        return IsDecimalText(arg.type) ? Translator::KeySql(sql, arg.type) : sql;
+      };
+      m.merge_sql =
+          name + "(" + by_value(col(name + "(" + by_value(arg.sql) + ")", whole.type)) + ")";
     } else if (name == "bool_and" || name == "every") {
       m.merge_sql = "min(" + col("min(" + arg.sql + ")", whole.type) + ")";
     } else if (name == "bool_or") {
       m.merge_sql = "max(" + col("max(" + arg.sql + ")", whole.type) + ")";
     } else if (name == "avg") {
-      const std::string fn = arg.type.id == TypeId::kInt8 ? "sb_sumi(" : "sum(";
+      const std::string fn = SumFunction(arg.type);
       std::string sc = col(fn + arg.sql + ")", arg.type);
       std::string cc = col("count(" + arg.sql + ")", SqlType::Of(TypeId::kInt8));
-      if (whole.type.id == TypeId::kFloat8) {
+      if (IsDecimalText(arg.type)) {
+        m.merge_sql = fmt::format("sb_decop('/', sb_decsum({}), sum({}))", sc, cc);
+      } else if (whole.type.id == TypeId::kFloat8) {
         m.merge_sql = fmt::format("(sum({}) * 1.0 / sum({}))", sc, cc);
       } else {
         int scale = arg.type.id == TypeId::kNumeric ? arg.type.scale : 0;
@@ -793,11 +808,16 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
   }
 
   std::string shard_sql = "SELECT " + std::string(!aggregated ? "DISTINCT " : "");
-  for (size_t i = 0; i < shard_cols.size(); ++i) shard_sql += (i ? ", " : "") + shard_cols[i];
+  for (size_t i = 0; i < shard_cols.size(); ++i) {
+    shard_sql += (i ? ", " : "") +
+                 (!aggregated ? Translator::KeySql(shard_cols[i], shard_types[i]) : shard_cols[i]);
+  }
   shard_sql += from_sql + where_sql;
   if (aggregated && n_groups > 0) {
     shard_sql += " GROUP BY ";
-    for (size_t i = 0; i < n_groups; ++i) shard_sql += (i ? ", " : "") + shard_cols[i];
+    for (size_t i = 0; i < n_groups; ++i) {
+      shard_sql += (i ? ", " : "") + Translator::KeySql(shard_cols[i], shard_types[i]);
+    }
   }
 
   // Coordinator stage.
@@ -850,13 +870,15 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
     if (t.type.id == TypeId::kUnknown) {
       SB_ASSIGN_OR_RETURN(t, coord.Coerce(std::move(t), SqlType::Of(TypeId::kText)));
     }
-    csql += (i ? ", " : "") + t.sql;
+    csql += (i ? ", " : "") + (distinct ? Translator::KeySql(t) : t.sql);
     plan.output.push_back({targets[i].name, t.type});
   }
   csql += " FROM _p";
   if (aggregated && n_groups > 0) {
     csql += " GROUP BY ";
-    for (size_t i = 0; i < n_groups; ++i) csql += (i ? ", c" : "c") + std::to_string(i);
+    for (size_t i = 0; i < n_groups; ++i) {
+      csql += (i ? ", " : "") + Translator::KeySql("c" + std::to_string(i), shard_types[i]);
+    }
   }
   if (having != nullptr) {
     SB_ASSIGN_OR_RETURN(Translated h, coord.Condition(*having));

@@ -567,7 +567,8 @@ Result<QueryOutput> QueryTranslator::SelectLevel(const Json& s, Translator* oute
       SB_ASSIGN_OR_RETURN(t, tr.Coerce(std::move(t), SqlType::Of(TypeId::kText)));
     }
     std::string name = names != nullptr && i < names->size() ? (*names)[i] : targets[i].name;
-    sql += (i ? ", " : "") + t.sql + " AS " + QuoteIdent(name);
+    // DISTINCT compares like PostgreSQL ('1.5' = '1.50', '1 mon' = '30 days').
+    sql += (i ? ", " : "") + (distinct ? Translator::KeySql(t) : t.sql) + " AS " + QuoteIdent(name);
     out.columns.push_back({name, t.type});
     out.source_names.push_back(targets[i].name);
   }

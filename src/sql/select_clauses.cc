@@ -385,7 +385,7 @@ Result<std::string> GroupHavingSql(Translator* tr, const std::vector<Target>& ta
     sql += " GROUP BY ";
     for (size_t i = 0; i < group_by.size(); ++i) {
       SB_ASSIGN_OR_RETURN(Translated g, tr->Expr(group_by[i]));
-      sql += (i ? ", " : "") + g.sql;
+      sql += (i ? ", " : "") + Translator::KeySql(g);
     }
   }
   if (having != nullptr) {

@@ -583,14 +583,22 @@ Result<std::vector<Translated>> Translator::Unify(std::vector<Translated> items,
   return items;
 }
 
+std::string Translator::KeySql(const std::string& sql, const SqlType& type) {
+  // Both collations leave the value as it is, so a DISTINCT or grouped
+  // column keeps its own spelling ('1 mon' or '30 days', as PostgreSQL).
+  if (type.id == TypeId::kInterval) return "(" + sql + " COLLATE sb_interval)";
+  // CAST: the collation applies only when both sides are text.
+  if (IsTextNumeric(type)) return "(CAST(" + sql + " AS TEXT) COLLATE sb_decimal)";
+  return sql;
+}
+
 namespace {
 
-// Intervals compare by span (PostgreSQL: '1 mon' = '30 days'), which is the
-// leading key of their stored form (common/interval.h).
-void CompareIntervalsBySpan(std::vector<Translated>* items) {
+void UseKeySql(std::vector<Translated>* items) {
   for (Translated& t : *items) {
-    if (t.type.id != TypeId::kInterval) continue;
-    t.sql = "substr(" + t.sql + ", 1, 31)";
+    std::string key = Translator::KeySql(t);
+    if (key == t.sql) continue;
+    t.sql = std::move(key);
     t.is_constant = false;
   }
 }
@@ -598,13 +606,9 @@ void CompareIntervalsBySpan(std::vector<Translated>* items) {
 }  // namespace
 
 Result<std::vector<Translated>> Translator::UnifyForComparison(std::vector<Translated> items,
-                                                               std::string_view what,
-                                                               int location) {
+                                                               std::string_view what, int) {
   SB_ASSIGN_OR_RETURN(items, Unify(std::move(items), what));
-  if (!items.empty() && IsTextNumeric(items[0].type)) {
-    return NotSupported("comparison of unconstrained numeric values", location);
-  }
-  CompareIntervalsBySpan(&items);
+  UseKeySql(&items);
   return items;
 }
 
@@ -629,9 +633,6 @@ Result<Translated> Translator::Comparison(const std::string& op, const Json& l, 
       return out;
     }
   }
-  if (IsTextNumeric(lt.type) || IsTextNumeric(rt.type)) {
-    return NotSupported("comparison of unconstrained numeric values", location);
-  }
   std::vector<Translated> both;
   both.push_back(std::move(lt));
   both.push_back(std::move(rt));
@@ -639,7 +640,7 @@ Result<Translated> Translator::Comparison(const std::string& op, const Json& l, 
   if (!unified.ok())
     return unified.status().ok() ? unified.status()
                                  : Status(unified.status()).WithPosition(location);
-  CompareIntervalsBySpan(&*unified);
+  UseKeySql(&*unified);
   std::string sqlop = op == "!=" ? "<>" : op;
   Translated out = Make("(" + (*unified)[0].sql + " " + sqlop + " " + (*unified)[1].sql + ")",
                         SqlType::Of(TypeId::kBool));
@@ -717,6 +718,26 @@ Result<std::optional<Translated>> Translator::IntervalArithmetic(const std::stri
   return std::optional<Translated>();
 }
 
+Result<Translated> Translator::DecimalTextArithmetic(const std::string& op, Translated a,
+                                                     Translated b, bool contains_aggregate,
+                                                     int location) {
+  if (op != "+" && op != "-" && op != "*" && op != "/" && op != "%") {
+    return NotSupported("operator " + op + " on numeric", location);
+  }
+  // Decimal text is exact, so an untyped parameter needs no scale here.
+  const SqlType text_numeric = SqlType::Numeric(-1, 0);
+  for (Translated* t : {&a, &b}) {
+    if (t->param > 0 && t->type.id == TypeId::kUnknown) {
+      params_->Set(t->param, text_numeric);
+      t->type = text_numeric;
+    }
+    SB_ASSIGN_OR_RETURN(*t, Coerce(std::move(*t), text_numeric));
+  }
+  Translated out = Make(fmt::format("sb_decop('{}', {}, {})", op, a.sql, b.sql), text_numeric);
+  out.contains_aggregate = contains_aggregate;
+  return out;
+}
+
 Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, const Json& r,
                                           int location) {
   if (l == nullptr) {  // unary
@@ -735,7 +756,13 @@ Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, 
       t.is_constant = false;
       return t;
     }
-    if (!t.type.IsNumber() || IsTextNumeric(t.type)) {
+    if (IsTextNumeric(t.type)) {
+      t.sql = "sb_decop('-', 0, " + t.sql + ")";
+      t.type = SqlType::Numeric(-1, 0);
+      t.is_constant = false;
+      return t;
+    }
+    if (!t.type.IsNumber()) {
       return Status(sqlstate::kUndefinedFunction,
                     fmt::format("operator does not exist: - {}", t.type.Name()),
                     "No operator matches the given name and argument types.", location);
@@ -872,11 +899,12 @@ Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, 
         "explicit type casts.",
         location);
   }
-  if (IsTextNumeric(common) || IsTextNumeric(a.type) || IsTextNumeric(b.type)) {
-    return NotSupported("arithmetic on unconstrained numeric values", location);
-  }
   Translated out;
   out.contains_aggregate = agg;
+  if (common.id == TypeId::kNumeric &&
+      (IsTextNumeric(common) || IsTextNumeric(a.type) || IsTextNumeric(b.type))) {
+    return DecimalTextArithmetic(op, std::move(a), std::move(b), agg, location);
+  }
   if (common.id == TypeId::kNumeric) {
     // An untyped parameter would take the other operand's scale and be
     // rounded to it; PostgreSQL keeps its full precision. Ask for a type
@@ -899,9 +927,10 @@ Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, 
     } else if (op == "*") {
       SB_ASSIGN_OR_RETURN(a, Coerce(std::move(a), LiteralNumeric(sa)));
       SB_ASSIGN_OR_RETURN(b, Coerce(std::move(b), LiteralNumeric(sb_)));
-      out = Make("sb_mul(" + a.sql + ", " + b.sql + ")", LiteralNumeric(sa + sb_));
+      // Past the scaled range, the product's scale needs decimal text.
       if (sa + sb_ > kMaxScaledNumericPrecision)
-        return NotSupported("numeric product with this scale", location);
+        return DecimalTextArithmetic(op, std::move(a), std::move(b), agg, location);
+      out = Make("sb_mul(" + a.sql + ", " + b.sql + ")", LiteralNumeric(sa + sb_));
     } else if (op == "/") {
       SB_ASSIGN_OR_RETURN(a, Coerce(std::move(a), LiteralNumeric(sa)));
       SB_ASSIGN_OR_RETURN(b, Coerce(std::move(b), LiteralNumeric(sb_)));
@@ -1462,7 +1491,8 @@ Result<Translated> Translator::Func(const Json& node) {
         if (args.size() != 1) return NotSupported("count with several arguments", loc);
         SB_ASSIGN_OR_RETURN(Translated a, Expr(*args[0]));
         SB_RETURN_IF_ERROR(nested(a));
-        out.sql = std::string("count(") + (distinct ? "DISTINCT " : "") + a.sql + ")" + over;
+        out.sql =
+            distinct ? "count(DISTINCT " + KeySql(a) + ")" + over : "count(" + a.sql + ")" + over;
       }
       out.type = SqlType::Of(TypeId::kInt8);
       return out;
@@ -1497,18 +1527,28 @@ Result<Translated> Translator::Func(const Json& node) {
     }
     std::string d = distinct ? "DISTINCT " : "";
     if (name == "min" || name == "max") {
-      if (a.type.id == TypeId::kBool || IsTextNumeric(a.type))
-        return NotSupported(name + "(" + a.type.Name() + ")", loc);
-      out.sql = name + "(" + d + a.sql + ")" + over;
+      if (a.type.id == TypeId::kBool) return NotSupported(name + "(" + a.type.Name() + ")", loc);
+      // Stored intervals already sort by span; decimal text needs the collation.
+      out.sql = name + "(" + d + (IsTextNumeric(a.type) ? KeySql(a) : a.sql) + ")" + over;
       out.type = a.type;
       return out;
     }
     if (name == "sum" || name == "avg") {
       if (a.type.id == TypeId::kInterval) return NotSupported(name + "(interval)", loc);
-      if (!a.type.IsNumber() || IsTextNumeric(a.type)) {
+      if (!a.type.IsNumber()) {
         return Status(sqlstate::kUndefinedFunction,
                       fmt::format("function {}({}) does not exist", name, a.type.Name()),
                       "No function matches the given name and argument types.", loc);
+      }
+      if (IsTextNumeric(a.type)) {
+        // Decimal text: each value keeps its scale; sum's is the largest,
+        // avg is sum / count with PostgreSQL's division scale.
+        const std::string arg = distinct ? "DISTINCT " + KeySql(a) : a.sql;
+        const std::string sum = (in_window ? "sb_decsum_w(" : "sb_decsum(") + arg + ")" + over;
+        out.sql =
+            name == "sum" ? sum : "sb_decop('/', " + sum + ", count(" + arg + ")" + over + ")";
+        out.type = SqlType::Numeric(-1, 0);
+        return out;
       }
       // bigint sums are numeric in PostgreSQL and cannot overflow: sb_sumi
       // adds in 128 bits and returns decimal text past the int64 range.

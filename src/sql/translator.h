@@ -117,10 +117,17 @@ class Translator {
   // Converts items to their common type (CASE/COALESCE/GREATEST rules:
   // unknowns adopt the others' type, all-unknown becomes text).
   Result<std::vector<Translated>> Unify(std::vector<Translated> items, std::string_view what);
-  // Unify for operands that are compared (IN, BETWEEN, NULLIF, ...):
-  // unconstrained numerics, held as decimal text, cannot be compared.
+  // Unify for operands that are compared (IN, BETWEEN, NULLIF, ...); the
+  // results are in KeySql form.
   Result<std::vector<Translated>> UnifyForComparison(std::vector<Translated> items,
                                                      std::string_view what, int location);
+
+  // SQL that compares, groups and deduplicates t's values as PostgreSQL
+  // does where their stored form would not: an interval by its span
+  // ('1 mon' = '30 days'), an unconstrained numeric (decimal text) by value
+  // under the sb_decimal collation ('1.5' = '1.50', '10' > '9.5').
+  static std::string KeySql(const std::string& sql, const SqlType& type);
+  static std::string KeySql(const Translated& t) { return KeySql(t.sql, t.type); }
 
  private:
   Result<Translated> Const(const Json& a_const);
@@ -133,6 +140,9 @@ class Translator {
   Result<std::optional<Translated>> IntervalArithmetic(const std::string& op, Translated* a,
                                                        Translated* b, int location);
   Result<Translated> Arithmetic(const std::string& op, const Json* l, const Json& r, int location);
+  // a op b on decimal text (sb_decop), each value keeping its own scale.
+  Result<Translated> DecimalTextArithmetic(const std::string& op, Translated a, Translated b,
+                                           bool contains_aggregate, int location);
   Result<Translated> BoolExpr(const Json& bool_expr);
   Result<Translated> Func(const Json& func_call);
   Result<Translated> Case(const Json& case_expr);

@@ -189,15 +189,22 @@ TEST_F(TranslatorTest, AggregatesInsideScalarExpressionsAreNoticed) {
   }
 }
 
-TEST_F(TranslatorTest, UnconstrainedNumericKeepsItsPrecisionInCoalesceAndCase) {
+TEST_F(TranslatorTest, UnconstrainedNumericKeepsItsPrecisionAndComparesByValue) {
   // Like avg(), numeric division gives decimal text; unifying it with 0
   // must not round it to 0 fraction digits.
   EXPECT_EQ(Text("coalesce(7 / 2.0, 0)"), "3.5000000000000000");
   EXPECT_EQ(Text("CASE WHEN true THEN 1 / 3.0 ELSE 1 END"), "0.33333333333333333333");
   EXPECT_EQ(Text("round(coalesce(2 / 3.0, 0), 3)"), "0.667");
-  // Comparing them would compare text: refused.
-  EXPECT_EQ(Text("nullif(1 / 3.0, 1)"), "ERROR 0A000");
-  EXPECT_EQ(Text("1 / 3.0 IN (1, 2)"), "ERROR 0A000");
+  // They compare by value, not as text.
+  EXPECT_EQ(Text("nullif(1 / 3.0, 1)"), "0.33333333333333333333");
+  EXPECT_EQ(Text("nullif(2 / 4.0, 0.5)"), "NULL");
+  EXPECT_EQ(Text("1 / 3.0 IN (1, 2)"), "f");
+  EXPECT_EQ(Text("2 / 4.0 = 0.5"), "t");
+  EXPECT_EQ(Text("10 / 1.0 > 9.5 / 1"), "t");  // '10.0…' < '9.5…' as text
+  EXPECT_EQ(Text("2 / 4.0 BETWEEN 0.25 AND 0.5"), "t");
+  // Arithmetic keeps each value's own scale, as PostgreSQL.
+  EXPECT_EQ(Text("1 / 4.0 * 2 + 1"), "1.50000000000000000000");
+  EXPECT_EQ(Text("-(1 / 4.0)"), "-0.25000000000000000000");
 }
 
 }  // namespace
