@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/decimal.h"
+#include "exec/merge.h"
 #include "exec/sqlite_args.h"
 
 namespace sb::exec {
@@ -161,6 +162,23 @@ void DecSumWindowValue(sqlite3_context* ctx) {
   ResultSum(ctx, &st->sum, display_scale);
 }
 
+// GREATEST/LEAST over decimal text: NULLs ignored, NULL only if all are;
+// among equal values the first wins ('1.5' before '1.50'), as in PostgreSQL.
+void DecExtremeFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  const bool greatest = sqlite3_user_data(ctx) != nullptr;
+  sqlite3_value* best = nullptr;
+  for (int i = 0; i < argc; ++i) {
+    if (sqlite3_value_type(argv[i]) == SQLITE_NULL) continue;
+    if (best != nullptr) {
+      const int c = CompareDecimalText(ArgText(best), ArgText(argv[i]));
+      if (greatest ? c >= 0 : c <= 0) continue;
+    }
+    best = argv[i];
+  }
+  if (best == nullptr) return sqlite3_result_null(ctx);
+  sqlite3_result_value(ctx, best);
+}
+
 }  // namespace
 
 void RegisterDecimalFunctions(sqlite3* db) {
@@ -170,6 +188,10 @@ void RegisterDecimalFunctions(sqlite3* db) {
   sqlite3_create_window_function(db, "sb_decsum_w", 1, flags, nullptr, DecSumWindowStep,
                                  DecSumWindowValue, DecSumWindowValue, DecSumWindowInverse,
                                  nullptr);
+  static int greatest_marker = 1;
+  sqlite3_create_function(db, "sb_greatest_dec", -1, flags, &greatest_marker, DecExtremeFn, nullptr,
+                          nullptr);
+  sqlite3_create_function(db, "sb_least_dec", -1, flags, nullptr, DecExtremeFn, nullptr, nullptr);
 }
 
 }  // namespace sb::exec

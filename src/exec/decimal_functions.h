@@ -9,6 +9,7 @@
 //   sb_decsum_w(x)      the same as a window function: a row leaving the
 //                       frame is taken back out, and the scale is the
 //                       largest among the rows still in the frame
+//   sb_greatest_dec(...), sb_least_dec(...)  GREATEST/LEAST by value
 // Comparison and grouping use the sb_decimal collation (exec/sql_functions.h).
 #pragma once
 

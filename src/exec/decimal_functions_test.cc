@@ -54,6 +54,14 @@ TEST_F(DecimalFunctionsTest, ArithmeticKeepsEachValuesScale) {
   EXPECT_EQ(Eval("sb_decop('^', 1, 1)"), "ERROR 42883");
 }
 
+TEST_F(DecimalFunctionsTest, GreatestAndLeastCompareByValueAndKeepTheFirstOfEqualValues) {
+  EXPECT_EQ(Eval("sb_greatest_dec('9.5', '10', NULL)"), "10");
+  EXPECT_EQ(Eval("sb_least_dec('9.5', '10', '-0.5')"), "-0.5");
+  EXPECT_EQ(Eval("sb_greatest_dec('1.5', '1.50')"), "1.5");
+  EXPECT_EQ(Eval("sb_least_dec('1.50', '1.5')"), "1.50");
+  EXPECT_EQ(Eval("sb_greatest_dec(NULL, NULL)"), "NULL");
+}
+
 TEST_F(DecimalFunctionsTest, SumTakesTheLargestScale) {
   EXPECT_EQ(Column("SELECT sb_decsum(x) FROM (WITH v(x) AS (VALUES ('1.5'), ('2.25'), (3), (NULL)) "
                    "SELECT * FROM v)"),

@@ -63,10 +63,10 @@ TEST_F(IntervalFunctionsTest, TheIntervalCollationComparesBySpanAlone) {
   EXPECT_EQ(Eval(Iv("1 mon") + " = " + Iv("30 days")), "0");  // the stored forms differ
   EXPECT_EQ(Eval(Iv("1 day") + " < " + Iv("25 hours") + " COLLATE sb_interval"), "1");
   EXPECT_EQ(Eval(Iv("-1 day") + " < " + Iv("0 days") + " COLLATE sb_interval"), "1");
-  EXPECT_EQ(Eval("(SELECT count(DISTINCT x COLLATE sb_interval) FROM (SELECT " + Iv("1 mon") +
-                 " AS x UNION ALL SELECT " + Iv("30 days") + " UNION ALL SELECT " + Iv("1 day") +
-                 "))"),
-            "2");
+  EXPECT_EQ(
+      Eval("(SELECT count(DISTINCT x COLLATE sb_interval) FROM (SELECT " + Iv("1 mon") +
+           " AS x UNION ALL SELECT " + Iv("30 days") + " UNION ALL SELECT " + Iv("1 day") + "))"),
+      "2");
 }
 
 }  // namespace

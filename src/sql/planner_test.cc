@@ -341,13 +341,15 @@ TEST_F(PlannerTest, NumericComparisonAlignsScales) {
   EXPECT_NE(p.shard_sql.find("> 10000"), std::string::npos) << p.shard_sql;
 }
 
-TEST_F(PlannerTest, UntypedParameterInNumericArithmeticAsksForAType) {
-  // Typing $1 from the other operand would round it to that scale.
-  EXPECT_EQ(Plan("SELECT total + $1 FROM orders").status().code(), "42P18");
-  EXPECT_EQ(Plan("SELECT coalesce(total, $1) FROM orders").status().code(), "42P18");
-  EXPECT_EQ(
-      Plan("SELECT CASE WHEN order_id > 1 THEN $1 ELSE total END FROM orders").status().code(),
-      "42P18");
+TEST_F(PlannerTest, UntypedParameterBesideNumericStaysExact) {
+  // Typing $1 from the other operand would round it to that scale; it is
+  // unconstrained numeric (decimal text), as in PostgreSQL.
+  auto p = Select("SELECT total + $1 FROM orders");
+  EXPECT_NE(p.shard_sql.find("sb_decop('+'"), std::string::npos) << p.shard_sql;
+  // A value beside numeric(p,s) in COALESCE or CASE becomes exact decimal
+  // text, as PostgreSQL's unconstrained numeric: nothing is rounded.
+  EXPECT_TRUE(Plan("SELECT coalesce(total, $1) FROM orders").ok());
+  EXPECT_TRUE(Plan("SELECT CASE WHEN order_id > 1 THEN $1 ELSE total END FROM orders").ok());
   EXPECT_TRUE(Plan("SELECT CASE WHEN order_id > 1 THEN $1 ELSE 'x' END FROM orders").ok());
   EXPECT_TRUE(Plan("SELECT total + $1::numeric(12,3) FROM orders").ok());
   EXPECT_TRUE(Plan("SELECT order_id FROM orders WHERE total > $1").ok());

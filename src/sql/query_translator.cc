@@ -639,7 +639,7 @@ Result<QueryOutput> QueryTranslator::Values(const Json& s, Translator* outer,
   for (size_t c = 0; c < width; ++c) {
     std::vector<Translated> column;
     for (auto& row : rows) column.push_back(row[c]);
-    auto unified = tr.Unify(std::move(column), "VALUES");
+    auto unified = tr.UnifyValues(std::move(column), "VALUES");
     if (!unified.ok()) {
       return Status(
           sqlstate::kDatatypeMismatch,
@@ -704,15 +704,16 @@ Result<QueryOutput> QueryTranslator::SetOperation(const Json& s, Translator* out
     std::vector<Translated> pair{
         MakeExpr("\"_l\"." + QuoteIdent(left.columns[i].name), left.columns[i].type),
         MakeExpr("\"_r\"." + QuoteIdent(right.columns[i].name), right.columns[i].type)};
-    auto unified = types.Unify(std::move(pair), word);
+    auto unified = types.UnifyValues(std::move(pair), word);
     if (!unified.ok()) {
       return Status(sqlstate::kDatatypeMismatch,
                     fmt::format("{} types {} and {} cannot be matched", word,
                                 left.columns[i].type.Name(), right.columns[i].type.Name()));
     }
     const std::string c = "c" + std::to_string(i);
-    lsel += (i ? ", " : "") + (*unified)[0].sql + " AS " + c;
-    rsel += (i ? ", " : "") + (*unified)[1].sql + " AS " + c;
+    // UNION, INTERSECT and EXCEPT compare like PostgreSQL ('1.5' = '1.50').
+    lsel += (i ? ", " : "") + Translator::KeySql((*unified)[0]) + " AS " + c;
+    rsel += (i ? ", " : "") + Translator::KeySql((*unified)[1]) + " AS " + c;
     common.push_back((*unified)[0].type);
   }
   std::string compound;
@@ -1287,17 +1288,25 @@ Result<Translated> QueryTranslator::Window(const Json& node, Translator* self) {
     if (v.type.id == TypeId::kUnknown) {
       SB_ASSIGN_OR_RETURN(v, self->Coerce(std::move(v), SqlType::Of(TypeId::kText)));
     }
-    std::string sql = name + "(" + v.sql;
+    std::string offset;
     if (args.size() >= 2) {
       SB_ASSIGN_OR_RETURN(Translated n, self->ExprAs(*args[1], SqlType::Of(TypeId::kInt4)));
-      sql += ", " + n.sql;
+      offset = ", " + n.sql;
     }
+    std::string default_value;
     if (args.size() == 3) {
       if (name != "lag" && name != "lead") return NotSupported(name + " with 3 arguments", loc);
-      SB_ASSIGN_OR_RETURN(Translated d, self->ExprAs(*args[2], v.type));
-      sql += ", " + d.sql;
+      // PostgreSQL 15: the value and the default have a common type
+      // (lead(amount, 1, 0) shows 0, not 0.00).
+      SB_ASSIGN_OR_RETURN(Translated d, self->Expr(*args[2]));
+      std::vector<Translated> both;
+      both.push_back(std::move(v));
+      both.push_back(std::move(d));
+      SB_ASSIGN_OR_RETURN(both, self->UnifyValues(std::move(both), name));
+      v = both[0];
+      default_value = ", " + both[1].sql;
     }
-    return MakeExpr(sql + ")" + over, v.type);
+    return MakeExpr(name + "(" + v.sql + offset + default_value + ")" + over, v.type);
   }
   Json plain = node;
   plain["FuncCall"].erase("over");

@@ -590,7 +590,6 @@ Result<Translated> TranslateMinMax(Translator& tr, const Json& node) {
   const Json& m = Get(node, "MinMaxExpr");
   const bool greatest = m.value("op", "") == "IS_GREATEST";
   const char* what = greatest ? "GREATEST" : "LEAST";
-  const int loc = m.value("location", -1) + 1;
   std::vector<Translated> items;
   bool agg = false;
   SqlType common;
@@ -613,25 +612,10 @@ Result<Translated> TranslateMinMax(Translator& tr, const Json& node) {
     }
     items.push_back(std::move(t));
   }
-  for (const auto& t : items) {
-    if (IsTextNumeric(t.type)) {
-      return Status(sqlstate::kFeatureNotSupported,
-                    fmt::format("{} of unconstrained numeric values is not supported", what), {},
-                    loc);
-    }
-    if (common.id == TypeId::kNumeric && t.param > 0 && IsUnknown(t.type)) {
-      return Status(
-          sqlstate::kIndeterminateDatatype,
-          fmt::format("could not determine the scale of parameter ${} used with a numeric value",
-                      t.param),
-          fmt::format("Give the parameter a type, e.g. ${}::numeric(12,3), or send it typed.",
-                      t.param),
-          loc);
-    }
-  }
-  SB_ASSIGN_OR_RETURN(items, tr.Unify(std::move(items), what));
+  SB_ASSIGN_OR_RETURN(items, tr.UnifyValues(std::move(items), what));
+  const char* suffix = IsTextNumeric(items.front().type) ? "_dec(" : "(";
   Translated out;
-  out.sql = std::string(greatest ? "sb_greatest(" : "sb_least(") + Join(items) + ")";
+  out.sql = std::string(greatest ? "sb_greatest" : "sb_least") + suffix + Join(items) + ")";
   out.type = items.front().type;
   out.contains_aggregate = agg;
   return out;

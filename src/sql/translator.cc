@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 #include "common/decimal.h"
 #include "common/value_codec.h"
@@ -90,15 +91,6 @@ Json StripLocations(const Json& j) {
     return out;
   }
   return j;
-}
-
-Status UntypedNumericParam(int param, int location) {
-  return Status(
-      sqlstate::kIndeterminateDatatype,
-      fmt::format("could not determine the scale of parameter ${} used with a numeric value",
-                  param),
-      fmt::format("Give the parameter a type, e.g. ${}::numeric(12,3), or send it typed.", param),
-      location);
 }
 
 // The type Unify() would convert items to (unknowns adopt the others').
@@ -583,6 +575,38 @@ Result<std::vector<Translated>> Translator::Unify(std::vector<Translated> items,
   return items;
 }
 
+Result<std::vector<Translated>> Translator::UnifyValues(std::vector<Translated> items,
+                                                        std::string_view what) {
+  SB_ASSIGN_OR_RETURN(SqlType common, CommonOf(items, what));
+  if (common.id == TypeId::kNumeric) {
+    // In PostgreSQL each numeric value keeps its own scale, so COALESCE(price, 0)
+    // is 0, not 0.00, for a NULL price. A scaled integer has one scale per
+    // column: values of different scales, and an untyped parameter (which
+    // would be rounded to the column's scale), become decimal text.
+    std::optional<int> first_scale;
+    bool as_text = false;
+    for (const Translated& t : items) {
+      if (t.param > 0 && t.type.id == TypeId::kUnknown) as_text = true;
+      if (t.type.id == TypeId::kUnknown || IsTextNumeric(t.type)) continue;
+      const int scale = t.type.id == TypeId::kNumeric ? t.type.scale : 0;
+      if (first_scale && *first_scale != scale) as_text = true;
+      first_scale = scale;
+    }
+    if (as_text) {
+      const SqlType text_numeric = SqlType::Numeric(-1, 0);
+      for (Translated& t : items) {
+        if (t.param > 0 && t.type.id == TypeId::kUnknown) {
+          params_->Set(t.param, text_numeric);
+          t.type = text_numeric;
+        } else if (t.type.id != TypeId::kUnknown && !IsTextNumeric(t.type)) {
+          SB_ASSIGN_OR_RETURN(t, Coerce(std::move(t), text_numeric));
+        }
+      }
+    }
+  }
+  return Unify(std::move(items), what);
+}
+
 std::string Translator::KeySql(const std::string& sql, const SqlType& type) {
   // Both collations leave the value as it is, so a DISTINCT or grouped
   // column keeps its own spelling ('1 mon' or '30 days', as PostgreSQL).
@@ -907,11 +931,11 @@ Result<Translated> Translator::Arithmetic(const std::string& op, const Json* l, 
   }
   if (common.id == TypeId::kNumeric) {
     // An untyped parameter would take the other operand's scale and be
-    // rounded to it; PostgreSQL keeps its full precision. Ask for a type
-    // rather than risk a different answer.
+    // rounded to it; PostgreSQL types it numeric and keeps its precision,
+    // as decimal text does.
     for (const Translated* t : {&a, &b}) {
       if (t->param > 0 && t->type.id == TypeId::kUnknown)
-        return UntypedNumericParam(t->param, location);
+        return DecimalTextArithmetic(op, std::move(a), std::move(b), agg, location);
     }
     // Scaled integers: + and - align scales; * adds them; / is exact decimal
     // division with PostgreSQL's result scale.
@@ -1274,16 +1298,7 @@ Result<Translated> Translator::Case(const Json& node) {
     SB_ASSIGN_OR_RETURN(Translated d, Expr(Get(c, "defresult")));
     results.push_back(std::move(d));
   }
-  // As in COALESCE: an untyped parameter would take the scale of a
-  // numeric(p,s) branch and be rounded; PostgreSQL keeps it exact.
-  SB_ASSIGN_OR_RETURN(SqlType common, CommonOf(results, "CASE"));
-  if (common.id == TypeId::kNumeric) {
-    for (const auto& t : results) {
-      if (t.param > 0 && t.type.id == TypeId::kUnknown)
-        return UntypedNumericParam(t.param, NodeLoc(node));
-    }
-  }
-  SB_ASSIGN_OR_RETURN(results, Unify(std::move(results), "CASE"));
+  SB_ASSIGN_OR_RETURN(results, UnifyValues(std::move(results), "CASE"));
   std::string sql = "(CASE";
   bool agg = false;
   for (size_t i = 0; i < conds.size(); ++i) {
@@ -1654,14 +1669,7 @@ Result<Translated> Translator::Expr(const Json& node) {
       SB_ASSIGN_OR_RETURN(Translated t, Expr(a));
       items.push_back(std::move(t));
     }
-    SB_ASSIGN_OR_RETURN(SqlType common, CommonOf(items, "COALESCE"));
-    if (common.id == TypeId::kNumeric) {
-      for (const auto& t : items) {
-        if (t.param > 0 && t.type.id == TypeId::kUnknown)
-          return UntypedNumericParam(t.param, NodeLoc(node));
-      }
-    }
-    SB_ASSIGN_OR_RETURN(items, Unify(std::move(items), "COALESCE"));
+    SB_ASSIGN_OR_RETURN(items, UnifyValues(std::move(items), "COALESCE"));
     std::string sql = "coalesce(";
     bool agg = false;
     for (size_t i = 0; i < items.size(); ++i) {

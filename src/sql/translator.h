@@ -117,6 +117,10 @@ class Translator {
   // Converts items to their common type (CASE/COALESCE/GREATEST rules:
   // unknowns adopt the others' type, all-unknown becomes text).
   Result<std::vector<Translated>> Unify(std::vector<Translated> items, std::string_view what);
+  // Unify for values that become one result (CASE, COALESCE, GREATEST,
+  // LEAST, VALUES, set operations): numeric values of different scales keep
+  // them, as decimal text.
+  Result<std::vector<Translated>> UnifyValues(std::vector<Translated> items, std::string_view what);
   // Unify for operands that are compared (IN, BETWEEN, NULLIF, ...); the
   // results are in KeySql form.
   Result<std::vector<Translated>> UnifyForComparison(std::vector<Translated> items,

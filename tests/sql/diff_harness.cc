@@ -21,6 +21,8 @@
 #include <sstream>
 #include <thread>
 
+#include "../free_port.h"
+
 namespace sbtest {
 namespace {
 
@@ -142,19 +144,7 @@ std::string RowString(const std::vector<NVal>& row) {
 }
 
 int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    socklen_t len = sizeof addr;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
+  return sb::test_support::FreePort();
 }
 
 }  // namespace

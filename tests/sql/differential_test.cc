@@ -767,6 +767,11 @@ TEST_F(Differential, Parameters) {
         {num(FormatCents(cents) + "1"), num(FormatCents(cents + 500))}),
       Q("parameter in HAVING", "SELECT k, count(*) FROM t GROUP BY k HAVING count(*) > {{$1||?1}}",
         false, {IntParam(60)}),
+      // Untyped beside numeric(10,2): unconstrained numeric, never rounded to 2 digits.
+      Q("numeric parameter in arithmetic", "SELECT id, n + {{$1||?1}} FROM t", false,
+        {num("0.125")}),
+      Q("numeric parameter in COALESCE", "SELECT id, COALESCE(n, {{$1||?1}}) FROM t", false,
+        {num("-1.005")}),
   };
   for (const auto& q : qs) Check(q);
 }

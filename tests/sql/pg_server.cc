@@ -23,24 +23,12 @@
 #include <thread>
 #include <vector>
 
+#include "../free_port.h"
+
 namespace sbtest {
 namespace {
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    socklen_t len = sizeof addr;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
+using sb::test_support::FreePort;
 
 // The account PostgreSQL runs as: ourselves, or `postgres` when we are root.
 struct RunAs {
