@@ -51,6 +51,20 @@ void DecOpFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   SetText(ctx, FormatDecimal(*r));
 }
 
+// abs() keeps the scale; sign() is -1, 0 or 1 (scale 0), as PostgreSQL's numeric_sign.
+void DecUnaryFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
+  const std::string_view fn = ArgText(argv[0]);
+  auto d = DecimalFromArg(argv[1]);
+  if (!d.ok()) return SetError(ctx, d.status());
+  if (fn == "abs") {
+    if (d->unscaled < 0) d->unscaled = -d->unscaled;
+    return SetText(ctx, FormatDecimal(*d));
+  }
+  if (fn == "sign") return sqlite3_result_int(ctx, d->unscaled < 0 ? -1 : d->unscaled > 0 ? 1 : 0);
+  SetError(ctx, "42883", "function " + std::string(fn) + "(numeric) does not exist");
+}
+
 // sum(): the total at the largest scale seen so far.
 struct DecSumState {
   AggregateInt128 total;
@@ -184,6 +198,7 @@ void DecExtremeFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 void RegisterDecimalFunctions(sqlite3* db) {
   const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
   sqlite3_create_function(db, "sb_decop", 3, flags, nullptr, DecOpFn, nullptr, nullptr);
+  sqlite3_create_function(db, "sb_decfn", 2, flags, nullptr, DecUnaryFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_decsum", 1, flags, nullptr, nullptr, DecSumStep, DecSumFinal);
   sqlite3_create_window_function(db, "sb_decsum_w", 1, flags, nullptr, DecSumWindowStep,
                                  DecSumWindowValue, DecSumWindowValue, DecSumWindowInverse,

@@ -4,6 +4,8 @@
 //   sb_decop(op, a, b)  a op b for op in + - * / %, PostgreSQL's result
 //                       scale (max for + - %, the sum for *, select_div_scale
 //                       for /); a and b are decimal text or integers
+//   sb_decfn(fn, x)     abs(x) (same scale) or sign(x) (-1, 0, 1) for fn
+//                       'abs' / 'sign'
 //   sb_decsum(x)        sum() as an aggregate; the result scale is the
 //                       largest input scale
 //   sb_decsum_w(x)      the same as a window function: a row leaving the

@@ -54,6 +54,16 @@ TEST_F(DecimalFunctionsTest, ArithmeticKeepsEachValuesScale) {
   EXPECT_EQ(Eval("sb_decop('^', 1, 1)"), "ERROR 42883");
 }
 
+TEST_F(DecimalFunctionsTest, AbsKeepsTheScaleAndSignIsAnInteger) {
+  EXPECT_EQ(Eval("sb_decfn('abs', '-2.50')"), "2.50");
+  EXPECT_EQ(Eval("sb_decfn('abs', 3)"), "3");
+  EXPECT_EQ(Eval("sb_decfn('sign', '-2.50')"), "-1");
+  EXPECT_EQ(Eval("sb_decfn('sign', '0.00')"), "0");
+  EXPECT_EQ(Eval("sb_decfn('sign', '0.01')"), "1");
+  EXPECT_EQ(Eval("sb_decfn('abs', NULL)"), "NULL");
+  EXPECT_EQ(Eval("sb_decfn('sqrt', 4)"), "ERROR 42883");
+}
+
 TEST_F(DecimalFunctionsTest, GreatestAndLeastCompareByValueAndKeepTheFirstOfEqualValues) {
   EXPECT_EQ(Eval("sb_greatest_dec('9.5', '10', NULL)"), "10");
   EXPECT_EQ(Eval("sb_least_dec('9.5', '10', '-0.5')"), "-0.5");

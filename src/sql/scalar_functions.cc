@@ -297,7 +297,12 @@ Result<Translated> Mod(Call& c) {
   }
   if (IsUnknown(a) && IsUnknown(b)) return c.NotUnique();
   if (a.id == TypeId::kNumeric || b.id == TypeId::kNumeric) {
-    if (IsTextNumeric(a) || IsTextNumeric(b)) return c.Unsupported("mod of unconstrained numeric");
+    if (IsTextNumeric(a) || IsTextNumeric(b)) {
+      SB_REQUIRE(c, c.Convert(0, SqlType::Numeric(-1, 0)));
+      SB_REQUIRE(c, c.Convert(1, SqlType::Numeric(-1, 0)));
+      return c.Out("sb_decop('%', " + c.args[0].sql + ", " + c.args[1].sql + ")",
+                   SqlType::Numeric(-1, 0));
+    }
     SB_REQUIRE(c, ToNumeric(c, 0));
     SB_REQUIRE(c, ToNumeric(c, 1));
     int s = std::max(c.type(0).scale, c.type(1).scale);
@@ -318,7 +323,7 @@ Result<Translated> Abs(Call& c) {
   if (t.IsInteger()) return c.Out(fmt::format("sb_iabs({}, {})", x, IntBits(t)), t);
   if (IsFloat(t)) return c.Out("abs(" + x + ")", t);
   if (NumericIsScaled(t)) return c.Out("abs(" + x + ")", ScaledNumeric(t.scale));
-  if (IsTextNumeric(t)) return c.Unsupported("abs(numeric) of an unconstrained numeric");
+  if (IsTextNumeric(t)) return c.Out("sb_decfn('abs', " + x + ")", t);
   if (IsUnknown(t)) return FloatCall(c, "abs");
   return c.NoFunction();
 }
@@ -520,7 +525,9 @@ Result<Translated> Dispatch(Call& c) {
     if (n != 1) return c.NoFunction();
     switch (MathVariant(c.type(0))) {
       case Variant::kNumeric:
-        if (IsTextNumeric(c.type(0))) return c.Unsupported("sign() of an unconstrained numeric");
+        if (IsTextNumeric(c.type(0))) {
+          return c.Out("sb_decfn('sign', " + c.args[0].sql + ")", ScaledNumeric(0));
+        }
         return c.Out("sb_sign(" + c.args[0].sql + ")", ScaledNumeric(0));
       case Variant::kFloat:
         return FloatCall(c, "sb_fsign");
