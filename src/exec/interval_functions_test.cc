@@ -34,6 +34,13 @@ TEST_F(IntervalFunctionsTest, TimestampsAndDatesPlusIntervals) {
   EXPECT_EQ(Show(Eval("sb_ts_diff('2024-03-01', '2024-02-28 12:00:00')")), "1 day 12:00:00");
 }
 
+TEST_F(IntervalFunctionsTest, TimestampsAsMicrosecondsSinceTheEpoch) {
+  EXPECT_EQ(Eval("sb_ts_micros('1970-01-02')"), "86400000000");
+  EXPECT_EQ(Eval("sb_ts_micros('1969-12-31 23:59:59.500000')"), "-500000");
+  EXPECT_EQ(Eval("sb_ts_micros(NULL)"), "NULL");
+  EXPECT_EQ(Eval("sb_ts_micros('not a date')"), "ERROR 22007");
+}
+
 TEST_F(IntervalFunctionsTest, IntervalArithmetic) {
   EXPECT_EQ(Show(Eval("sb_iv_add(" + Iv("1 mon") + ", " + Iv("2 days") + ", -1)")),
             "1 mon -2 days");

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/decimal.h"
+#include "common/interval.h"
 #include "sql/select_clauses.h"
 
 namespace sb::sql {
@@ -1119,6 +1120,33 @@ namespace {
 // the ORDER BY column's own (a numeric(p,s) column holds value * 10^s).
 // PostgreSQL allows numbers for number columns (intervals for dates and
 // timestamps, which have no translation here).
+bool IsDateOrTimestamp(const SqlType& t) {
+  return t.id == TypeId::kDate || t.id == TypeId::kTimestamp || t.id == TypeId::kTimestamptz;
+}
+
+// The offset of a RANGE frame ordered by a date or timestamp: a constant
+// interval, as microseconds (the ORDER BY key is sb_ts_micros). Months and
+// years have no fixed length, so they are refused.
+Result<std::string> IntervalRangeOffset(const Json& off, Translator* self) {
+  SB_ASSIGN_OR_RETURN(Translated t, self->ExprAs(off, SqlType::Of(TypeId::kInterval)));
+  const auto* stored = std::get_if<std::string>(&t.constant);
+  if (!t.is_constant || stored == nullptr) {
+    return NotSupported("a RANGE offset other than a constant interval");
+  }
+  SB_ASSIGN_OR_RETURN(Interval iv, DecodeStoredInterval(*stored));
+  if (iv.months != 0) {
+    return NotSupported("a RANGE offset in months or years for dates and timestamps", 0,
+                        "Months have no fixed length; give the offset in days, e.g. '30 days'.");
+  }
+  __int128 micros = static_cast<__int128>(iv.days) * 86'400'000'000 + iv.micros;
+  if (micros < 0) {
+    return Status(sqlstate::kInvalidPrecedingOrFollowingSize,
+                  "invalid preceding or following size in window function");
+  }
+  // Past any representable distance the frame reaches every row anyway.
+  return std::to_string(static_cast<int64_t>(std::min<__int128>(micros, INT64_MAX)));
+}
+
 Result<std::string> RangeOffset(const Json& off, const SqlType& order_type) {
   const bool integer = order_type.id == TypeId::kInt2 || order_type.id == TypeId::kInt4 ||
                        order_type.id == TypeId::kInt8;
@@ -1178,6 +1206,10 @@ Result<std::string> QueryTranslator::WindowSpec(const Json& over, Translator* se
       first = false;
     }
   }
+  const int fo = over.value("frameOptions", 0);
+  const bool range_offsets = (fo & 0x1) != 0 && (fo & kFrameRange) != 0 &&
+                             (fo & (kStartOffsetPreceding | kStartOffsetFollowing |
+                                    kEndOffsetPreceding | kEndOffsetFollowing)) != 0;
   std::vector<SqlType> order_types;
   if (over.contains("orderClause")) {
     spec += spec.empty() ? "ORDER BY " : " ORDER BY ";
@@ -1185,12 +1217,16 @@ Result<std::string> QueryTranslator::WindowSpec(const Json& over, Translator* se
     for (const auto& o : Get(over, "orderClause")) {
       SB_ASSIGN_OR_RETURN(SortItem si, SortDirection(o));
       SB_ASSIGN_OR_RETURN(Translated t, self->Expr(si.expr));
-      spec += (first ? "" : ", ") + SortSql(t, si);
       order_types.push_back(t.type);
+      if (range_offsets && IsDateOrTimestamp(t.type)) {
+        // SQLite's RANGE offsets need a numeric key: microseconds since the
+        // epoch sort like the dates and timestamps themselves.
+        t = MakeExpr("sb_ts_micros(" + t.sql + ")", SqlType::Of(TypeId::kInt8));
+      }
+      spec += (first ? "" : ", ") + SortSql(t, si);
       first = false;
     }
   }
-  const int fo = over.value("frameOptions", 0);
   if ((fo & 0x1) != 0) {  // an explicit frame
     if ((fo & kFrameGroups) != 0 && !over.contains("orderClause")) {
       return WindowError("GROUPS mode requires an ORDER BY clause", over.value("location", -1));
@@ -1211,6 +1247,10 @@ Result<std::string> QueryTranslator::WindowSpec(const Json& over, Translator* se
             return WindowError(
                 "RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column",
                 over.value("location", -1));
+          }
+          if (IsDateOrTimestamp(order_types[0])) {
+            SB_ASSIGN_OR_RETURN(std::string n, IntervalRangeOffset(off, self));
+            return n + direction;
           }
           SB_ASSIGN_OR_RETURN(std::string n, RangeOffset(off, order_types[0]));
           return n + direction;
