@@ -986,7 +986,17 @@ QueryGen::E QueryGen::HavingPred(const std::vector<E>& aggs, const std::vector<E
     case 3: {
       // An aggregate of the select list (or a new one) against a constant of its type.
       E a = !aggs.empty() && Pct(60) ? Pick(aggs) : Aggregate(false);
-      if (a.type == T::kNumFree || (a.type == T::kFloat && !a.exact)) {
+      if (a.type == T::kNumFree) {
+        // avg(): exact decimal text on the cluster, a double in the oracle.
+        // A constant with 9 fraction digits ending in 5 is never equal to the
+        // average of a group of fewer than 128 rows of cents, so the
+        // oracle's rounding cannot flip the outcome.
+        const int64_t whole = static_cast<int64_t>(Below(400)) - 100;
+        const int64_t frac = static_cast<int64_t>(Below(100000000)) * 10 + 5;
+        lit.pg = lit.lite = FormatScaled(whole * 1000000000 + (whole < 0 ? -frac : frac), 9);
+        return Bin(a, Pick(ops), lit, T::kBool);
+      }
+      if (a.type == T::kFloat && !a.exact) {
         E c;
         c.pg = c.lite = "count(*)";
         a = c;
