@@ -514,7 +514,8 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
   bool distinct = false;
   if (s.contains("distinctClause")) {
     for (const auto& d : Get(s, "distinctClause")) {
-      if (!d.empty()) return NotSupported("DISTINCT ON", 0);
+      // Each group's first row needs all of them in one place.
+      if (!d.empty()) return PlanCoordinatorSelect(s, text, params);
     }
     distinct = true;
   }

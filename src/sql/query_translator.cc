@@ -457,11 +457,12 @@ Result<QueryOutput> QueryTranslator::SelectLevel(const Json& s, Translator* oute
     return q;
   }
   bool distinct = false;
+  Json distinct_on = Json::array();  // DISTINCT ON (...): its expressions as ORDER BY items
   if (s.contains("distinctClause")) {
     for (const auto& d : Get(s, "distinctClause")) {
-      if (!d.empty()) return NotSupported("DISTINCT ON", 0);
+      if (!d.empty()) distinct_on.push_back(Json{{"SortBy", Json{{"node", d}}}});
     }
-    distinct = true;
+    distinct = distinct_on.empty();
   }
 
   Translator tr({}, text_, params_);
@@ -569,10 +570,12 @@ Result<QueryOutput> QueryTranslator::SelectLevel(const Json& s, Translator* oute
     }
     std::string name = names != nullptr && i < names->size() ? (*names)[i] : targets[i].name;
     // DISTINCT compares like PostgreSQL ('1.5' = '1.50', '1 mon' = '30 days').
-    sql += (i ? ", " : "") + (distinct ? Translator::KeySql(t) : t.sql) + " AS " + QuoteIdent(name);
+    sql += (i ? ", " : "") + (distinct ? Translator::KeySql(t) : t.sql) + " AS " +
+           (distinct_on.empty() ? QuoteIdent(name) : "_sb_c" + std::to_string(i));
     out.columns.push_back({name, t.type});
     out.source_names.push_back(targets[i].name);
   }
+  const size_t targets_end = sql.size();
   for (const auto& def : Get(s, "_sb_windows")) {
     SB_RETURN_IF_ERROR(WindowSpec(def, &tr).status());  // errors of unused windows too
   }
@@ -585,7 +588,11 @@ Result<QueryOutput> QueryTranslator::SelectLevel(const Json& s, Translator* oute
     for (const auto& si : sorts) SB_RETURN_IF_ERROR(CheckGroupedWindows(si.expr, group_by));
     SB_RETURN_IF_ERROR(CheckGroupedWindows(Get(s, "_sb_windows"), group_by));
   }
-  if (!sorts.empty()) {
+  if (!distinct_on.empty()) {
+    SB_ASSIGN_OR_RETURN(std::string wrapped,
+                        DistinctOn(distinct_on, targets, sorts, out, sql, targets_end, &tr));
+    sql = std::move(wrapped);
+  } else if (!sorts.empty()) {
     sql += " ORDER BY ";
     for (size_t i = 0; i < sorts.size(); ++i) {
       if (distinct && sorts[i].target < 0) {
@@ -604,6 +611,71 @@ Result<QueryOutput> QueryTranslator::SelectLevel(const Json& s, Translator* oute
   if (off) sql += " OFFSET " + ValueSql(*off);
   out.sql = with_sql + sql;
   return out;
+}
+
+// SELECT DISTINCT ON (keys) ... ORDER BY sorts: the first row of each group
+// of equal keys in the ORDER BY order. `select_sql` computes the targets as
+// _sb_c0, _sb_c1, ... up to after_targets; it gains the sort expressions and a
+// row_number() per group, and an outer query keeps each group's first row,
+// names the columns and sorts.
+Result<std::string> QueryTranslator::DistinctOn(
+    const Json& on_items, const std::vector<Target>& targets, const std::vector<SortItem>& sorts,
+    const QueryOutput& out, const std::string& select_sql, size_t after_targets, Translator* tr) {
+  // The keys follow ORDER BY's rules (output names and positions).
+  SB_ASSIGN_OR_RETURN(std::vector<SortItem> keys, ResolveSort(on_items, targets, text_));
+  // PostgreSQL: the keys must be the leading ORDER BY expressions (in any order).
+  std::vector<bool> key_sorted(keys.size(), false);
+  bool skipped = false;
+  for (const SortItem& si : sorts) {
+    auto key = std::find_if(keys.begin(), keys.end(), [&](const SortItem& k) {
+      return SameExpression(tr->Canonical(k.expr), tr->Canonical(si.expr));
+    });
+    if (key == keys.end()) {
+      skipped = true;
+      continue;
+    }
+    const size_t k = static_cast<size_t>(key - keys.begin());
+    if (skipped && !key_sorted[k]) {
+      return Status(sqlstate::kInvalidColumnReference,
+                    "SELECT DISTINCT ON expressions must match initial ORDER BY expressions", {},
+                    0);
+    }
+    key_sorted[k] = true;
+  }
+  if (skipped) {
+    for (size_t k = 0; k < keys.size(); ++k) {
+      if (!key_sorted[k]) {
+        return Status(sqlstate::kInvalidColumnReference,
+                      "SELECT DISTINCT ON expressions must match initial ORDER BY expressions", {},
+                      0);
+      }
+    }
+  }
+  // The window and the hidden sort columns go after the targets.
+  std::string partition, window_order, hidden, outer_order;
+  for (const SortItem& k : keys) {
+    SB_ASSIGN_OR_RETURN(Translated t, tr->Expr(k.expr));
+    partition += (partition.empty() ? "" : ", ") + Translator::KeySql(t);
+  }
+  for (size_t i = 0; i < sorts.size(); ++i) {
+    SB_ASSIGN_OR_RETURN(Translated t, tr->Expr(sorts[i].expr));
+    window_order += (i ? ", " : "") + SortSql(t, sorts[i]);
+    const std::string col = "_sb_s" + std::to_string(i);
+    hidden += ", " + t.sql + " AS " + col;
+    Translated outer_key = t;
+    outer_key.sql = "\"_sb_d\"." + col;
+    outer_order += (i ? ", " : " ORDER BY ") + SortSql(outer_key, sorts[i]);
+  }
+  std::string inner = select_sql.substr(0, after_targets) + hidden +
+                      ", row_number() OVER (PARTITION BY " + partition +
+                      (window_order.empty() ? "" : " ORDER BY " + window_order) + ") AS _sb_rn" +
+                      select_sql.substr(after_targets);
+  std::string outer = "SELECT ";
+  for (size_t i = 0; i < out.columns.size(); ++i) {
+    outer += (i ? ", " : "") + std::string("\"_sb_d\"._sb_c") + std::to_string(i) + " AS " +
+             QuoteIdent(out.columns[i].name);
+  }
+  return outer + " FROM (" + inner + ") AS \"_sb_d\" WHERE \"_sb_d\"._sb_rn = 1" + outer_order;
 }
 
 // VALUES (..), (..): every row the same length, each column converted to the

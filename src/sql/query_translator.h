@@ -75,6 +75,11 @@ class QueryTranslator {
   Result<std::string> RecursiveCte(const Json& cte, const std::string& name,
                                    const std::vector<std::string>& colnames, Translator* outer);
 
+  // The SQL of SELECT DISTINCT ON (on_items) over select_sql (see the definition).
+  Result<std::string> DistinctOn(const Json& on_items, const std::vector<Target>& targets,
+                                 const std::vector<SortItem>& sorts, const QueryOutput& out,
+                                 const std::string& select_sql, size_t after_targets,
+                                 Translator* tr);
   Result<QueryOutput> Values(const Json& s, Translator* outer,
                              const std::vector<std::string>* names);
   Result<QueryOutput> SetOperation(const Json& select, Translator* outer,
