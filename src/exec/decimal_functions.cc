@@ -1,8 +1,10 @@
 #include "exec/decimal_functions.h"
 
+#include <cmath>
 #include <string>
 
 #include "common/decimal.h"
+#include "common/decimal_dispersion.h"
 #include "exec/merge.h"
 #include "exec/sqlite_args.h"
 
@@ -63,6 +65,39 @@ void DecUnaryFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   }
   if (fn == "sign") return sqlite3_result_int(ctx, d->unscaled < 0 ? -1 : d->unscaled > 0 ? 1 : 0);
   SetError(ctx, "42883", "function " + std::string(fn) + "(numeric) does not exist");
+}
+
+// sb_numvar(count, sum, sum_of_squares, kind): var_samp/var_pop/stddev_samp/
+// stddev_pop of integers or numeric, exactly (common/decimal_dispersion.h).
+void NumVarFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return sqlite3_result_null(ctx);
+  const int64_t count = sqlite3_value_int64(argv[0]);
+  auto kind = DispersionFromName(ArgText(argv[3]));
+  if (!kind) return SetError(ctx, "42883", "unknown dispersion " + std::string(ArgText(argv[3])));
+  if (count == 0 || sqlite3_value_type(argv[1]) == SQLITE_NULL) return sqlite3_result_null(ctx);
+  auto r = NumericDispersion(count, ArgText(argv[1]), ArgText(argv[2]), *kind);
+  if (!r.ok()) return SetError(ctx, r.status());
+  if (!r->has_value()) return sqlite3_result_null(ctx);
+  SetText(ctx, **r);
+}
+
+// sb_fltvar(count, sum, sum_of_squares, kind): the same over double
+// precision, in long double; a numerator below zero (rounding) is 0.
+void FloatVarFn(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return sqlite3_result_null(ctx);
+  const int64_t count = sqlite3_value_int64(argv[0]);
+  auto kind = DispersionFromName(ArgText(argv[3]));
+  if (!kind) return SetError(ctx, "42883", "unknown dispersion " + std::string(ArgText(argv[3])));
+  const bool sample = *kind == Dispersion::kVarSamp || *kind == Dispersion::kStddevSamp;
+  if (count == 0 || (sample && count == 1)) return sqlite3_result_null(ctx);
+  const long double n = static_cast<long double>(count);
+  const long double sum = sqlite3_value_double(argv[1]);
+  const long double squares = sqlite3_value_double(argv[2]);
+  long double numerator = n * squares - sum * sum;
+  if (numerator < 0) numerator = 0;
+  long double v = numerator / (n * (sample ? n - 1 : n));
+  if (*kind == Dispersion::kStddevSamp || *kind == Dispersion::kStddevPop) v = std::sqrt(v);
+  sqlite3_result_double(ctx, static_cast<double>(v));
 }
 
 // sum(): the total at the largest scale seen so far.
@@ -199,6 +234,8 @@ void RegisterDecimalFunctions(sqlite3* db) {
   const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
   sqlite3_create_function(db, "sb_decop", 3, flags, nullptr, DecOpFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_decfn", 2, flags, nullptr, DecUnaryFn, nullptr, nullptr);
+  sqlite3_create_function(db, "sb_numvar", 4, flags, nullptr, NumVarFn, nullptr, nullptr);
+  sqlite3_create_function(db, "sb_fltvar", 4, flags, nullptr, FloatVarFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_decsum", 1, flags, nullptr, nullptr, DecSumStep, DecSumFinal);
   sqlite3_create_window_function(db, "sb_decsum_w", 1, flags, nullptr, DecSumWindowStep,
                                  DecSumWindowValue, DecSumWindowValue, DecSumWindowInverse,

@@ -12,6 +12,9 @@
 //                       frame is taken back out, and the scale is the
 //                       largest among the rows still in the frame
 //   sb_greatest_dec(...), sb_least_dec(...)  GREATEST/LEAST by value
+//   sb_numvar(count, sum, sum_of_squares, kind)  variance/stddev of numeric
+//                       (kind 'var_samp', 'var_pop', 'stddev_samp', 'stddev_pop')
+//   sb_fltvar(count, sum, sum_of_squares, kind)  the same for double precision
 // Comparison and grouping use the sb_decimal collation (exec/sql_functions.h).
 #pragma once
 

@@ -72,6 +72,17 @@ TEST_F(DecimalFunctionsTest, GreatestAndLeastCompareByValueAndKeepTheFirstOfEqua
   EXPECT_EQ(Eval("sb_greatest_dec(NULL, NULL)"), "NULL");
 }
 
+TEST_F(DecimalFunctionsTest, VarianceAndStddevFromCountSumAndSquares) {
+  EXPECT_EQ(Eval("sb_numvar(3, '6.75', '16.3125', 'stddev_pop')"), "0.61237243569579452455");
+  EXPECT_EQ(Eval("sb_numvar(3, 7, 21, 'variance')"), "2.3333333333333333");
+  EXPECT_EQ(Eval("sb_numvar(1, 7, 49, 'stddev')"), "NULL");
+  EXPECT_EQ(Eval("sb_numvar(0, NULL, NULL, 'var_pop')"), "NULL");
+  EXPECT_EQ(Eval("sb_numvar(3, 7, 21, 'median')"), "ERROR 42883");
+  EXPECT_EQ(Eval("sb_fltvar(3, 7.0, 21.0, 'var_samp')"), "2.33333333333333");
+  EXPECT_EQ(Eval("sb_fltvar(2, 2.0, 2.0, 'stddev_samp')"), "0.0");
+  EXPECT_EQ(Eval("sb_fltvar(1, 2.0, 4.0, 'stddev_samp')"), "NULL");
+}
+
 TEST_F(DecimalFunctionsTest, SumTakesTheLargestScale) {
   EXPECT_EQ(Column("SELECT sb_decsum(x) FROM (WITH v(x) AS (VALUES ('1.5'), ('2.25'), (3), (NULL)) "
                    "SELECT * FROM v)"),

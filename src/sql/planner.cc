@@ -6,6 +6,7 @@
 #include <functional>
 #include <set>
 
+#include "common/decimal_dispersion.h"
 #include "common/value_codec.h"
 #include "meta/system_views.h"
 #include "sql/query_translator.h"
@@ -801,6 +802,16 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
         int scale = arg.type.id == TypeId::kNumeric ? arg.type.scale : 0;
         m.merge_sql = fmt::format("sb_numavg({}{}), sum({}), {})", fn, sc, cc, scale);
       }
+    } else if (auto kind = DispersionFromName(name); kind && arg.type.IsNumber()) {
+      // Count, sum and sum of squares add up across shards.
+      SB_ASSIGN_OR_RETURN(DispersionSums sums, tr.DispersionInputs(arg, false));
+      const bool exact = sums.function == "sb_numvar";
+      std::string cc = col("count(" + arg.sql + ")", SqlType::Of(TypeId::kInt8));
+      std::string sc = col(sums.sum, sums.result);
+      std::string qc = col(sums.sum_of_squares, sums.result);
+      const char* add = exact ? "sb_decsum" : "sum";
+      m.merge_sql = fmt::format("{}(sum({}), {}({}), {}({}), '{}')", sums.function, cc, add, sc,
+                                add, qc, DispersionName(*kind));
     } else {
       // No partial form (string_agg, ...): aggregate the rows at the coordinator.
       return PlanCoordinatorSelect(s, text, params);

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "common/decimal.h"
+#include "common/decimal_dispersion.h"
 #include "common/value_codec.h"
 #include "exec/pg_functions.h"
 #include "exec/sql_functions.h"
@@ -181,7 +182,8 @@ bool Translator::IsAggregateCall(const Json& node) {
   std::string n = Lower(names.back());
   return n == "count" || n == "sum" || n == "avg" || n == "min" || n == "max" || n == "bool_and" ||
          n == "bool_or" || n == "every" || n == "string_agg" || n == "array_agg" || n == "stddev" ||
-         n == "variance";
+         n == "variance" || n == "stddev_samp" || n == "stddev_pop" || n == "var_samp" ||
+         n == "var_pop";
 }
 
 namespace {
@@ -740,6 +742,25 @@ Result<std::optional<Translated>> Translator::IntervalArithmetic(const std::stri
         location);
   }
   return std::optional<Translated>();
+}
+
+Result<DispersionSums> Translator::DispersionInputs(const Translated& x, bool window) {
+  DispersionSums out;
+  if (IsFloat(x.type)) {
+    out.function = "sb_fltvar";
+    out.sum = "sum(" + x.sql + ")";
+    out.sum_of_squares = "sum((" + x.sql + ") * (" + x.sql + "))";
+    out.result = SqlType::Of(TypeId::kFloat8);
+    return out;
+  }
+  // Exact: the values as decimal text, summed by sb_decsum (any size).
+  SB_ASSIGN_OR_RETURN(Translated t, Coerce(x, SqlType::Numeric(-1, 0)));
+  const std::string sum = window ? "sb_decsum_w(" : "sb_decsum(";
+  out.function = "sb_numvar";
+  out.sum = sum + t.sql + ")";
+  out.sum_of_squares = sum + "sb_decop('*', " + t.sql + ", " + t.sql + "))";
+  out.result = SqlType::Numeric(-1, 0);
+  return out;
 }
 
 Result<Translated> Translator::DecimalTextArithmetic(const std::string& op, Translated a,
@@ -1595,6 +1616,19 @@ Result<Translated> Translator::Func(const Json& node) {
                               sum_fn, over);
         out.type = SqlType::Numeric(-1, 0);
       }
+      return out;
+    }
+    if (auto kind = DispersionFromName(name)) {
+      if (!a.type.IsNumber()) {
+        return Status(sqlstate::kUndefinedFunction,
+                      fmt::format("function {}({}) does not exist", name, a.type.Name()),
+                      "No function matches the given name and argument types.", loc);
+      }
+      if (distinct) return NotSupported(name + "(DISTINCT ...)", loc);
+      SB_ASSIGN_OR_RETURN(DispersionSums sums, DispersionInputs(a, in_window));
+      out.sql = fmt::format("{}(count({}){}, {}{}, {}{}, '{}')", sums.function, a.sql, over,
+                            sums.sum, over, sums.sum_of_squares, over, DispersionName(*kind));
+      out.type = sums.result;
       return out;
     }
     if (name == "bool_and" || name == "bool_or" || name == "every") {

@@ -54,6 +54,15 @@ struct Translated {
 std::string SqlLiteral(const Value& v);
 std::string QuoteIdent(std::string_view name);
 
+// How variance and standard deviation aggregate x: `function`(count(x),
+// `sum`, `sum_of_squares`, kind) with the two sums as aggregate calls over x.
+struct DispersionSums {
+  std::string function;  // sb_numvar (exact) or sb_fltvar (double precision)
+  std::string sum;
+  std::string sum_of_squares;
+  SqlType result;
+};
+
 class Translator {
  public:
   // Called first on every node; returning a value replaces the normal
@@ -125,6 +134,10 @@ class Translator {
   // results are in KeySql form.
   Result<std::vector<Translated>> UnifyForComparison(std::vector<Translated> items,
                                                      std::string_view what, int location);
+
+  // The sums var_samp/stddev & co. of x are computed from (besides
+  // count(x)), and the final function over count, sum and sum of squares.
+  Result<DispersionSums> DispersionInputs(const Translated& x, bool window);
 
   // SQL that compares, groups and deduplicates t's values as PostgreSQL
   // does where their stored form would not: an interval by its span
