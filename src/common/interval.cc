@@ -299,6 +299,159 @@ Interval TimestampDifference(int64_t a_micros, int64_t b_micros) {
   return iv;
 }
 
+namespace {
+
+struct BrokenDown {
+  int year, month, day;
+  int64_t hour, minute, second, micros;
+};
+
+BrokenDown BreakDown(int64_t micros) {
+  int64_t days = micros / kMicrosPerDay;
+  int64_t rest = micros % kMicrosPerDay;
+  if (rest < 0) {
+    rest += kMicrosPerDay;
+    --days;
+  }
+  const CivilDate d = CivilFromDays(days);
+  BrokenDown b{d.year, d.month, d.day, 0, 0, 0, 0};
+  b.micros = rest % 1'000'000;
+  rest /= 1'000'000;
+  b.second = rest % 60;
+  rest /= 60;
+  b.minute = rest % 60;
+  b.hour = rest / 60;
+  return b;
+}
+
+}  // namespace
+
+Interval AgeBetween(int64_t a_micros, int64_t b_micros) {
+  const BrokenDown a = BreakDown(a_micros), b = BreakDown(b_micros);
+  const bool negative = a_micros < b_micros;
+  const int sign = negative ? -1 : 1;
+  int64_t micros = sign * (a.micros - b.micros);
+  int64_t second = sign * (a.second - b.second);
+  int64_t minute = sign * (a.minute - b.minute);
+  int64_t hour = sign * (a.hour - b.hour);
+  int64_t day = sign * (a.day - b.day);
+  int64_t month = sign * (a.month - b.month);
+  int64_t year = sign * (a.year - b.year);
+  // Borrow from the next larger field, as PostgreSQL's timestamp_age.
+  while (micros < 0) {
+    micros += 1'000'000;
+    --second;
+  }
+  while (second < 0) {
+    second += 60;
+    --minute;
+  }
+  while (minute < 0) {
+    minute += 60;
+    --hour;
+  }
+  while (hour < 0) {
+    hour += 24;
+    --day;
+  }
+  const BrokenDown& earlier = negative ? a : b;
+  while (day < 0) {
+    day += DaysInMonth(earlier.year, earlier.month);
+    --month;
+  }
+  while (month < 0) {
+    month += 12;
+    --year;
+  }
+  Interval iv;
+  iv.months = static_cast<int32_t>(sign * (year * 12 + month));
+  iv.days = static_cast<int32_t>(sign * day);
+  iv.micros = sign * (((hour * 60 + minute) * 60 + second) * 1'000'000 + micros);
+  return iv;
+}
+
+namespace {
+
+Status IntervalOutOfRange() {
+  return Status("22008", "interval out of range");
+}
+
+// Moves whole days of `micros` into `days` (truncating toward zero).
+Status HoursToDays(int64_t* micros, int64_t* days) {
+  const int64_t whole = *micros / kMicrosPerDay;
+  *micros -= whole * kMicrosPerDay;
+  if (__builtin_add_overflow(*days, whole, days)) return IntervalOutOfRange();
+  return Status::Ok();
+}
+
+Status DaysToMonths(int64_t* days, int64_t* months) {
+  const int64_t whole = *days / kDaysPerMonth;
+  *days -= whole * kDaysPerMonth;
+  if (__builtin_add_overflow(*months, whole, months)) return IntervalOutOfRange();
+  return Status::Ok();
+}
+
+Result<Interval> Narrow(int64_t months, int64_t days, int64_t micros) {
+  if (months < INT32_MIN || months > INT32_MAX || days < INT32_MIN || days > INT32_MAX) {
+    return IntervalOutOfRange();
+  }
+  return Interval{static_cast<int32_t>(months), static_cast<int32_t>(days), micros};
+}
+
+}  // namespace
+
+Result<Interval> JustifyHours(const Interval& iv) {
+  int64_t days = iv.days, micros = iv.micros;
+  SB_RETURN_IF_ERROR(HoursToDays(&micros, &days));
+  if (days > 0 && micros < 0) {
+    micros += kMicrosPerDay;
+    --days;
+  } else if (days < 0 && micros > 0) {
+    micros -= kMicrosPerDay;
+    ++days;
+  }
+  return Narrow(iv.months, days, micros);
+}
+
+Result<Interval> JustifyDays(const Interval& iv) {
+  int64_t months = iv.months, days = iv.days;
+  SB_RETURN_IF_ERROR(DaysToMonths(&days, &months));
+  if (months > 0 && days < 0) {
+    days += kDaysPerMonth;
+    --months;
+  } else if (months < 0 && days > 0) {
+    days -= kDaysPerMonth;
+    ++months;
+  }
+  return Narrow(months, days, iv.micros);
+}
+
+Result<Interval> JustifyInterval(const Interval& iv) {
+  int64_t months = iv.months, days = iv.days, micros = iv.micros;
+  // Days first when they and the time agree in sign, as PostgreSQL does to
+  // avoid an overflow.
+  if ((days > 0 && micros > 0) || (days < 0 && micros < 0)) {
+    SB_RETURN_IF_ERROR(DaysToMonths(&days, &months));
+  }
+  SB_RETURN_IF_ERROR(HoursToDays(&micros, &days));
+  SB_RETURN_IF_ERROR(DaysToMonths(&days, &months));
+  if (months > 0 && (days < 0 || (days == 0 && micros < 0))) {
+    days += kDaysPerMonth;
+    --months;
+  } else if (months < 0 && (days > 0 || (days == 0 && micros > 0))) {
+    days -= kDaysPerMonth;
+    ++months;
+  }
+  if (days > 0 && micros < 0) {
+    micros += kMicrosPerDay;
+    --days;
+  } else if (days < 0 && micros > 0) {
+    micros -= kMicrosPerDay;
+    ++days;
+  }
+  return Narrow(months, days, micros);
+}
+
 Result<Interval> AddIntervals(const Interval& a, const Interval& b) {
   Interval r;
   if (__builtin_add_overflow(a.months, b.months, &r.months) ||

@@ -49,6 +49,16 @@ Result<int64_t> AddIntervalToTimestamp(int64_t micros, const Interval& iv);
 // signs of days and time made to agree.
 Interval TimestampDifference(int64_t a_micros, int64_t b_micros);
 
+// PostgreSQL's age(a, b): the "symbolic" difference in years, months, days
+// and time, field by field with borrows (a month borrowed from is the
+// earlier timestamp's month), e.g. age('2024-03-31', '2024-02-29 12:30') =
+// 1 mon 1 day 11:30:00. Negative when a < b.
+Interval AgeBetween(int64_t a_micros, int64_t b_micros);
+// justify_hours / justify_days / justify_interval: whole 24-hour periods to
+// days, whole 30-day periods to months, and signs made consistent.
+Result<Interval> JustifyHours(const Interval& iv);
+Result<Interval> JustifyDays(const Interval& iv);
+Result<Interval> JustifyInterval(const Interval& iv);
 Result<Interval> AddIntervals(const Interval& a, const Interval& b);
 Result<Interval> NegateInterval(const Interval& a);
 // iv * factor as PostgreSQL's interval_mul: fractional months spill into

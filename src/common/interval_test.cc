@@ -92,5 +92,29 @@ TEST(IntervalTest, MultiplyAndDivideSpillFractionsAsPostgres) {
   EXPECT_EQ(FormatIntervalOutput(*NegateInterval(*sum)), "-1 mons -2 days +03:00:00");
 }
 
+// PostgreSQL 15's results for the same inputs.
+TEST(IntervalTest, JustifyMovesWholePeriodsUpAndAlignsSigns) {
+  auto justify = [](Result<Interval> (*f)(const Interval&), const char* in) {
+    auto r = f(*ParseIntervalInput(in));
+    return r.ok() ? FormatIntervalOutput(*r) : "ERROR " + r.status().code();
+  };
+  EXPECT_EQ(justify(JustifyHours, "27 hours"), "1 day 03:00:00");
+  EXPECT_EQ(justify(JustifyHours, "1 day -27 hours"), "-03:00:00");
+  EXPECT_EQ(justify(JustifyDays, "35 days"), "1 mon 5 days");
+  EXPECT_EQ(justify(JustifyDays, "1 mon -40 days"), "-10 days");
+  EXPECT_EQ(justify(JustifyInterval, "1 mon -1 hour"), "29 days 23:00:00");
+  EXPECT_EQ(justify(JustifyInterval, "-35 days -25 hours"), "-1 mons -6 days -01:00:00");
+  EXPECT_EQ(justify(JustifyDays, "2147483647 days 2147483647 mons"), "ERROR 22008");
+}
+
+TEST(IntervalTest, AgeBorrowsFromTheEarlierMonth) {
+  auto age = [](const char* a, const char* b) {
+    return FormatIntervalOutput(AgeBetween(*TimestampToMicros(a), *TimestampToMicros(b)));
+  };
+  EXPECT_EQ(age("2023-03-01 00:00:00", "2023-01-31 00:00:00"), "1 mon 1 day");
+  EXPECT_EQ(age("2024-03-01 00:00:00", "2024-01-31 00:00:00"), "1 mon 1 day");
+  EXPECT_EQ(age("2024-01-31 00:00:00", "2024-03-01 00:00:00"), "-1 mons -1 days");
+}
+
 }  // namespace
 }  // namespace sb

@@ -42,6 +42,28 @@ void TsAddFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   sqlite3_result_text(ctx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
 }
 
+// sb_age(a, b): PostgreSQL's age(a, b) of two timestamps or dates.
+void AgeFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
+  auto a = TimestampArg(argv[0]);
+  if (!a.ok()) return SetError(ctx, a.status());
+  auto b = TimestampArg(argv[1]);
+  if (!b.ok()) return SetError(ctx, b.status());
+  ResultInterval(ctx, AgeBetween(*a, *b));
+}
+
+// sb_justify(kind, interval): kind 'hours', 'days' or 'interval'.
+void JustifyFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
+  auto iv = DecodeStoredInterval(ArgText(argv[1]));
+  if (!iv.ok()) return SetError(ctx, iv.status());
+  const std::string_view kind = ArgText(argv[0]);
+  if (kind == "hours") return ResultInterval(ctx, JustifyHours(*iv));
+  if (kind == "days") return ResultInterval(ctx, JustifyDays(*iv));
+  if (kind == "interval") return ResultInterval(ctx, JustifyInterval(*iv));
+  SetError(ctx, "42883", "function justify_" + std::string(kind) + "(interval) does not exist");
+}
+
 // sb_ts_micros(timestamp|date): microseconds since 1970-01-01, the numeric
 // ORDER BY key of a RANGE frame with an interval offset.
 void TsMicrosFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
@@ -197,6 +219,8 @@ void RegisterIntervalFunctions(sqlite3* db) {
   sqlite3_create_function(db, "sb_ts_add_iv", 3, det, nullptr, TsAddFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_ts_diff", 2, det, nullptr, TsDiffFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_ts_micros", 1, det, nullptr, TsMicrosFn, nullptr, nullptr);
+  sqlite3_create_function(db, "sb_age", 2, det, nullptr, AgeFn, nullptr, nullptr);
+  sqlite3_create_function(db, "sb_justify", 2, det, nullptr, JustifyFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_iv_add", 3, det, nullptr, IvAddFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_iv_neg", 1, det, nullptr, IvNegFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_iv_mul", 2, det, nullptr, IvScaleFn<false>, nullptr, nullptr);

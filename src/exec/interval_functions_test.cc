@@ -41,6 +41,17 @@ TEST_F(IntervalFunctionsTest, TimestampsAsMicrosecondsSinceTheEpoch) {
   EXPECT_EQ(Eval("sb_ts_micros('not a date')"), "ERROR 22007");
 }
 
+TEST_F(IntervalFunctionsTest, AgeIsTheSymbolicDifferenceAsInPostgres) {
+  EXPECT_EQ(Show(Eval("sb_age('2024-03-31 10:00:00', '2024-02-29 12:30:15.5')")),
+            "1 mon 1 day 21:29:44.5");
+  EXPECT_EQ(Show(Eval("sb_age('2024-01-31', '2024-03-01')")), "-1 mons -1 days");
+  EXPECT_EQ(Show(Eval("sb_age('2025-01-01', '2020-02-29')")), "4 years 10 mons 1 day");
+  EXPECT_EQ(Show(Eval("sb_age('2000-01-01', '2000-01-01')")), "00:00:00");
+  EXPECT_EQ(Show(Eval("sb_age('2023-03-01', '2023-01-31')")), "1 mon 1 day");
+  EXPECT_EQ(Show(Eval("sb_age('2023-01-31', '2023-03-01 01:00:00')")), "-1 mons -1 days -01:00:00");
+  EXPECT_EQ(Eval("sb_age(NULL, '2023-01-31')"), "NULL");
+}
+
 TEST_F(IntervalFunctionsTest, IntervalArithmetic) {
   EXPECT_EQ(Show(Eval("sb_iv_add(" + Iv("1 mon") + ", " + Iv("2 days") + ", -1)")),
             "1 mon -2 days");

@@ -382,6 +382,22 @@ Result<Translated> DatePart(Call& c) {
       T(TypeId::kFloat8));
 }
 
+// age(a, b) and age(b) (from midnight of the current date), of dates or
+// timestamps: an interval.
+Result<Translated> Age(Call& c) {
+  if (c.n() != 1 && c.n() != 2) return c.NoFunction();
+  for (size_t i = 0; i < c.n(); ++i) {
+    if (IsUnknown(c.type(i))) SB_REQUIRE(c, c.Convert(i, T(TypeId::kTimestamptz)));
+    const TypeId t = c.type(i).id;
+    if (t != TypeId::kDate && t != TypeId::kTimestamp && t != TypeId::kTimestamptz) {
+      return c.NoFunction();
+    }
+  }
+  const std::string from =
+      c.n() == 2 ? c.args[0].sql : "substr(sb_setting('statement_timestamp'), 1, 10)";
+  return c.Out("sb_age(" + from + ", " + c.args[c.n() - 1].sql + ")", T(TypeId::kInterval));
+}
+
 Result<Translated> DateTruncCall(Call& c) {
   if (c.n() == 3) return c.Unsupported("date_trunc() with a time zone");
   if (c.n() != 2) return c.NoFunction();
@@ -564,6 +580,14 @@ Result<Translated> Dispatch(Call& c) {
   if (name == "extract") return Extract(c);
   if (name == "date_part") return DatePart(c);
   if (name == "date_trunc") return DateTruncCall(c);
+  if (name == "age") return Age(c);
+  if (name == "justify_hours" || name == "justify_days" || name == "justify_interval") {
+    if (c.n() != 1) return c.NoFunction();
+    if (IsUnknown(c.type(0))) SB_REQUIRE(c, c.Convert(0, T(TypeId::kInterval)));
+    if (c.type(0).id != TypeId::kInterval) return c.NoFunction();
+    return c.Out(fmt::format("sb_justify('{}', {})", name.substr(8), c.args[0].sql),
+                 T(TypeId::kInterval));
+  }
   if (name == "now" || name == "transaction_timestamp" || name == "statement_timestamp") {
     if (n != 0) return c.NoFunction();
     return c.Out("sb_setting('statement_timestamp')", T(TypeId::kTimestamptz));
