@@ -11,6 +11,7 @@
 #include "exec/decimal_functions.h"
 #include "exec/interval_functions.h"
 #include "exec/merge.h"
+#include "exec/ordered_set_aggregates.h"
 #include "exec/pg_functions.h"
 #include "exec/sqlite_args.h"
 #include "storage/sqlite_value.h"
@@ -402,6 +403,7 @@ void RegisterSqlFunctions(sqlite3* db) {
   RegisterPgFunctions(db);
   RegisterIntervalFunctions(db);
   RegisterDecimalFunctions(db);
+  RegisterOrderedSetAggregates(db);
   // PostgreSQL's LIKE is case-sensitive; SQLite's is not by default.
   sqlite3_exec(db, "PRAGMA case_sensitive_like = ON", nullptr, nullptr, nullptr);
 }

@@ -739,7 +739,10 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
     SB_ASSIGN_OR_RETURN(Translated whole, tr.Expr(call));  // validates and types the call
     const Json& f = Get(call, "FuncCall");
     std::string name = Lower(NameList(Get(f, "funcname")).back());
-    if (f.contains("agg_filter")) return PlanCoordinatorSelect(s, text, params);
+    // FILTER and ordered-set aggregates (WITHIN GROUP) have no partial form.
+    if (f.contains("agg_filter") || f.value("agg_within_group", false)) {
+      return PlanCoordinatorSelect(s, text, params);
+    }
     bool star = f.value("agg_star", false);
     bool dist = f.value("agg_distinct", false);
     Translated arg;

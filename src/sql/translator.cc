@@ -183,7 +183,7 @@ bool Translator::IsAggregateCall(const Json& node) {
   return n == "count" || n == "sum" || n == "avg" || n == "min" || n == "max" || n == "bool_and" ||
          n == "bool_or" || n == "every" || n == "string_agg" || n == "array_agg" || n == "stddev" ||
          n == "variance" || n == "stddev_samp" || n == "stddev_pop" || n == "var_samp" ||
-         n == "var_pop";
+         n == "var_pop" || n == "percentile_cont" || n == "percentile_disc" || n == "mode";
 }
 
 namespace {
@@ -1400,6 +1400,65 @@ Result<Translated> Translator::SqlValueFunction(const Json& node) {
   return NotSupported("SQL value function " + op, NodeLoc(node));
 }
 
+// percentile_cont / percentile_disc (fraction) and mode() WITHIN GROUP
+// (ORDER BY x): sb_ordered_set keeps the group's values and sorts them.
+Result<Translated> Translator::OrderedSetAggregate(const Json& f, const std::string& name,
+                                                   int loc) {
+  if (name != "percentile_cont" && name != "percentile_disc" && name != "mode") {
+    return NotSupported("ordered-set aggregate " + name, loc);
+  }
+  if (!allow_aggregates_) {
+    return Status(sqlstate::kGroupingError, "aggregate functions are not allowed here", {}, loc);
+  }
+  if (!window_over_.empty()) return NotSupported("OVER on an ordered-set aggregate", loc);
+  if (f.contains("agg_filter")) return NotSupported("FILTER on an ordered-set aggregate", loc);
+  const Json& order = Get(f, "agg_order");
+  const size_t nargs = Get(f, "args").size();
+  if (order.size() != 1 || nargs != (name == "mode" ? 0u : 1u)) {
+    return Status(sqlstate::kUndefinedFunction,
+                  fmt::format("function {} with {} direct and {} ordered arguments does not exist",
+                              name, nargs, order.size()),
+                  "No function matches the given name and argument types.", loc);
+  }
+  SB_ASSIGN_OR_RETURN(SortItem si, SortDirection(At(order, 0)));
+  SB_ASSIGN_OR_RETURN(Translated v, Expr(si.expr));
+  std::string fraction = "NULL";
+  if (name != "mode") {
+    const Json& arg = At(Get(f, "args"), 0);
+    if (arg.contains("A_ArrayExpr")) return NotSupported(name + " of an array of fractions", loc);
+    SB_ASSIGN_OR_RETURN(Translated p, ExprAs(arg, SqlType::Of(TypeId::kFloat8)));
+    if (p.contains_aggregate || v.contains_aggregate) {
+      return Status(sqlstate::kGroupingError, "aggregate function calls cannot be nested", {}, loc);
+    }
+    fraction = p.sql;
+  }
+  if (v.contains_aggregate) {
+    return Status(sqlstate::kGroupingError, "aggregate function calls cannot be nested", {}, loc);
+  }
+  if (v.type.id == TypeId::kUnknown) {
+    SB_ASSIGN_OR_RETURN(v, Coerce(std::move(v), SqlType::Of(TypeId::kText)));
+  }
+  Translated out;
+  out.contains_aggregate = true;
+  out.type = v.type;
+  if (name == "percentile_cont") {
+    if (!v.type.IsNumber()) {
+      return Status(sqlstate::kUndefinedFunction,
+                    fmt::format("function percentile_cont(double precision ORDER BY {}) does not "
+                                "exist",
+                                v.type.Name()),
+                    "No function matches the given name and argument types.", loc);
+    }
+    SB_ASSIGN_OR_RETURN(v, Coerce(std::move(v), SqlType::Of(TypeId::kFloat8)));
+    out.type = SqlType::Of(TypeId::kFloat8);
+  }
+  const int flags = (si.descending ? exec::kOrderedAggDescending : 0) |
+                    (IsTextNumeric(v.type) ? exec::kOrderedAggDecimalText : 0);
+  out.sql = fmt::format("sb_ordered_set('{}', {}, {}, {})",
+                        name == "mode" ? "mode" : name.substr(11), fraction, v.sql, flags);
+  return out;
+}
+
 Result<Translated> Translator::Func(const Json& node) {
   const Json& f = Get(node, "FuncCall");
   auto names = NameList(Get(f, "funcname"));
@@ -1412,9 +1471,7 @@ Result<Translated> Translator::Func(const Json& node) {
     if (window_handler_) return window_handler_(node, this);
     return NotSupported("window function " + name, loc);
   }
-  if (f.value("agg_within_group", false)) {
-    return NotSupported("ordered-set aggregates (WITHIN GROUP)", loc);
-  }
+  if (f.value("agg_within_group", false)) return OrderedSetAggregate(f, name, loc);
   if (f.contains("agg_order")) {
     if (!IsAggregateCall(node)) {
       return Status(sqlstate::kWrongObjectType,

@@ -162,6 +162,8 @@ class Translator {
                                            bool contains_aggregate, int location);
   Result<Translated> BoolExpr(const Json& bool_expr);
   Result<Translated> Func(const Json& func_call);
+  Result<Translated> OrderedSetAggregate(const Json& func_call_body, const std::string& name,
+                                         int location);
   Result<Translated> Case(const Json& case_expr);
   Result<Translated> Cast(const Json& type_cast);
   Result<Translated> SqlValueFunction(const Json& svf);
