@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/datetime.h"
+#include "common/datetime_format.h"
 #include "common/decimal.h"
 #include "exec/sqlite_args.h"
 
@@ -818,6 +819,26 @@ void DateTruncFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   ResultText(ctx, *r);
 }
 
+// sb_to_char(value, format, kind): to_char of a date or timestamp
+// (common/datetime_format.h).
+void ToCharFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
+  const DateKind kind = KindArg(argv[2]);
+  Result<int64_t> micros = Status::Ok();
+  if (kind == DateKind::kDate) {
+    auto days = DateToDays(ArgText(argv[0]));
+    if (!days.ok()) return SetError(ctx, days.status());
+    micros = int64_t{*days} * 86'400'000'000;
+  } else {
+    micros = TimestampToMicros(ArgText(argv[0]));
+  }
+  if (!micros.ok()) return SetError(ctx, micros.status());
+  // A date is formatted as a timestamptz, as PostgreSQL casts it (TZ = UTC).
+  auto r = FormatDateTimeTemplate(*micros, ArgText(argv[1]), kind != DateKind::kTimestamp);
+  if (!r.ok()) return SetError(ctx, r.status());
+  ResultText(ctx, *r);
+}
+
 // sb_date_add(date, days): date + integer, range-checked.
 void DateAddFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
@@ -1252,6 +1273,7 @@ void RegisterPgFunctions(sqlite3* db) {
   fn("sb_extract", 3, ExtractFn);
   fn("sb_date_part", 3, DatePartFn);
   fn("sb_date_trunc", 3, DateTruncFn);
+  fn("sb_to_char", 3, ToCharFn);
   fn("sb_date_add", 2, DateAddFn);
   fn("sb_ts_round", 2, TsRoundFn);
 }

@@ -581,6 +581,23 @@ Result<Translated> Dispatch(Call& c) {
   if (name == "date_part") return DatePart(c);
   if (name == "date_trunc") return DateTruncCall(c);
   if (name == "age") return Age(c);
+  if (name == "to_char") {
+    if (c.n() != 2) return c.NoFunction();
+    const TypeId t = c.type(0).id;
+    if (t != TypeId::kDate && t != TypeId::kTimestamp && t != TypeId::kTimestamptz) {
+      return c.Unsupported(
+          "to_char() of " +
+              (IsUnknown(c.type(0)) ? std::string("an untyped value") : c.type(0).Name()),
+          "to_char formats dates and timestamps; cast numbers to text or round() them.");
+    }
+    SB_REQUIRE(c, c.ToText(1));
+    const auto kind = t == TypeId::kDate        ? exec::DateKind::kDate
+                      : t == TypeId::kTimestamp ? exec::DateKind::kTimestamp
+                                                : exec::DateKind::kTimestamptz;
+    return c.Out(
+        fmt::format("sb_to_char({}, {}, {})", c.args[0].sql, c.args[1].sql, static_cast<int>(kind)),
+        T(TypeId::kText));
+  }
   if (name == "justify_hours" || name == "justify_days" || name == "justify_interval") {
     if (c.n() != 1) return c.NoFunction();
     if (IsUnknown(c.type(0))) SB_REQUIRE(c, c.Convert(0, T(TypeId::kInterval)));
