@@ -9,6 +9,7 @@
 #include "common/decimal_dispersion.h"
 #include "common/value_codec.h"
 #include "meta/system_views.h"
+#include "sql/grouping_sets.h"
 #include "sql/query_translator.h"
 #include "sql/select_clauses.h"
 
@@ -503,7 +504,8 @@ Result<SelectPlan> Planner::PlanCoordinatorSelect(const Json& s, std::string_vie
 Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_view text,
                                        ParamTypes* params) {
   std::optional<CoLocatedJoin> colocated;
-  if (ReadsSystemView(s)) return PlanCoordinatorSelect(s, text, params);
+  // Grouping sets become a UNION ALL of grouped queries, run at the coordinator.
+  if (ReadsSystemView(s) || HasGroupingSets(s)) return PlanCoordinatorSelect(s, text, params);
   if (NeedsCoordinator(s)) {
     colocated = AnalyzeCoLocation(s, text);
     if (!colocated) return PlanCoordinatorSelect(s, text, params);
@@ -610,13 +612,13 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
     // The whole statement runs where the data is.
     tr.set_allow_aggregates(true);
     std::string sql = distinct ? "SELECT DISTINCT " : "SELECT ";
+    const bool marker = NeedsAggregateMarker(targets, group_by, having);
     for (size_t i = 0; i < targets.size(); ++i) {
       SB_ASSIGN_OR_RETURN(Translated t, tr.Expr(targets[i].expr));
       if (t.type.id == TypeId::kUnknown) {
         SB_ASSIGN_OR_RETURN(t, tr.Coerce(std::move(t), SqlType::Of(TypeId::kText)));
       }
-      // DISTINCT compares like PostgreSQL ('1.5' = '1.50', '1 mon' = '30 days').
-      sql += (i ? ", " : "") + (distinct ? Translator::KeySql(t) : t.sql);
+      sql += (i ? ", " : "") + OutputSql(t, distinct, marker && i == 0);
       plan.output.push_back({targets[i].name, t.type});
     }
     sql += from_sql + where_sql;
@@ -880,12 +882,13 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
     return std::nullopt;
   });
   std::string csql = std::string(distinct ? "SELECT DISTINCT " : "SELECT ");
+  const bool marker = NeedsAggregateMarker(targets, group_by, having);
   for (size_t i = 0; i < targets.size(); ++i) {
     SB_ASSIGN_OR_RETURN(Translated t, coord.Expr(targets[i].expr));
     if (t.type.id == TypeId::kUnknown) {
       SB_ASSIGN_OR_RETURN(t, coord.Coerce(std::move(t), SqlType::Of(TypeId::kText)));
     }
-    csql += (i ? ", " : "") + (distinct ? Translator::KeySql(t) : t.sql);
+    csql += (i ? ", " : "") + OutputSql(t, distinct, marker && i == 0);
     plan.output.push_back({targets[i].name, t.type});
   }
   csql += " FROM _p";

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "common/decimal.h"
 #include "common/interval.h"
+#include "sql/grouping_sets.h"
 #include "sql/select_clauses.h"
 
 namespace sb::sql {
@@ -361,6 +363,9 @@ Result<std::string> QueryTranslator::RecursiveCte(const Json& cte, const std::st
 Result<QueryOutput> QueryTranslator::SelectLevel(const Json& s, Translator* outer,
                                                  const std::vector<std::string>* names,
                                                  const RecursiveTerm* recursive) {
+  // A set operation's operand keeps untyped constants untyped: the other
+  // operand decides their type (SELECT NULL UNION SELECT 1 is an integer).
+  const bool keep_untyped = std::exchange(set_operand_, false);
   if (s.contains("valuesLists")) return Values(s, outer, names);
   if (s.contains("windowClause")) {
     // Named windows are resolved into the OVER clauses that use them; the
@@ -456,6 +461,14 @@ Result<QueryOutput> QueryTranslator::SelectLevel(const Json& s, Translator* oute
     q.sql = with_sql + q.sql;
     return q;
   }
+  if (HasGroupingSets(s)) {
+    SB_ASSIGN_OR_RETURN(Json expanded, ExpandGroupingSets(s));
+    SB_ASSIGN_OR_RETURN(QueryOutput q, expanded.value("op", "SETOP_NONE") != "SETOP_NONE"
+                                           ? SetOperation(expanded, outer, names)
+                                           : Select(expanded, outer, names));
+    q.sql = with_sql + q.sql;
+    return q;
+  }
   bool distinct = false;
   Json distinct_on = Json::array();  // DISTINCT ON (...): its expressions as ORDER BY items
   if (s.contains("distinctClause")) {
@@ -533,6 +546,7 @@ Result<QueryOutput> QueryTranslator::SelectLevel(const Json& s, Translator* oute
   tr.set_allow_aggregates(true);
   QueryOutput out;
   std::string sql = distinct ? "SELECT DISTINCT " : "SELECT ";
+  const bool marker = NeedsAggregateMarker(targets, group_by, having);
   for (size_t i = 0; i < targets.size(); ++i) {
     SB_ASSIGN_OR_RETURN(Translated t, tr.Expr(targets[i].expr));
     if (recursive != nullptr && i < recursive->columns.size()) {
@@ -565,12 +579,11 @@ Result<QueryOutput> QueryTranslator::SelectLevel(const Json& s, Translator* oute
         t = (*unified)[1];
       }
     }
-    if (t.type.id == TypeId::kUnknown) {
+    if (t.type.id == TypeId::kUnknown && !(keep_untyped && t.is_constant)) {
       SB_ASSIGN_OR_RETURN(t, tr.Coerce(std::move(t), SqlType::Of(TypeId::kText)));
     }
     std::string name = names != nullptr && i < names->size() ? (*names)[i] : targets[i].name;
-    // DISTINCT compares like PostgreSQL ('1.5' = '1.50', '1 mon' = '30 days').
-    sql += (i ? ", " : "") + (distinct ? Translator::KeySql(t) : t.sql) + " AS " +
+    sql += (i ? ", " : "") + OutputSql(t, distinct, marker && i == 0) + " AS " +
            (distinct_on.empty() ? QuoteIdent(name) : "_sb_c" + std::to_string(i));
     out.columns.push_back({name, t.type});
     out.source_names.push_back(targets[i].name);
@@ -760,8 +773,10 @@ Result<QueryOutput> QueryTranslator::SetOperation(const Json& s, Translator* out
   // The operands' columns are renamed by position, so that two columns of
   // one name (SELECT a, a ...) stay two columns; the result is named after
   // the left operand's own names.
+  set_operand_ = true;
   SB_ASSIGN_OR_RETURN(QueryOutput left,
                       Select(SelectBody(Get(s, "larg")), outer, &PositionalNames()));
+  set_operand_ = true;
   SB_ASSIGN_OR_RETURN(QueryOutput right,
                       Select(SelectBody(Get(s, "rarg")), outer, &PositionalNames()));
   if (left.columns.size() != right.columns.size()) {

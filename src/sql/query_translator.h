@@ -107,6 +107,7 @@ class QueryTranslator {
   std::string_view text_;
   ParamTypes* params_;
   std::vector<BaseInput> inputs_;
+  bool set_operand_ = false;                // the next SelectLevel is a set operation's operand
   std::vector<Cte> ctes_;                   // visible CTEs, innermost last
   std::deque<meta::TableDef> synthesized_;  // derived tables and CTEs (stable addresses)
 };

@@ -168,6 +168,20 @@ Result<std::vector<SortItem>> ResolveSort(const Json& sort_clause,
   return out;
 }
 
+bool NeedsAggregateMarker(const std::vector<Target>& targets, const std::vector<Json>& group_by,
+                          const Json* having) {
+  if (having == nullptr || !group_by.empty()) return false;
+  return std::none_of(targets.begin(), targets.end(),
+                      [](const Target& t) { return ContainsAggregate(t.expr); });
+}
+
+std::string OutputSql(const Translated& t, bool distinct, bool aggregate_marker) {
+  // DISTINCT compares like PostgreSQL ('1.5' = '1.50', '1 mon' = '30 days').
+  std::string sql = distinct ? Translator::KeySql(t) : t.sql;
+  if (aggregate_marker) sql = "(CASE WHEN count(*) >= 0 THEN " + sql + " END)";
+  return sql;
+}
+
 // Unconstrained numeric values are decimal text: they sort by value under
 // the sb_decimal collation (exec/sql_functions.h), not bytewise.
 bool IsDecimalText(const SqlType& t) {

@@ -41,6 +41,17 @@ Result<SortItem> SortDirection(const Json& sort_by);
 
 // True if the expression calls an aggregate (not looking into subqueries).
 bool ContainsAggregate(const Json& j);
+
+// SQLite runs HAVING only in a query it sees as aggregate, which takes an
+// aggregate in the select list; in PostgreSQL, HAVING alone makes one
+// group (SELECT 1 FROM t HAVING count(*) > 1). True when the select list
+// must carry such an aggregate for this query.
+bool NeedsAggregateMarker(const std::vector<Target>& targets, const std::vector<Json>& group_by,
+                          const Json* having);
+// The SQL of select-list item t: compared by value under DISTINCT (KeySql),
+// and, for the first item of a query that NeedsAggregateMarker, wrapped in
+// an aggregate that does not change its value.
+std::string OutputSql(const Translated& t, bool distinct, bool aggregate_marker);
 // The distinct aggregate calls of an expression (not looking into subqueries).
 void CollectAggregates(const Json& j, std::vector<Json>* out);
 // The AND-ed parts of a condition.
