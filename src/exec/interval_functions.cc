@@ -109,6 +109,52 @@ void IvScaleFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   ResultInterval(ctx, kDivide ? DivideInterval(*a, x) : MultiplyInterval(*a, x));
 }
 
+// sb_ivsum(x): sum(interval), months, days and microseconds each added up
+// (22008 past their range), as PostgreSQL's interval_pl. Also a window
+// function: a row leaving the frame is subtracted.
+struct IvSumState {
+  int64_t months, days, micros;  // wide: the range is checked on the result
+  int64_t rows;
+  bool failed;
+};
+
+void IvSumChange(sqlite3_context* ctx, sqlite3_value* arg, int sign) {
+  auto* st = static_cast<IvSumState*>(sqlite3_aggregate_context(ctx, sizeof(IvSumState)));
+  if (st == nullptr) return sqlite3_result_error_nomem(ctx);
+  if (st->failed || sqlite3_value_type(arg) == SQLITE_NULL) return;
+  auto iv = DecodeStoredInterval(ArgText(arg));
+  if (!iv.ok()) {
+    st->failed = true;
+    return SetError(ctx, iv.status());
+  }
+  if (__builtin_add_overflow(st->months, sign * int64_t{iv->months}, &st->months) ||
+      __builtin_add_overflow(st->days, sign * int64_t{iv->days}, &st->days) ||
+      __builtin_add_overflow(st->micros, sign * iv->micros, &st->micros)) {
+    st->failed = true;
+    return SetError(ctx, "22008", "interval out of range");
+  }
+  st->rows += sign;
+}
+
+void IvSumStep(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  IvSumChange(ctx, argv[0], +1);
+}
+
+void IvSumInverse(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  IvSumChange(ctx, argv[0], -1);
+}
+
+void IvSumValue(sqlite3_context* ctx) {
+  auto* st = static_cast<IvSumState*>(sqlite3_aggregate_context(ctx, 0));
+  if (st == nullptr || st->rows == 0 || st->failed) return sqlite3_result_null(ctx);
+  if (st->months < INT32_MIN || st->months > INT32_MAX || st->days < INT32_MIN ||
+      st->days > INT32_MAX) {
+    return SetError(ctx, "22008", "interval out of range");
+  }
+  ResultInterval(
+      ctx, Interval{static_cast<int32_t>(st->months), static_cast<int32_t>(st->days), st->micros});
+}
+
 // PostgreSQL 15's interval_part_common: the value of `unit` in units of
 // 10^-scale (scale as IntervalExtractScale).
 Result<int64_t> ExtractScaled(std::string_view unit_text, const Interval& iv) {
@@ -227,6 +273,8 @@ void RegisterIntervalFunctions(sqlite3* db) {
   sqlite3_create_function(db, "sb_iv_div", 2, det, nullptr, IvScaleFn<true>, nullptr, nullptr);
   sqlite3_create_function(db, "sb_iv_extract", 2, det, nullptr, IvExtractFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_iv_part", 2, det, nullptr, IvPartFn, nullptr, nullptr);
+  sqlite3_create_window_function(db, "sb_ivsum", 1, det, nullptr, IvSumStep, IvSumValue, IvSumValue,
+                                 IvSumInverse, nullptr);
   sqlite3_create_collation(db, "sb_interval", SQLITE_UTF8, nullptr, IntervalCollation);
 }
 

@@ -52,6 +52,22 @@ TEST_F(IntervalFunctionsTest, AgeIsTheSymbolicDifferenceAsInPostgres) {
   EXPECT_EQ(Eval("sb_age(NULL, '2023-01-31')"), "NULL");
 }
 
+TEST_F(IntervalFunctionsTest, SumAddsEachFieldAndAWindowTakesRowsBackOut) {
+  const std::string rows = "(SELECT 1 AS i, " + Iv("1 mon 2 days") + " AS x UNION ALL SELECT 2, " +
+                           Iv("-3 days 04:00") + " UNION ALL SELECT 3, NULL)";
+  EXPECT_EQ(Show(Eval("(SELECT sb_ivsum(x) FROM " + rows + ")")), "1 mon -1 days +04:00:00");
+  EXPECT_EQ(Eval("(SELECT sb_ivsum(x) FROM " + rows + " WHERE i = 3)"), "NULL");
+  // ROWS BETWEEN CURRENT ROW AND 1 FOLLOWING: the first row leaves the second frame.
+  auto stored = [](const char* text) { return EncodeStoredInterval(*ParseIntervalInput(text)); };
+  EXPECT_EQ(Eval("(SELECT group_concat(s, '|') FROM (SELECT sb_ivsum(x) OVER (ORDER BY i ROWS "
+                 "BETWEEN CURRENT ROW AND 1 FOLLOWING) AS s FROM " +
+                 rows + "))"),
+            stored("1 mon -1 days 04:00") + "|" + stored("-3 days 04:00"));
+  EXPECT_EQ(Eval("(SELECT sb_ivsum(x) FROM (SELECT " + Iv("2147483647 mons") +
+                 " AS x UNION ALL SELECT " + Iv("1 mon") + "))"),
+            "ERROR 22008");
+}
+
 TEST_F(IntervalFunctionsTest, IntervalArithmetic) {
   EXPECT_EQ(Show(Eval("sb_iv_add(" + Iv("1 mon") + ", " + Iv("2 days") + ", -1)")),
             "1 mon -2 days");

@@ -17,9 +17,13 @@ namespace sb::sql {
 namespace {
 
 // The aggregate that sums values of type t exactly, and adds up its own
-// partial sums: 128-bit for bigint, decimal text for unconstrained numeric.
+// partial sums: 128-bit for bigint, decimal text for unconstrained numeric,
+// field by field for intervals.
 std::string SumFunction(const SqlType& t) {
-  return t.id == TypeId::kInt8 ? "sb_sumi(" : IsDecimalText(t) ? "sb_decsum(" : "sum(";
+  return t.id == TypeId::kInt8       ? "sb_sumi("
+         : IsDecimalText(t)          ? "sb_decsum("
+         : t.id == TypeId::kInterval ? "sb_ivsum("
+                                     : "sum(";
 }
 
 using exec::OutputColumn;
@@ -801,6 +805,8 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
       std::string cc = col("count(" + arg.sql + ")", SqlType::Of(TypeId::kInt8));
       if (IsDecimalText(arg.type)) {
         m.merge_sql = fmt::format("sb_decop('/', sb_decsum({}), sum({}))", sc, cc);
+      } else if (arg.type.id == TypeId::kInterval) {
+        m.merge_sql = fmt::format("sb_iv_div(sb_ivsum({}), sum({}))", sc, cc);
       } else if (whole.type.id == TypeId::kFloat8) {
         m.merge_sql = fmt::format("(sum({}) * 1.0 / sum({}))", sc, cc);
       } else {

@@ -1627,7 +1627,14 @@ Result<Translated> Translator::Func(const Json& node) {
       return out;
     }
     if (name == "sum" || name == "avg") {
-      if (a.type.id == TypeId::kInterval) return NotSupported(name + "(interval)", loc);
+      if (a.type.id == TypeId::kInterval) {
+        // Field by field; avg = sum / count with interval division's rounding.
+        const std::string arg = distinct ? "DISTINCT " + KeySql(a) : a.sql;
+        const std::string sum = "sb_ivsum(" + arg + ")" + over;
+        out.sql = name == "sum" ? sum : "sb_iv_div(" + sum + ", count(" + arg + ")" + over + ")";
+        out.type = a.type;
+        return out;
+      }
       if (!a.type.IsNumber()) {
         return Status(sqlstate::kUndefinedFunction,
                       fmt::format("function {}({}) does not exist", name, a.type.Name()),
