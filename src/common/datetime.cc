@@ -51,7 +51,7 @@ Status RangeError(std::string_view text) {
 }
 
 // Result of parsing PostgreSQL date/time input.
-struct DateTimeFields {
+struct ParsedDateTime {
   CivilDate date;
   int64_t time_micros = 0;  // since local midnight; may be 24:00:00 (= next midnight)
   int64_t offset_seconds = 0;
@@ -143,13 +143,13 @@ ParseOutcome ParseZone(std::string_view zone, int64_t* offset_seconds) {
 }
 
 // "DATE[( |T)H:M[:S[.fraction]]][ ][ZONE]", whitespace already trimmed.
-ParseOutcome ParseDateTimeFields(std::string_view s, DateTimeFields* out) {
+ParseOutcome ParseDateTimeFields(std::string_view s, ParsedDateTime* out) {
   if (s.size() == 5) {
     std::string lower;
     for (char c : s)
       lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     if (lower == "epoch") {
-      *out = DateTimeFields();
+      *out = ParsedDateTime();
       return ParseOutcome::kOk;
     }
   }
@@ -276,16 +276,24 @@ std::string DaysToDate(int32_t days) {
   return buf;
 }
 
+DateTimeFields BreakDownTimestamp(int64_t micros) {
+  DateTimeFields f;
+  f.days = FloorDiv(micros, kMicrosPerDay);
+  const int64_t rest = micros - f.days * kMicrosPerDay;
+  f.date = CivilFromDays(f.days);
+  const int64_t secs = rest / kMicrosPerSecond;
+  f.micros = static_cast<int>(rest % kMicrosPerSecond);
+  f.hour = static_cast<int>(secs / 3600);
+  f.minute = static_cast<int>(secs / 60 % 60);
+  f.second = static_cast<int>(secs % 60);
+  return f;
+}
+
 std::string MicrosToTimestamp(int64_t micros) {
-  int64_t days = FloorDiv(micros, kMicrosPerDay);
-  int64_t rest = micros - days * kMicrosPerDay;
-  CivilDate c = CivilFromDays(days);
-  int64_t secs = rest / kMicrosPerSecond;
-  int64_t frac = rest % kMicrosPerSecond;
+  const DateTimeFields f = BreakDownTimestamp(micros);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06d", c.year, c.month, c.day,
-                static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60),
-                static_cast<int>(secs % 60), static_cast<int>(frac));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06d", f.date.year, f.date.month,
+                f.date.day, f.hour, f.minute, f.second, f.micros);
   return buf;
 }
 
@@ -335,7 +343,7 @@ Result<int64_t> TimestampToMicros(std::string_view canonical) {
 }
 
 Result<int32_t> ParseDateInput(std::string_view text) {
-  DateTimeFields f;
+  ParsedDateTime f;
   ParseOutcome rc = ParseDateTimeFields(Trim(text), &f);
   if (rc != ParseOutcome::kOk) return OutcomeStatus(rc, "date", text);
   return static_cast<int32_t>(DaysFromCivil(f.date.year, f.date.month, f.date.day));
@@ -343,7 +351,7 @@ Result<int32_t> ParseDateInput(std::string_view text) {
 
 Result<int64_t> ParseTimestampInput(std::string_view text, bool with_time_zone) {
   const char* type_name = with_time_zone ? "timestamp with time zone" : "timestamp";
-  DateTimeFields f;
+  ParsedDateTime f;
   ParseOutcome rc = ParseDateTimeFields(Trim(text), &f);
   if (rc != ParseOutcome::kOk) return OutcomeStatus(rc, type_name, text);
   int64_t result =

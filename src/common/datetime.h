@@ -23,6 +23,16 @@ struct CivilDate {
   int day = 1;    // 1..31
 };
 
+// A timestamp's calendar fields (UTC).
+struct DateTimeFields {
+  CivilDate date;
+  int hour = 0, minute = 0, second = 0;
+  int micros = 0;    // 0..999999
+  int64_t days = 0;  // since 1970-01-01
+};
+// micros: since 1970-01-01 00:00:00 UTC (negative before).
+DateTimeFields BreakDownTimestamp(int64_t micros);
+
 // Days since 1970-01-01 of a (valid) proleptic Gregorian date.
 int64_t DaysFromCivil(int year, int month, int day);
 CivilDate CivilFromDays(int64_t days);

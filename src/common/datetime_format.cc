@@ -10,8 +10,6 @@
 namespace sb {
 namespace {
 
-constexpr int64_t kMicrosPerDay = 86'400'000'000;
-
 constexpr std::array<const char*, 12> kMonths = {"January",   "February", "March",    "April",
                                                  "May",       "June",     "July",     "August",
                                                  "September", "October",  "November", "December"};
@@ -28,26 +26,18 @@ struct Fields {
 };
 
 Fields Split(int64_t micros) {
-  int64_t days = micros / kMicrosPerDay;
-  int64_t rest = micros % kMicrosPerDay;
-  if (rest < 0) {
-    rest += kMicrosPerDay;
-    --days;
-  }
-  const CivilDate d = CivilFromDays(days);
+  const DateTimeFields t = BreakDownTimestamp(micros);
   Fields f{};
-  f.year = d.year;
-  f.month = d.month;
-  f.day = d.day;
-  f.days = days;
-  f.micros = static_cast<int>(rest % 1'000'000);
-  rest /= 1'000'000;
-  f.second = static_cast<int>(rest % 60);
-  rest /= 60;
-  f.minute = static_cast<int>(rest % 60);
-  f.hour = static_cast<int>(rest / 60);
-  f.day_of_week = static_cast<int>(((days % 7) + 7 + 4) % 7);  // 1970-01-01 was a Thursday
-  f.day_of_year = static_cast<int>(days - DaysFromCivil(d.year, 1, 1)) + 1;
+  f.year = t.date.year;
+  f.month = t.date.month;
+  f.day = t.date.day;
+  f.days = t.days;
+  f.hour = t.hour;
+  f.minute = t.minute;
+  f.second = t.second;
+  f.micros = t.micros;
+  f.day_of_week = static_cast<int>(((t.days % 7) + 7 + 4) % 7);  // 1970-01-01 was a Thursday
+  f.day_of_year = static_cast<int>(t.days - DaysFromCivil(t.date.year, 1, 1)) + 1;
   return f;
 }
 

@@ -299,44 +299,17 @@ Interval TimestampDifference(int64_t a_micros, int64_t b_micros) {
   return iv;
 }
 
-namespace {
-
-struct BrokenDown {
-  int year, month, day;
-  int64_t hour, minute, second, micros;
-};
-
-BrokenDown BreakDown(int64_t micros) {
-  int64_t days = micros / kMicrosPerDay;
-  int64_t rest = micros % kMicrosPerDay;
-  if (rest < 0) {
-    rest += kMicrosPerDay;
-    --days;
-  }
-  const CivilDate d = CivilFromDays(days);
-  BrokenDown b{d.year, d.month, d.day, 0, 0, 0, 0};
-  b.micros = rest % 1'000'000;
-  rest /= 1'000'000;
-  b.second = rest % 60;
-  rest /= 60;
-  b.minute = rest % 60;
-  b.hour = rest / 60;
-  return b;
-}
-
-}  // namespace
-
 Interval AgeBetween(int64_t a_micros, int64_t b_micros) {
-  const BrokenDown a = BreakDown(a_micros), b = BreakDown(b_micros);
+  const DateTimeFields a = BreakDownTimestamp(a_micros), b = BreakDownTimestamp(b_micros);
   const bool negative = a_micros < b_micros;
   const int sign = negative ? -1 : 1;
   int64_t micros = sign * (a.micros - b.micros);
   int64_t second = sign * (a.second - b.second);
   int64_t minute = sign * (a.minute - b.minute);
   int64_t hour = sign * (a.hour - b.hour);
-  int64_t day = sign * (a.day - b.day);
-  int64_t month = sign * (a.month - b.month);
-  int64_t year = sign * (a.year - b.year);
+  int64_t day = sign * (a.date.day - b.date.day);
+  int64_t month = sign * (a.date.month - b.date.month);
+  int64_t year = sign * (a.date.year - b.date.year);
   // Borrow from the next larger field, as PostgreSQL's timestamp_age.
   while (micros < 0) {
     micros += 1'000'000;
@@ -354,7 +327,7 @@ Interval AgeBetween(int64_t a_micros, int64_t b_micros) {
     hour += 24;
     --day;
   }
-  const BrokenDown& earlier = negative ? a : b;
+  const CivilDate& earlier = negative ? a.date : b.date;
   while (day < 0) {
     day += DaysInMonth(earlier.year, earlier.month);
     --month;
@@ -391,6 +364,18 @@ Status DaysToMonths(int64_t* days, int64_t* months) {
   return Status::Ok();
 }
 
+// A smaller unit whose sign differs from the larger one's borrows one larger
+// unit (PostgreSQL's justify rules): 1 day -3 hours is 21:00:00.
+void AlignSigns(int64_t* larger, int64_t* smaller, int64_t per_larger) {
+  if (*larger > 0 && *smaller < 0) {
+    *smaller += per_larger;
+    --*larger;
+  } else if (*larger < 0 && *smaller > 0) {
+    *smaller -= per_larger;
+    ++*larger;
+  }
+}
+
 Result<Interval> Narrow(int64_t months, int64_t days, int64_t micros) {
   if (months < INT32_MIN || months > INT32_MAX || days < INT32_MIN || days > INT32_MAX) {
     return IntervalOutOfRange();
@@ -403,26 +388,14 @@ Result<Interval> Narrow(int64_t months, int64_t days, int64_t micros) {
 Result<Interval> JustifyHours(const Interval& iv) {
   int64_t days = iv.days, micros = iv.micros;
   SB_RETURN_IF_ERROR(HoursToDays(&micros, &days));
-  if (days > 0 && micros < 0) {
-    micros += kMicrosPerDay;
-    --days;
-  } else if (days < 0 && micros > 0) {
-    micros -= kMicrosPerDay;
-    ++days;
-  }
+  AlignSigns(&days, &micros, kMicrosPerDay);
   return Narrow(iv.months, days, micros);
 }
 
 Result<Interval> JustifyDays(const Interval& iv) {
   int64_t months = iv.months, days = iv.days;
   SB_RETURN_IF_ERROR(DaysToMonths(&days, &months));
-  if (months > 0 && days < 0) {
-    days += kDaysPerMonth;
-    --months;
-  } else if (months < 0 && days > 0) {
-    days -= kDaysPerMonth;
-    ++months;
-  }
+  AlignSigns(&months, &days, kDaysPerMonth);
   return Narrow(months, days, iv.micros);
 }
 
@@ -442,13 +415,7 @@ Result<Interval> JustifyInterval(const Interval& iv) {
     days -= kDaysPerMonth;
     ++months;
   }
-  if (days > 0 && micros < 0) {
-    micros += kMicrosPerDay;
-    --days;
-  } else if (days < 0 && micros > 0) {
-    micros -= kMicrosPerDay;
-    ++days;
-  }
+  AlignSigns(&days, &micros, kMicrosPerDay);
   return Narrow(months, days, micros);
 }
 
