@@ -1,5 +1,7 @@
 #include "exec/merge.h"
 
+#include "common/interval.h"
+
 #include <cstring>
 #include <queue>
 
@@ -103,10 +105,17 @@ int CompareRows(const Row& a, const Row& b, const std::vector<SortKey>& keys) {
       // NULL sorts first only with NULLS FIRST, whatever the direction.
       return (xn == k.nulls_first) ? -1 : 1;
     }
-    int c = k.decimal_text && std::holds_alternative<std::string>(x) &&
-                    std::holds_alternative<std::string>(y)
-                ? CompareDecimalText(std::get<std::string>(x), std::get<std::string>(y))
-                : CompareValues(x, y);
+    const bool both_text =
+        std::holds_alternative<std::string>(x) && std::holds_alternative<std::string>(y);
+    int c = 0;
+    if (k.decimal_text && both_text) {
+      c = CompareDecimalText(std::get<std::string>(x), std::get<std::string>(y));
+    } else if (k.interval_span && both_text) {
+      c = CompareValues(Value(std::get<std::string>(x).substr(0, kIntervalSpanKeyLength)),
+                        Value(std::get<std::string>(y).substr(0, kIntervalSpanKeyLength)));
+    } else {
+      c = CompareValues(x, y);
+    }
     if (c != 0) return k.descending ? -c : c;
   }
   return 0;

@@ -39,6 +39,7 @@ void OrderedSetStep(sqlite3_context* ctx, int, sqlite3_value** argv) {
     st->set->key.column = 0;
     st->set->key.descending = (flags & kOrderedAggDescending) != 0;
     st->set->key.decimal_text = (flags & kOrderedAggDecimalText) != 0;
+    st->set->key.interval_span = (flags & kOrderedAggInterval) != 0;
   }
   OrderedSet& set = *st->set;
   if (!set.fraction_seen && set.kind != "mode") {

@@ -50,6 +50,9 @@ struct SortKey {
   bool nulls_first = false;
   // Unconstrained numeric (decimal text): ordered by value, not bytewise.
   bool decimal_text = false;
+  // Interval (stored form): ordered by its span key alone, so that '1 mon'
+  // and '30 days' tie and the next key decides, as in PostgreSQL.
+  bool interval_span = false;
 };
 
 // A base-table reference of a query run at the coordinator (joins that are

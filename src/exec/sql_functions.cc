@@ -274,6 +274,7 @@ void OrderedStringAggStep(sqlite3_context* ctx, int argc, sqlite3_value** argv) 
       k.descending = (flags & kOrderedAggDescending) != 0;
       k.nulls_first = (flags & kOrderedAggNullsFirst) != 0;
       k.decimal_text = (flags & kOrderedAggDecimalText) != 0;
+      k.interval_span = (flags & kOrderedAggInterval) != 0;
       st->rows->keys.push_back(k);
     }
   }

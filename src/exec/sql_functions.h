@@ -48,6 +48,7 @@ void RegisterSqlFunctions(sqlite3* db);
 inline constexpr int kOrderedAggDescending = 1;
 inline constexpr int kOrderedAggNullsFirst = 2;
 inline constexpr int kOrderedAggDecimalText = 4;  // unconstrained numeric: by value
+inline constexpr int kOrderedAggInterval = 8;     // interval: by span
 
 // Errors raised by these functions carry their SQLSTATE as a message prefix
 // "sb:NNNNN:"; this splits it off again (returns false if absent).

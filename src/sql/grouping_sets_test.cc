@@ -53,8 +53,8 @@ TEST(GroupingSetsTest, RolledUpColumnsReadAsNullOutsideAggregatesAndGroupingIsAM
   const Json& last = Get(b[2], "targetList");  // the empty set
   EXPECT_TRUE(Get(Get(At(last, 0), "ResTarget"), "val").contains("A_Const"));
   EXPECT_EQ(Get(At(last, 0), "ResTarget").value("name", ""), "a");
-  EXPECT_EQ(Get(Get(Get(Get(At(last, 1), "ResTarget"), "val"), "A_Const"), "ival").value("ival", -1),
-            3);
+  EXPECT_EQ(
+      Get(Get(Get(Get(At(last, 1), "ResTarget"), "val"), "A_Const"), "ival").value("ival", -1), 3);
   EXPECT_TRUE(Get(Get(At(last, 2), "ResTarget"), "val").contains("FuncCall"));  // sum(a) stays
   EXPECT_TRUE(b[2].contains("havingClause"));  // one group even for no rows
   EXPECT_TRUE(u->contains("sortClause"));

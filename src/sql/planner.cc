@@ -676,7 +676,8 @@ Result<SelectPlan> Planner::PlanSelect(const Json& s, Translator*, std::string_v
         sql += ", " + o.sql;
         col = width++;
       }
-      plan.sort_keys.push_back({col, si.descending, si.nulls_first, IsDecimalText(o.type)});
+      plan.sort_keys.push_back({col, si.descending, si.nulls_first, IsDecimalText(o.type),
+                                o.type.id == TypeId::kInterval});
       order_sql += (order_sql.empty() ? " ORDER BY " : ", ") + SortSql(o, si);
     }
     std::string group_sql;

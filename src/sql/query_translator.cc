@@ -1389,7 +1389,9 @@ Result<Translated> QueryTranslator::Window(const Json& node, Translator* self) {
   }
   if (f.value("agg_distinct", false)) return NotSupported("DISTINCT in a window function", loc);
   if (f.contains("agg_order")) {
-    return NotSupported("aggregate ORDER BY is not implemented for window functions", loc);
+    // PostgreSQL's own error, word for word.
+    return Status(sqlstate::kFeatureNotSupported,
+                  "aggregate ORDER BY is not implemented for window functions", {}, loc);
   }
   std::vector<const Json*> args;
   for (const auto& a : Get(f, "args")) args.push_back(&a);

@@ -189,8 +189,9 @@ bool IsDecimalText(const SqlType& t) {
 }
 
 std::string SortSql(const Translated& expr, const SortItem& s) {
-  return expr.sql + (IsDecimalText(expr.type) ? " COLLATE sb_decimal" : "") +
-         (s.descending ? " DESC" : " ASC") + (s.nulls_first ? " NULLS FIRST" : " NULLS LAST");
+  // By value: decimal text numerically, intervals by span (ties go on to the next key).
+  return Translator::KeySql(expr) + (s.descending ? " DESC" : " ASC") +
+         (s.nulls_first ? " NULLS FIRST" : " NULLS LAST");
 }
 
 Result<std::optional<ValueSource>> LimitValue(const Json* node, Translator* tr) {

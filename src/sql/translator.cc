@@ -1453,7 +1453,8 @@ Result<Translated> Translator::OrderedSetAggregate(const Json& f, const std::str
     out.type = SqlType::Of(TypeId::kFloat8);
   }
   const int flags = (si.descending ? exec::kOrderedAggDescending : 0) |
-                    (IsTextNumeric(v.type) ? exec::kOrderedAggDecimalText : 0);
+                    (IsTextNumeric(v.type) ? exec::kOrderedAggDecimalText : 0) |
+                    (v.type.id == TypeId::kInterval ? exec::kOrderedAggInterval : 0);
   out.sql = fmt::format("sb_ordered_set('{}', {}, {}, {})",
                         name == "mode" ? "mode" : name.substr(11), fraction, v.sql, flags);
   return out;
@@ -1512,7 +1513,8 @@ Result<Translated> Translator::Func(const Json& node) {
       }
       const int flags = (dir.descending ? exec::kOrderedAggDescending : 0) |
                         (dir.nulls_first ? exec::kOrderedAggNullsFirst : 0) |
-                        (IsTextNumeric(t.type) ? exec::kOrderedAggDecimalText : 0);
+                        (IsTextNumeric(t.type) ? exec::kOrderedAggDecimalText : 0) |
+                        (t.type.id == TypeId::kInterval ? exec::kOrderedAggInterval : 0);
       order_sql += ", " + t.sql + ", " + std::to_string(flags);
     }
     if (name == "string_agg") agg_order_sql_ = std::move(order_sql);
