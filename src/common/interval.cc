@@ -385,6 +385,21 @@ Result<Interval> Narrow(int64_t months, int64_t days, int64_t micros) {
 
 }  // namespace
 
+Result<Interval> MakeInterval(int64_t years, int64_t months, int64_t weeks, int64_t days,
+                              int64_t hours, int64_t minutes, double seconds) {
+  int64_t m = 0, d = 0, micros = 0;
+  const double sec_micros = std::rint(seconds * 1e6);
+  if (__builtin_mul_overflow(years, 12, &m) || __builtin_add_overflow(m, months, &m) ||
+      __builtin_mul_overflow(weeks, 7, &d) || __builtin_add_overflow(d, days, &d) ||
+      __builtin_mul_overflow(hours, int64_t{3'600'000'000}, &micros) ||
+      __builtin_add_overflow(micros, minutes * int64_t{60'000'000}, &micros) ||
+      !std::isfinite(sec_micros) || std::fabs(sec_micros) > 9.2e18 ||
+      __builtin_add_overflow(micros, static_cast<int64_t>(sec_micros), &micros)) {
+    return IntervalOutOfRange();
+  }
+  return Narrow(m, d, micros);
+}
+
 Result<Interval> JustifyHours(const Interval& iv) {
   int64_t days = iv.days, micros = iv.micros;
   SB_RETURN_IF_ERROR(HoursToDays(&micros, &days));

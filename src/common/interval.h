@@ -54,6 +54,10 @@ Interval TimestampDifference(int64_t a_micros, int64_t b_micros);
 // earlier timestamp's month), e.g. age('2024-03-31', '2024-02-29 12:30') =
 // 1 mon 1 day 11:30:00. Negative when a < b.
 Interval AgeBetween(int64_t a_micros, int64_t b_micros);
+// make_interval(years, months, weeks, days, hours, mins, secs): 22008 past
+// the interval's range, as PostgreSQL.
+Result<Interval> MakeInterval(int64_t years, int64_t months, int64_t weeks, int64_t days,
+                              int64_t hours, int64_t minutes, double seconds);
 // justify_hours / justify_days / justify_interval: whole 24-hour periods to
 // days, whole 30-day periods to months, and signs made consistent.
 Result<Interval> JustifyHours(const Interval& iv);

@@ -116,5 +116,15 @@ TEST(IntervalTest, AgeBorrowsFromTheEarlierMonth) {
   EXPECT_EQ(age("2024-01-31 00:00:00", "2024-03-01 00:00:00"), "-1 mons -1 days");
 }
 
+TEST(IntervalTest, MakeIntervalAddsItsPartsAndRefusesOverflow) {
+  EXPECT_EQ(FormatIntervalOutput(*MakeInterval(1, 2, 3, 4, 5, 6, 7.5)),
+            "1 year 2 mons 25 days 05:06:07.5");
+  EXPECT_EQ(FormatIntervalOutput(*MakeInterval(0, 0, 2, 0, 0, 90, 0)), "14 days 01:30:00");
+  // PostgreSQL 15 wraps around to -1 years here; later releases raise 22008.
+  auto wrapped = MakeInterval(2147483647, 0, 0, 0, 0, 0, 0);
+  ASSERT_FALSE(wrapped.ok());
+  EXPECT_EQ(wrapped.status().code(), "22008");
+}
+
 }  // namespace
 }  // namespace sb

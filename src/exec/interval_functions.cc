@@ -64,6 +64,15 @@ void JustifyFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   SetError(ctx, "42883", "function justify_" + std::string(kind) + "(interval) does not exist");
 }
 
+// sb_make_interval(years, months, weeks, days, hours, mins, secs).
+void MakeIntervalFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
+  ResultInterval(ctx, MakeInterval(sqlite3_value_int64(argv[0]), sqlite3_value_int64(argv[1]),
+                                   sqlite3_value_int64(argv[2]), sqlite3_value_int64(argv[3]),
+                                   sqlite3_value_int64(argv[4]), sqlite3_value_int64(argv[5]),
+                                   sqlite3_value_double(argv[6])));
+}
+
 // sb_ts_micros(timestamp|date): microseconds since 1970-01-01, the numeric
 // ORDER BY key of a RANGE frame with an interval offset.
 void TsMicrosFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
@@ -266,6 +275,8 @@ void RegisterIntervalFunctions(sqlite3* db) {
   sqlite3_create_function(db, "sb_ts_diff", 2, det, nullptr, TsDiffFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_ts_micros", 1, det, nullptr, TsMicrosFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_age", 2, det, nullptr, AgeFn, nullptr, nullptr);
+  sqlite3_create_function(db, "sb_make_interval", 7, det, nullptr, MakeIntervalFn, nullptr,
+                          nullptr);
   sqlite3_create_function(db, "sb_justify", 2, det, nullptr, JustifyFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_iv_add", 3, det, nullptr, IvAddFn, nullptr, nullptr);
   sqlite3_create_function(db, "sb_iv_neg", 1, det, nullptr, IvNegFn, nullptr, nullptr);

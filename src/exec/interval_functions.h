@@ -4,6 +4,7 @@
 //   sb_ts_diff(timestamp|date, timestamp|date)   timestamp - timestamp
 //   sb_ts_micros(timestamp|date)  microseconds since the epoch (an integer)
 //   sb_age(timestamp|date, timestamp|date)  age(a, b): years, months, days, time
+//   sb_make_interval(y, mon, w, d, h, min, s)  make_interval()
 //   sb_ivsum(a)            sum(interval), also as a window function
 //   sb_justify(kind, a)     justify_hours / _days / _interval (kind 'hours', ...)
 //   sb_iv_add(a, b, sign), sb_iv_neg(a), sb_iv_mul(a, x), sb_iv_div(a, x)

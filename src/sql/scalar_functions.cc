@@ -626,9 +626,50 @@ Result<Translated> Dispatch(Call& c) {
 
 }  // namespace
 
+// make_interval(years, months, weeks, days, hours, mins, secs), by position
+// or by name (days => 10), each 0 when not given.
+Result<Translated> MakeInterval(Translator& tr, const Json& func_call, int location) {
+  static const char* const kParams[] = {"years", "months", "weeks", "days",
+                                        "hours", "mins",   "secs"};
+  std::vector<std::string> sql(7, "0");
+  std::vector<bool> given(7, false);
+  size_t position = 0;
+  for (const auto& a : Get(func_call, "args")) {
+    size_t i = position++;
+    const Json* value = &a;
+    if (a.contains("NamedArgExpr")) {
+      const Json& n = Get(a, "NamedArgExpr");
+      const std::string name = n.value("name", "");
+      auto it = std::find_if(std::begin(kParams), std::end(kParams),
+                             [&](const char* p) { return name == p; });
+      if (it == std::end(kParams)) {
+        return Status(sqlstate::kUndefinedFunction,
+                      fmt::format("function make_interval({} => ...) does not exist", name),
+                      "No function matches the given name and argument types.", location);
+      }
+      i = static_cast<size_t>(it - std::begin(kParams));
+      value = &Get(n, "arg");
+    }
+    if (i >= 7 || given[i]) {
+      return Status(sqlstate::kUndefinedFunction,
+                    "function make_interval with these arguments does not exist",
+                    "No function matches the given name and argument types.", location);
+    }
+    given[i] = true;
+    SB_ASSIGN_OR_RETURN(Translated t,
+                        tr.ExprAs(*value, SqlType::Of(i == 6 ? TypeId::kFloat8 : TypeId::kInt4)));
+    sql[i] = t.sql;
+  }
+  Translated out;
+  out.sql = "sb_make_interval(" + fmt::format("{}", fmt::join(sql, ", ")) + ")";
+  out.type = SqlType::Of(TypeId::kInterval);
+  return out;
+}
+
 Result<Translated> TranslateScalarFunction(Translator& tr, const std::string& name,
                                            const std::string& display_name, const Json& func_call,
                                            int location) {
+  if (name == "make_interval") return MakeInterval(tr, func_call, location);
   Call c(tr, name, display_name, location);
   SB_RETURN_IF_ERROR(c.Load(Get(func_call, "args")));
   return Dispatch(c);
