@@ -9,6 +9,7 @@
 #include "common/interval.h"
 #include "sql/grouping_sets.h"
 #include "sql/select_clauses.h"
+#include "sql/series_function.h"
 
 namespace sb::sql {
 
@@ -944,6 +945,10 @@ Result<std::string> QueryTranslator::FromItem(const Json& item, Level* level, bo
     return "(" + q.sql + ") AS " + QuoteIdent(alias);
   }
   if (item.contains("JoinExpr")) return Join(item, level, nullable, columns);
+  if (item.contains("RangeFunction")) {
+    SB_ASSIGN_OR_RETURN(Json series, SeriesAsSubselect(item, tr));
+    return FromItem(series, level, nullable, columns);
+  }
   return NotSupported("this FROM item (" + (item.empty() ? std::string("?") : item.begin().key()) +
                       ")");
 }
