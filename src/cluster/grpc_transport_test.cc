@@ -155,6 +155,11 @@ TEST(GrpcRaftTransportTest, MessagesToOnePeerArriveInOrder) {
   for (const auto& m : expected) transport->Send(2, m);
   ASSERT_TRUE(inbox.AwaitCount(expected.size())) << inbox.Get().size() << " arrived";
   EXPECT_EQ(inbox.Get(), expected);
+  // A batch is counted when its write returns, which can be after the peer
+  // has read it: give the last count a moment.
+  for (int i = 0; i < 500 && transport->sent() < expected.size(); ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
   EXPECT_EQ(transport->sent(), expected.size());
   EXPECT_EQ(transport->dropped(), 0u);
   transport->Stop();
