@@ -689,9 +689,17 @@ Result<StatementResult> SqlSession::Explain(const sql::ExplainCommand& e,
       lines.push_back("    Subplan: " + in.shard_sql);
     }
     lines.push_back("  Coordinator SQL: " + p->coordinator_sql);
+    // Co-location only helps when two different tables meet; one table read
+    // at the coordinator (DISTINCT ON, grouping sets, percentiles, ...) is
+    // narrowed by its WHERE clause instead.
+    std::set<const meta::TableDef*> tables;
+    for (const auto& in : p->inputs) tables.insert(in.route.table);
     lines.push_back(
-        "  Hint: a join of tables sharded by the same key, on that key (plus REPLICATED "
-        "tables), runs on the shards instead; see docs/sql.md, \"Co-location guide\".");
+        tables.size() > 1
+            ? "  Hint: a join of tables sharded by the same key, on that key (plus REPLICATED "
+              "tables), runs on the shards instead; see docs/sql.md, \"Co-location guide\"."
+            : "  Hint: this query shape runs at the coordinator over the table's rows; a WHERE "
+              "on the shard key reads fewer shards and rows.");
     if (e.analyze) {
       auto opts = Options();
       auto start = Clock::now();
