@@ -709,12 +709,10 @@ Result<std::vector<Row>> Executor::RunOnCoordinator(const std::string& sql,
   // The coordinator's own result is held in memory too (a recursive CTE or a
   // cross join can make it far larger than its inputs): capped by
   // scratchbird.max_merge_memory like the rows gathered from the shards.
-  MemoryBudget result_budget;
-  result_budget.limit = opts.max_merge_memory;
-  result_budget.setting = "scratchbird.max_merge_memory";
-  result_budget.hint =
+  MemoryBudget result_budget(
+      opts.max_merge_memory, "scratchbird.max_merge_memory",
       "The query's result at the coordinator is too large; add a LIMIT or a filter, or raise "
-      "scratchbird.max_merge_memory.";
+      "scratchbird.max_merge_memory.");
   Status over;
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     Row r;
@@ -813,12 +811,10 @@ Result<std::vector<Row>> Executor::RunWithInputs(const SelectPlan& plan,
       for (const auto& in : plan.inputs) (void)exec("DROP TABLE IF EXISTS " + in.name);
     }
   } drop{exec, plan};
-  MemoryBudget budget;
-  budget.limit = opts.join_memory_limit;
-  budget.setting = "scratchbird.join_memory_limit";
-  budget.hint =
+  MemoryBudget budget(
+      opts.join_memory_limit, "scratchbird.join_memory_limit",
       "Co-locate the joined tables (shard them by the join key) so the join runs on the shards, "
-      "filter on the shard key, or raise scratchbird.join_memory_limit.";
+      "filter on the shard key, or raise scratchbird.join_memory_limit.");
   for (const auto& in : plan.inputs) {
     std::vector<std::vector<Row>> runs;
     if (!in.system_view.empty()) {
@@ -864,13 +860,11 @@ Result<ExecResult> Executor::Select(const SelectPlan& plan, const std::vector<Va
   } else if (plan.route.kind == RouteSpec::Kind::kCoordinator) {
     SB_ASSIGN_OR_RETURN(rows, RunOnCoordinator(plan.shard_sql, params, nullptr, 0, opts));
   } else {
-    MemoryBudget budget;
     // One shard's rows pass through as they are; a merge holds them all.
-    budget.limit = shards.size() > 1 ? opts.max_merge_memory : 0;
-    budget.setting = "scratchbird.max_merge_memory";
-    budget.hint =
+    MemoryBudget budget(
+        shards.size() > 1 ? opts.max_merge_memory : 0, "scratchbird.max_merge_memory",
         "Narrow the query (a WHERE on the shard key, LIMIT, fewer columns), aggregate on the "
-        "shards, or raise scratchbird.max_merge_memory.";
+        "shards, or raise scratchbird.max_merge_memory.");
     SB_ASSIGN_OR_RETURN(
         auto runs, RunOnShards(shards, plan.shard_sql, params, txn, opts, &result.stats, &budget));
     int64_t offset = 0;

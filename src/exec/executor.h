@@ -176,7 +176,10 @@ class Executor {
   Result<Value> SourceValue(const ValueSource& v, const std::vector<Value>& params) const;
   Result<uint32_t> VnodeOfKey(const meta::TableDef& table, const Row& row) const;
   // Bytes of shard rows a statement may gather at the coordinator.
+  // The bytes of rows held at the coordinator, against the setting that caps them.
   struct MemoryBudget {
+    MemoryBudget(int64_t limit_bytes, std::string setting_name, std::string hint_text)
+        : limit(limit_bytes), setting(std::move(setting_name)), hint(std::move(hint_text)) {}
     int64_t limit = 0;  // 0: unlimited
     std::string setting;
     std::string hint;
