@@ -216,6 +216,14 @@ Result<Decimal> DecimalMul(const Decimal& a, const Decimal& b) {
   return r;
 }
 
+Result<Decimal> DecimalMod(const Decimal& a, const Decimal& b) {
+  const int scale = std::max(a.scale, b.scale);
+  SB_ASSIGN_OR_RETURN(Decimal x, Rescale(a, scale));
+  SB_ASSIGN_OR_RETURN(Decimal y, Rescale(b, scale));
+  if (y.unscaled == 0) return Status(sqlstate::kDivisionByZero, "division by zero");
+  return Decimal{x.unscaled % y.unscaled, scale};  // C++'s % keeps the dividend's sign
+}
+
 int PostgresDivScale(const Decimal& a, const Decimal& b) {
   int w1, f1, w2, f2;
   Base10000Lead(a, &w1, &f1);

@@ -30,6 +30,9 @@ Result<Decimal> Rescale(const Decimal& d, int new_scale);
 Result<Decimal> DecimalAdd(const Decimal& a, const Decimal& b);  // scale = max
 Result<Decimal> DecimalSub(const Decimal& a, const Decimal& b);
 Result<Decimal> DecimalMul(const Decimal& a, const Decimal& b);  // scale = sum
+// PostgreSQL's numeric %: a - trunc(a / b) * b at the larger scale, with
+// a's sign; b == 0 -> 22012 "division by zero".
+Result<Decimal> DecimalMod(const Decimal& a, const Decimal& b);
 // PostgreSQL numeric division: result scale as PG's select_div_scale
 // (at least 16 significant digits, at least max(dscale1, dscale2), at most
 // 1000), rounded half away from zero. b == 0 -> 22012 "division by zero".

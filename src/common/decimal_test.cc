@@ -63,6 +63,16 @@ TEST(DecimalTest, RescaleRoundsHalfAwayFromZero) {
   EXPECT_EQ(Rescale(D("12345678901234567890123456789012345678"), 1).status().code(), "22003");
 }
 
+TEST(DecimalTest, ModKeepsTheDividendsSignAtTheLargerScale) {
+  auto mod = [](const char* a, const char* b) {
+    auto r = DecimalMod(*ParseDecimal(a), *ParseDecimal(b));
+    return r.ok() ? FormatDecimal(*r) : "ERROR " + r.status().code();
+  };
+  EXPECT_EQ(mod("7.5", "2"), "1.5");  // PostgreSQL 15
+  EXPECT_EQ(mod("-7.50", "2"), "-1.50");
+  EXPECT_EQ(mod("1.5", "0.00"), "ERROR 22012");
+}
+
 TEST(DecimalTest, AddSubMulMatchPostgres) {
   EXPECT_EQ(FormatDecimal(*DecimalAdd(D("1.10"), D("2.205"))), "3.305");
   EXPECT_EQ(FormatDecimal(*DecimalSub(D("1.10"), D("2.205"))), "-1.105");

@@ -299,6 +299,11 @@ Interval TimestampDifference(int64_t a_micros, int64_t b_micros) {
   return iv;
 }
 
+int CompareIntervalSpans(std::string_view a, std::string_view b) {
+  const int c = a.substr(0, kIntervalSpanKeyLength).compare(b.substr(0, kIntervalSpanKeyLength));
+  return c < 0 ? -1 : c > 0 ? 1 : 0;
+}
+
 Interval AgeBetween(int64_t a_micros, int64_t b_micros) {
   const DateTimeFields a = BreakDownTimestamp(a_micros), b = BreakDownTimestamp(b_micros);
   const bool negative = a_micros < b_micros;

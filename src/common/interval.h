@@ -22,6 +22,9 @@ namespace sb {
 // Length of the span key that leads an interval's stored form.
 inline constexpr int kIntervalSpanKeyLength = 31;
 
+// Orders two stored intervals by length alone (-1/0/1): their span keys.
+int CompareIntervalSpans(std::string_view a, std::string_view b);
+
 struct Interval {
   int32_t months = 0;
   int32_t days = 0;

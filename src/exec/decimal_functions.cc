@@ -19,16 +19,6 @@ Result<Decimal> DecimalFromArg(sqlite3_value* v) {
   return ParseDecimal(ArgText(v));
 }
 
-Result<Decimal> DecimalMod(const Decimal& a, const Decimal& b) {
-  // PostgreSQL: a - trunc(a / b) * b, at the larger of the two scales; the
-  // sign follows a, as C++'s % does.
-  const int scale = std::max(a.scale, b.scale);
-  SB_ASSIGN_OR_RETURN(Decimal x, Rescale(a, scale));
-  SB_ASSIGN_OR_RETURN(Decimal y, Rescale(b, scale));
-  if (y.unscaled == 0) return Status("22012", "division by zero");
-  return Decimal{x.unscaled % y.unscaled, scale};
-}
-
 void DecOpFn(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   if (AnyNull(argc, argv)) return sqlite3_result_null(ctx);
   const std::string_view op = ArgText(argv[0]);

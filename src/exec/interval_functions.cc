@@ -1,7 +1,5 @@
 #include "exec/interval_functions.h"
 
-#include <algorithm>
-#include <cstring>
 #include <string>
 
 #include "common/datetime.h"
@@ -261,10 +259,9 @@ namespace {
 // Collation sb_interval: stored intervals by their span key alone, so that
 // '1 mon' and '30 days' are equal under =, GROUP BY and DISTINCT.
 int IntervalCollation(void*, int na, const void* a, int nb, const void* b) {
-  const int la = std::min(na, kIntervalSpanKeyLength), lb = std::min(nb, kIntervalSpanKeyLength);
-  const int c = std::memcmp(a, b, static_cast<size_t>(std::min(la, lb)));
-  if (c != 0) return c;
-  return la - lb;
+  return CompareIntervalSpans(
+      std::string_view(static_cast<const char*>(a), static_cast<size_t>(na)),
+      std::string_view(static_cast<const char*>(b), static_cast<size_t>(nb)));
 }
 
 }  // namespace

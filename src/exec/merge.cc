@@ -111,8 +111,7 @@ int CompareRows(const Row& a, const Row& b, const std::vector<SortKey>& keys) {
     if (k.decimal_text && both_text) {
       c = CompareDecimalText(std::get<std::string>(x), std::get<std::string>(y));
     } else if (k.interval_span && both_text) {
-      c = CompareValues(Value(std::get<std::string>(x).substr(0, kIntervalSpanKeyLength)),
-                        Value(std::get<std::string>(y).substr(0, kIntervalSpanKeyLength)));
+      c = CompareIntervalSpans(std::get<std::string>(x), std::get<std::string>(y));
     } else {
       c = CompareValues(x, y);
     }
