@@ -11,31 +11,7 @@
 namespace sb::exec {
 namespace {
 
-class DecimalFunctionsTest : public testing::SqliteFunctionsTest {
- protected:
-  // The first column of every row of a query, joined with '|'.
-  std::string Column(const std::string& sql) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-      return std::string("PREPARE ") + sqlite3_errmsg(db_);
-    }
-    std::string out;
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-      if (!out.empty()) out += "|";
-      out += sqlite3_column_type(stmt, 0) == SQLITE_NULL
-                 ? "NULL"
-                 : reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    }
-    if (rc != SQLITE_DONE) {
-      std::string code, text;
-      out += SplitSqlstatePrefix(sqlite3_errmsg(db_), &code, &text) ? "ERROR " + code
-                                                                    : sqlite3_errmsg(db_);
-    }
-    sqlite3_finalize(stmt);
-    return out;
-  }
-};
+using DecimalFunctionsTest = testing::SqliteFunctionsTest;
 
 TEST_F(DecimalFunctionsTest, ArithmeticKeepsEachValuesScale) {
   EXPECT_EQ(Eval("sb_decop('+', '1.50', 2)"), "3.50");

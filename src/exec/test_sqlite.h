@@ -20,20 +20,27 @@ class SqliteFunctionsTest : public ::testing::Test {
   void TearDown() override { sqlite3_close(db_); }
 
   // First column of `SELECT sql` as text ("NULL" for NULL, "ERROR <code>").
-  std::string Eval(const std::string& sql) {
+  std::string Eval(const std::string& sql) { return Column("SELECT " + sql); }
+
+  // The first column of every row of a query, joined with '|'; a failure
+  // adds "ERROR <code>" (or SQLite's message).
+  std::string Column(const std::string& sql) {
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_, ("SELECT " + sql).c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
       return std::string("PREPARE ") + sqlite3_errmsg(db_);
     }
     std::string out;
-    if (sqlite3_step(stmt) == SQLITE_ROW) {
-      out = sqlite3_column_type(stmt, 0) == SQLITE_NULL
-                ? "NULL"
-                : reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    } else {
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      if (!out.empty()) out += "|";
+      out += sqlite3_column_type(stmt, 0) == SQLITE_NULL
+                 ? "NULL"
+                 : reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    }
+    if (rc != SQLITE_DONE) {
       std::string code, text;
-      out = SplitSqlstatePrefix(sqlite3_errmsg(db_), &code, &text) ? "ERROR " + code
-                                                                   : sqlite3_errmsg(db_);
+      out += SplitSqlstatePrefix(sqlite3_errmsg(db_), &code, &text) ? "ERROR " + code
+                                                                    : sqlite3_errmsg(db_);
     }
     sqlite3_finalize(stmt);
     return out;
